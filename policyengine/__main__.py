@@ -1,0 +1,3 @@
+from policyengine.cli.main import main
+
+raise SystemExit(main())

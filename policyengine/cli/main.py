@@ -1,0 +1,84 @@
+"""``policyengine`` entry point.
+
+Each sub-command lives in its own module in this package exposing
+``add_parser(subparsers)`` and ``run(args) -> int``. Modules import only
+argparse at load time so that ``policyengine lint`` starts fast; the work is
+imported inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from policyengine import __version__
+
+#: sub-command -> module in policyengine.cli
+COMMANDS: dict[str, str] = {
+    "lint": "lint",
+    "evaluate": "evaluate",
+    "diff": "diff",
+    "test": "test",
+    "policies": "policies",
+    "explain": "explain",
+    "collect": "collect",
+    "scan": "scan",
+    "history": "history",
+    "docs": "docs",
+}
+
+EXIT_CODES_HELP = (
+    "exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; "
+    "2 usage, config or policy error; 3 data incomplete (a connector failed)"
+)
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policyengine",
+        description="Privileged-access and credential-hygiene policy engine.",
+        epilog=EXIT_CODES_HELP,
+    )
+    parser.add_argument("--version", action="version", version=f"policyengine {__version__}")
+    parser.add_argument(
+        "--log-format",
+        choices=["console", "json"],
+        help="log lines on stderr: console (default on a terminal) or json (default elsewhere)",
+    )
+    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"policyengine.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"policyengine.cli.{module_name}":
+                raise
+            continue  # a command still being built is simply not offered
+        module.add_parser(sub, full=(name == wanted))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    from policyengine import log
+    from policyengine.errors import PolicyEngineError
+
+    log.configure(args.log_format, args.log_level)
+    try:
+        return int(args.run(args))
+    except PolicyEngineError as exc:
+        print(f"policyengine: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("policyengine: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

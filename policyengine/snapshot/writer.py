@@ -1,0 +1,186 @@
+"""Stream resources into a snapshot file with bounded memory.
+
+Records are spooled to a temporary JSON Lines file next to the target; the
+header (which records whether collection was complete, its errors and the
+record count) is only known at the end, so the final file is assembled on
+close and moved into place atomically. A reader therefore never sees a
+half-written snapshot under the final name, and a truncated file is caught
+by the record count.
+
+>>> import tempfile, pathlib
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "corp.jsonl"
+>>> with SnapshotWriter(out, connector="ldap", instance="corp") as w:
+...     w.add({"kind": "account", "id": "u1", "name": "alice", "enabled": True})
+>>> out.read_text().splitlines()[1]
+'{"kind":"account","id":"u1","name":"alice","enabled":true}'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import orjson
+
+from policyengine.model.kinds import KINDS, LIST_KEYS
+from policyengine.snapshot._format import is_jsonl, open_binary
+
+
+def utc_now_iso() -> str:
+    """The current time as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SnapshotWriter:
+    """Write one connector instance's resources to ``path``.
+
+    The encoding follows the name: ``.jsonl`` (or ``.ndjson``) for JSON Lines,
+    anything else for JSON; a trailing ``.gz`` compresses. Use as a context
+    manager; leaving it with an exception records the error and writes the
+    snapshot with ``complete: false`` (fail closed), then lets the exception
+    propagate.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        connector: str,
+        instance: str,
+        collected_at: str | None = None,
+        extra_source: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.connector = connector
+        self.instance = instance
+        self.collected_at = collected_at or utc_now_iso()
+        self.extra_source = dict(extra_source or {})
+        self.errors: list[str] = []
+        self.complete = True
+        self.counts: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._ids: set[tuple[str, str]] = set()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, spool = tempfile.mkstemp(prefix=".spool-", suffix=".jsonl", dir=self.path.parent)
+        self._spool_path = Path(spool)
+        self._spool = os.fdopen(fd, "wb")
+        self._closed = False
+
+    # -- collecting -------------------------------------------------------
+    def add(self, resource: Mapping[str, Any]) -> None:
+        """Append one resource. It needs ``kind`` and ``id``; ``source`` is filled in."""
+        kind = resource.get("kind")
+        if kind not in LIST_KEYS:
+            raise ValueError(f"resource kind {kind!r} is not one of {', '.join(KINDS)}")
+        rid = resource.get("id")
+        if not isinstance(rid, str) or not rid:
+            raise ValueError(f"{kind} resource needs a non-empty string id, got {rid!r}")
+        if (kind, rid) in self._ids:
+            raise ValueError(f"duplicate {kind} id {rid!r} in one snapshot")
+        self._ids.add((kind, rid))
+        # kind first: the JSON encoder finds each kind's lines by that prefix.
+        record = {"kind": kind, **resource}
+        record.setdefault("source", self.instance)
+        self._spool.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+        self.counts[kind] += 1
+
+    def fail(self, error: str) -> None:
+        """Record that data is missing; the snapshot will say ``complete: false``."""
+        from policyengine.log import redact_text
+
+        self.complete = False
+        self.errors.append(redact_text(error))
+
+    # -- finishing --------------------------------------------------------
+    def header(self) -> dict[str, Any]:
+        return {
+            "snapshot_version": 1,
+            "source": {
+                "connector": self.connector,
+                "instance": self.instance,
+                "collected_at": self.collected_at,
+                "complete": self.complete,
+                "errors": list(self.errors),
+                "counts": {k: v for k, v in self.counts.items() if v},
+                **self.extra_source,
+            },
+            "record_count": sum(self.counts.values()),
+        }
+
+    def close(self) -> Path:
+        """Assemble the final file and move it into place. Returns its path."""
+        if self._closed:
+            return self.path
+        self._closed = True
+        self._spool.close()
+        suffix = ".gz" if self.path.name.endswith(".gz") else ""
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=self.path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            with open_binary(tmp_path, "w") as out:
+                if is_jsonl(self.path):
+                    self._write_jsonl(out)
+                else:
+                    self._write_json(out)
+            os.replace(tmp_path, self.path)
+        finally:
+            self._spool_path.unlink(missing_ok=True)
+            tmp_path.unlink(missing_ok=True)
+        return self.path
+
+    def _write_jsonl(self, out: Any) -> None:
+        out.write(orjson.dumps(self.header(), option=orjson.OPT_APPEND_NEWLINE))
+        with open(self._spool_path, "rb") as spool:
+            while chunk := spool.read(1 << 20):
+                out.write(chunk)
+
+    def _write_json(self, out: Any) -> None:
+        # One pass over the spool per kind keeps memory bounded by one record.
+        head = orjson.dumps(self.header())
+        out.write(head[:-1])
+        for kind in KINDS:
+            if not self.counts[kind]:
+                continue
+            out.write(b',"' + LIST_KEYS[kind].encode() + b'":[')
+            first = True
+            needle = b'{"kind":"' + kind.encode() + b'"'
+            with open(self._spool_path, "rb") as spool:
+                for line in spool:
+                    if not line.startswith(needle):
+                        continue
+                    if not first:
+                        out.write(b",")
+                    out.write(line.rstrip(b"\n"))
+                    first = False
+            out.write(b"]")
+        out.write(b"}\n")
+
+    def discard(self) -> None:
+        """Write nothing (for example when credentials were refused)."""
+        if not self._closed:
+            self._closed = True
+            self._spool.close()
+            self._spool_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> SnapshotWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        from policyengine.errors import PolicyEngineError
+
+        if isinstance(exc, PolicyEngineError) and exc.exit_code == 2:
+            self.discard()  # refused credentials or bad options: nothing to keep
+            return
+        if exc is not None:
+            self.fail(f"{type(exc).__name__}: {exc}")
+        self.close()
