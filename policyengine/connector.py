@@ -108,7 +108,9 @@ def run(
     connector = cls.from_options(options, instance=instance)
     started = time.monotonic()
     log.info("connector.start", connector=connector_name, instance=instance)
-    writer = SnapshotWriter(output, connector=connector_name, instance=instance, collected_at=collected_at)
+    writer = SnapshotWriter(
+        output, connector=connector_name, instance=instance, collected_at=collected_at
+    )
     try:
         with writer:
             connector.collect(writer)

@@ -70,7 +70,9 @@ def _redact_value(key: str, value: Any) -> Any:
     return value
 
 
-def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def redact_secrets(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """structlog processor: no secret leaves the process through a log line."""
     for key in list(event_dict):
         event_dict[key] = _redact_value(key, event_dict[key])

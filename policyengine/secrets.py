@@ -12,7 +12,9 @@ from policyengine.errors import UsageError
 from policyengine.log import register_secret
 
 
-def read_secret(*, env: str | None = None, file: str | os.PathLike[str] | None = None, what: str) -> str:
+def read_secret(
+    *, env: str | None = None, file: str | os.PathLike[str] | None = None, what: str
+) -> str:
     """Return the secret named by ``env`` (a variable name) or ``file`` (a path).
 
     ``what`` names the secret in error messages (``"bind password"``); the

@@ -44,7 +44,16 @@ def run(args: argparse.Namespace) -> int:
 
     from policyengine import connector as registry
 
-    common = {"command", "connector", "instance", "output", "run", "log_format", "log_level", "collected_at"}
+    common = {
+        "command",
+        "connector",
+        "instance",
+        "output",
+        "run",
+        "log_format",
+        "log_level",
+        "collected_at",
+    }
     options = {k: v for k, v in vars(args).items() if k not in common}
     result = registry.run(
         args.connector,

@@ -47,7 +47,9 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         choices=["console", "json"],
         help="log lines on stderr: console (default on a terminal) or json (default elsewhere)",
     )
-    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, module_name in COMMANDS.items():

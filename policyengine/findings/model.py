@@ -62,7 +62,12 @@ class ResourceRef:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "source": self.source, "id": self.id, "name": self.name}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "source": self.source,
+            "id": self.id,
+            "name": self.name,
+        }
         if self.file:
             out["location"] = {"file": self.file, "line": self.line}
         return out
@@ -165,7 +170,9 @@ class Finding:
             frameworks={k: tuple(v) for k, v in (data.get("frameworks") or {}).items()},
             fingerprint=data["fingerprint"],
             waived=bool(data.get("waived", False)),
-            waiver=WaiverStatus(**{k: w[k] for k in w if k in WaiverStatus.__slots__}) if w else None,
+            waiver=WaiverStatus(**{k: w[k] for k in w if k in WaiverStatus.__slots__})
+            if w
+            else None,
             change=data.get("change"),
         )
 

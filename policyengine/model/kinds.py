@@ -56,7 +56,9 @@ MFA_METHODS = (
     "email",
 )
 #: Methods that resist real-time phishing (NIST SP 800-63B-4 s. 3.2.5).
-PHISHING_RESISTANT_METHODS = frozenset({"webauthn", "fido2", "smartcard", "certificate", "platform"})
+PHISHING_RESISTANT_METHODS = frozenset(
+    {"webauthn", "fido2", "smartcard", "certificate", "platform"}
+)
 
 TIMESTAMP_FIELDS = frozenset(
     {

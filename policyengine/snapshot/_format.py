@@ -21,4 +21,4 @@ def open_binary(path: Path, mode: str) -> IO[bytes]:
     if is_gzip(path):
         # compresslevel 6: near-best ratio at a third of level 9's cost.
         return gzip.open(path, mode + "b", compresslevel=6)  # type: ignore[return-value]
-    return open(path, mode + "b")  # noqa: SIM115 - caller closes
+    return open(path, mode + "b")

@@ -1,0 +1,15 @@
+"""The HTTP layer shared by the SaaS connectors (Salesforce, Okta, ...).
+
+Built on httpx (connection pooling, timeouts, TLS verification, thread-safe
+clients): this package adds what every vendor API needs on top — retries
+with exponential backoff and jitter on 429 / 5xx / dropped connections that
+honour ``Retry-After`` and vendor rate-limit headers, one re-authentication
+on an expired token, bounded concurrency, and errors that never carry a
+secret.
+"""
+
+from connectors.http.client import HttpClient, RetryPolicy, TokenAuth
+from connectors.http.concurrency import map_bounded
+from connectors.http.progress import Progress
+
+__all__ = ["HttpClient", "Progress", "RetryPolicy", "TokenAuth", "map_bounded"]

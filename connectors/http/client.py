@@ -1,0 +1,273 @@
+"""A retrying, rate-limit-aware JSON client over httpx.
+
+>>> client = HttpClient("https://example.invalid", auth=None)  # doctest: +SKIP
+>>> users = client.get_json("/api/v1/users", params={"limit": 200})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from policyengine.errors import AuthenticationError, ConnectorError
+from policyengine.log import get_logger, redact_text
+
+log = get_logger("policyengine.http")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try. Delays are ``base * 2**attempt`` with full jitter, capped."""
+
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    #: never wait longer than this for a Retry-After / rate-limit reset
+    max_wait: float = 120.0
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.backoff_max, self.backoff_base * (2**attempt)))
+
+
+class TokenAuth:
+    """Bearer-style auth whose token can be fetched again once it expires.
+
+    ``fetch`` returns ``(header_value, base_url_or_None)``; it is called on
+    first use and after a 401 (once per 401 in a row).
+    """
+
+    def __init__(self, fetch: Callable[[], tuple[str, str | None]]) -> None:
+        self._fetch = fetch
+        self._lock = threading.Lock()
+        self._header: str | None = None
+        self.base_url: str | None = None
+        self.generation = 0
+
+    def header(self) -> str:
+        with self._lock:
+            if self._header is None:
+                self._refresh_locked()
+            assert self._header is not None
+            return self._header
+
+    def refresh(self, seen_generation: int) -> None:
+        """Fetch a new token unless another thread already did since ``seen_generation``."""
+        with self._lock:
+            if self.generation == seen_generation:
+                self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
+        header, base_url = self._fetch()
+        self._header = header
+        if base_url:
+            self.base_url = base_url
+        self.generation += 1
+
+
+class _RateGate:
+    """Shared pause: when a server says 'slow down', every thread waits."""
+
+    def __init__(self, sleep: Callable[[float], None]) -> None:
+        self._lock = threading.Lock()
+        self._not_before = 0.0
+        self._sleep = sleep
+
+    def wait(self) -> None:
+        with self._lock:
+            delay = self._not_before - time.monotonic()
+        if delay > 0:
+            self._sleep(delay)
+
+    def pause_until(self, monotonic_deadline: float) -> None:
+        with self._lock:
+            self._not_before = max(self._not_before, monotonic_deadline)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` is seconds or an HTTP date (RFC 9110 s. 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class HttpClient:
+    """JSON over HTTPS with retries, rate limits and one re-authentication.
+
+    ``vendor_hooks`` lets a connector read its vendor's headers and error
+    bodies: ``on_response(response) -> float | None`` may return seconds to
+    pause every thread (Okta's ``X-Rate-Limit-Reset``), and
+    ``is_auth_expired(response)`` / ``fatal_error(response)`` classify bodies.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: TokenAuth | None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        verify: bool | str = True,
+        headers: Mapping[str, str] | None = None,
+        on_response: Callable[[httpx.Response], float | None] | None = None,
+        fatal_error: Callable[[httpx.Response], str | None] | None = None,
+        max_connections: int = 16,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.retry = retry or RetryPolicy()
+        self._on_response = on_response
+        self._fatal_error = fatal_error
+        self._sleep = sleep
+        self._gate = _RateGate(sleep)
+        self.request_count = 0
+        self.retry_count = 0
+        self._count_lock = threading.Lock()
+        self._client = httpx.Client(
+            timeout=timeout,
+            verify=verify,
+            headers={"Accept": "application/json", "User-Agent": "policyengine", **(headers or {})},
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        base = (self.auth.base_url if self.auth and self.auth.base_url else None) or self.base_url
+        return base.rstrip("/") + "/" + path_or_url.lstrip("/")
+
+    def request(self, method: str, path_or_url: str, **kwargs: Any) -> httpx.Response:
+        """Send with retries; return a 2xx response or raise ConnectorError/AuthenticationError."""
+        reauthenticated = False
+        attempt = 0
+        while True:
+            self._gate.wait()
+            headers = dict(kwargs.pop("headers", None) or {})
+            generation = 0
+            if self.auth is not None:
+                generation = self.auth.generation
+                headers["Authorization"] = self.auth.header()
+            url = self.url(path_or_url)
+            with self._count_lock:
+                self.request_count += 1
+            try:
+                response = self._client.request(method, url, headers=headers, **kwargs)
+            except httpx.TimeoutException as exc:
+                error = f"timed out after {self._client.timeout.read}s: {method} {_safe(url)}"
+                cause: Exception = exc
+            except httpx.TransportError as exc:
+                error = f"connection failed ({type(exc).__name__}): {method} {_safe(url)}"
+                cause = exc
+            else:
+                pause = self._on_response(response) if self._on_response else None
+                if pause:
+                    self._gate.pause_until(time.monotonic() + min(pause, self.retry.max_wait))
+                if response.status_code < 300:
+                    return response
+                if response.status_code == 401 and self.auth is not None and not reauthenticated:
+                    # An access token can expire mid-run: fetch a new one, once.
+                    log.info("http.reauthenticate", url=_safe(url))
+                    self.auth.refresh(generation)
+                    reauthenticated = True
+                    kwargs["headers"] = headers
+                    continue
+                if response.status_code in (401, 403) and self._is_auth_failure(response):
+                    raise AuthenticationError(
+                        f"{_safe(url)} refused the credentials: HTTP {response.status_code} "
+                        f"{_error_summary(response)}"
+                    )
+                fatal = self._fatal_error(response) if self._fatal_error else None
+                if fatal:
+                    raise ConnectorError(f"{method} {_safe(url)}: {fatal}")
+                if response.status_code not in RETRY_STATUSES:
+                    raise ConnectorError(
+                        f"{method} {_safe(url)} failed: HTTP {response.status_code} "
+                        f"{_error_summary(response)}"
+                    )
+                error = (
+                    f"HTTP {response.status_code} {_error_summary(response)}: {method} {_safe(url)}"
+                )
+                cause = ConnectorError(error)
+                wait = _retry_after_seconds(response.headers.get("Retry-After"))
+                if wait is not None:
+                    self._gate.pause_until(time.monotonic() + min(wait, self.retry.max_wait))
+            attempt += 1
+            if attempt >= self.retry.max_attempts:
+                raise ConnectorError(f"gave up after {attempt} attempts: {error}") from cause
+            delay = self.retry.backoff(attempt)
+            with self._count_lock:
+                self.retry_count += 1
+            log.warning("http.retry", attempt=attempt, delay=round(delay, 3), error=error)
+            kwargs["headers"] = headers
+            self._sleep(delay)
+
+    def _is_auth_failure(self, response: httpx.Response) -> bool:
+        return response.status_code == 401 or (
+            response.status_code == 403 and "INSUFFICIENT" not in response.text
+        )
+
+    def get_json(self, path_or_url: str, **kwargs: Any) -> Any:
+        response = self.request("GET", path_or_url, **kwargs)
+        return self.decode(response)
+
+    def decode(self, response: httpx.Response) -> Any:
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise ConnectorError(
+                f"malformed JSON from {_safe(str(response.request.url))} "
+                f"(HTTP {response.status_code}, {len(response.content)} bytes): {exc}"
+            ) from None
+
+
+def _safe(url: str) -> str:
+    """A URL fit for a message: no query string secrets."""
+    return redact_text(url.split("?", 1)[0] if "token" in url.lower() else url)
+
+
+def _error_summary(response: httpx.Response) -> str:
+    """The vendor's error code and message, short and redacted."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return redact_text(response.text[:200])
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        body = body[0]  # Salesforce: [{"message": ..., "errorCode": ...}]
+    if isinstance(body, dict):
+        code = body.get("errorCode") or body.get("error") or ""
+        message = (
+            body.get("message") or body.get("errorSummary") or body.get("error_description") or ""
+        )
+        return redact_text(f"{code} {message}".strip())[:300]
+    return ""
