@@ -30,8 +30,6 @@ class Location:
         text = ":".join(parts)
         if self.record is not None:
             text += f": record {self.record}"
-        if self.field:
-            text += f": field '{self.field}'"
         return text
 
 
@@ -47,9 +45,13 @@ class PolicyEngineError(Exception):
         self.code = code
 
     def __str__(self) -> str:
+        """``file:line:col: CODE field 'x': message`` (the parts that are known)."""
         prefix = f"{self.location}: " if self.location else ""
         code = f"{self.code} " if self.code else ""
-        return f"{prefix}{code}{self.message}"
+        field = ""
+        if self.location is not None and self.location.field:
+            field = f"field '{self.location.field}': "
+        return f"{prefix}{code}{field}{self.message}"
 
 
 class UsageError(PolicyEngineError):

@@ -76,6 +76,7 @@ TIMESTAMP_FIELDS = frozenset(
 # Type names used in FIELD_TYPES: str, bool, int, number, timestamp, list, object, ref, refs.
 _COMMON = {
     "kind": "str",
+    "source_type": "str",  # the connector that produced the resource (ldap, okta, ...)
     "id": "str",
     "source": "str",
     "name": "str",
@@ -103,8 +104,29 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "session": "object",
         "flags": "list",
         "person": "ref",
+        "permissions": "list",
+        "mfa_waived": "bool",
+        "locked": "bool",
+        # directory extras (LDAP / Active Directory connector)
+        "dn": "str",
+        "spns": "list",
+        "admin_count": "int",
+        "delegation": "object",
+        "supported_encryption_types": "list",
+        "kerberos_preauth_required": "bool",
+        "password_not_required": "bool",
+        "status": "str",
     },
-    "group": {**_COMMON, "members": "refs", "privileged": "bool", "nested_groups": "refs"},
+    "group": {
+        **_COMMON,
+        "members": "refs",
+        "privileged": "bool",
+        "privileged_via": "list",
+        "nested_groups": "refs",
+        "roles": "list",
+        "sid": "str",
+        "dn": "str",
+    },
     "role": {**_COMMON, "members": "refs", "privileged": "bool", "permissions": "list"},
     "integration": {
         **_COMMON,
@@ -116,6 +138,9 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "last_used_at": "timestamp",
         "owner": "ref",
         "enabled": "bool",
+        "installed": "bool",
+        "refresh_token_policy": "str",
+        "high_assurance_required": "bool",
     },
     "credential": {
         **_COMMON,
@@ -128,6 +153,8 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "strength": "object",
         "fingerprint": "str",
         "enabled": "bool",
+        "use_count": "int",
+        "shared_with_count": "int",
     },
     "session_policy": {
         **_COMMON,
@@ -136,9 +163,22 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "idle_timeout_minutes": "number",
         "mfa_required": "bool",
         "ip_locked": "bool",
+        "persistent_cookie": "bool",
+        "http_only": "bool",
+        "priority": "int",
+        "enabled": "bool",
     },
     "setting": {**_COMMON, "value": "any", "category": "str"},
     "person": {**_COMMON, "accounts": "refs", "emails": "list", "employee_id": "str"},
+}
+
+#: Known keys of object-valued fields (checked in policy paths; ``raw`` is free-form).
+OBJECT_FIELDS: dict[str, tuple[str, ...]] = {
+    "mfa": ("enrolled", "methods", "phishing_resistant"),
+    "session": ("max_lifetime_minutes", "idle_timeout_minutes"),
+    "strength": ("bits", "algorithm", "digits", "period"),
+    "delegation": ("unconstrained", "constrained_to", "protocol_transition"),
+    "location": ("file", "line"),
 }
 
 #: (kind, field) -> kind of the resource the field refers to (by id, same source;

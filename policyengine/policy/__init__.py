@@ -1,0 +1,1 @@
+"""The policy language: YAML -> schema check -> compiled predicates."""

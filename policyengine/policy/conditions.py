@@ -1,0 +1,400 @@
+"""Compile policy conditions into evaluable nodes and fast Python code.
+
+A condition compiles to a tree of nodes. The tree gives three-valued results
+(True, False, None for missing) and, for resources that fail, the evidence.
+The engine's hot path does not walk the tree: :func:`emit` turns it into a
+Python expression that is compiled once per policy set, so evaluating a
+resource is a handful of dictionary reads and comparisons.
+
+Missing values follow Kleene logic: ``all`` is False if any part is False,
+else missing if any part is missing; ``any`` is True if any part is True,
+else missing if any is; ``not`` keeps missing. The fast expression gets the
+same answer by substituting, for each leaf, the value that the policy's
+``on_missing`` asks for under that leaf's polarity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policyengine.errors import Location, PolicyError
+from policyengine.findings.model import Evidence
+from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELDS, REFERENCES, TIMESTAMP_FIELDS
+from policyengine.policy.operators import ALL_OPERATORS, OPERATORS, Operator
+from policyengine.policy.paths import Getter, Path, compile_getter, parse_path
+from policyengine.policy.yamlload import Positions, position_of
+
+COMBINATORS = ("all", "any", "not")
+#: pseudo-kind for items of free-form lists, whose fields the model does not know
+UNCHECKED = "_item"
+
+
+@dataclass(slots=True)
+class CompileContext:
+    """What compiling one policy needs: the clock, parameters and positions."""
+
+    file: str
+    positions: Positions
+    now: dt.datetime
+    params: Mapping[str, Any]
+    kind: str
+    used_params: set[str] = field(default_factory=set)
+
+    def error(self, message: str, yaml_path: tuple[Hashable, ...], code: str) -> PolicyError:
+        line, col = position_of(self.positions, yaml_path)
+        return PolicyError(message, Location(self.file, line, col), code)
+
+
+class Node:
+    """A compiled condition."""
+
+    def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
+        raise NotImplementedError
+
+    def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
+        """Evidence for why this node is not ``want`` on ``r``."""
+        raise NotImplementedError
+
+
+@dataclass(slots=True)
+class Leaf(Node):
+    path: Path
+    getter: Getter
+    op: Operator
+    arg: Any  # prepared
+    original: Any  # as written (after parameter substitution)
+
+    def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
+        value = self.getter(r, x)
+        if self.op.name == "exists":
+            return (value is not None) is self.arg
+        if value is None:
+            return None
+        return self.op.test(value, self.arg)
+
+    def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
+        if self.eval(r, x) is want:
+            return []
+        value = self.getter(r, x)
+        expected = self.op.describe(self.original)
+        if not want:
+            expected = f"not {expected}"
+        return [Evidence(self.path.text, "missing" if value is None else value, expected)]
+
+
+@dataclass(slots=True)
+class Count(Node):
+    """``count`` over a list, optionally of the items matching ``where``."""
+
+    path: Path
+    getter: Getter
+    where: Node | None
+    tests: list[tuple[Operator, Any, Any]]
+
+    def number(self, r: Mapping[str, Any], x: Any) -> int | None:
+        items = self.getter(r, x)
+        if items is None:
+            return 0 if self.where is not None else None
+        if not isinstance(items, list):
+            return None
+        if self.where is None:
+            return len(items)
+        where = self.where
+        return sum(1 for item in items if isinstance(item, Mapping) and where.eval(item, x) is True)
+
+    def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
+        n = self.number(r, x)
+        if n is None:
+            return None
+        return all(op.test(n, arg) for op, arg, _ in self.tests)
+
+    def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
+        if self.eval(r, x) is want:
+            return []
+        n = self.number(r, x)
+        expected = " and ".join(op.describe(orig) for op, _, orig in self.tests)
+        label = "count" if self.where is None else "count where condition holds"
+        if not want:
+            expected = f"not {expected}"
+        return [Evidence(f"{self.path.text} ({label})", "missing" if n is None else n, expected)]
+
+
+@dataclass(slots=True)
+class All(Node):
+    parts: list[Node]
+
+    def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
+        missing = False
+        for part in self.parts:
+            got = part.eval(r, x)
+            if got is False:
+                return False
+            if got is None:
+                missing = True
+        return None if missing else True
+
+    def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
+        out: list[Evidence] = []
+        if want:  # every failing part is a reason
+            for part in self.parts:
+                out.extend(part.evidence(r, x, True))
+        else:  # all held, each is a reason
+            for part in self.parts:
+                out.extend(part.evidence(r, x, False))
+        return out
+
+
+@dataclass(slots=True)
+class Any_(Node):
+    parts: list[Node]
+
+    def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
+        missing = False
+        for part in self.parts:
+            got = part.eval(r, x)
+            if got is True:
+                return True
+            if got is None:
+                missing = True
+        return None if missing else False
+
+    def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
+        out: list[Evidence] = []
+        for part in self.parts:
+            out.extend(part.evidence(r, x, want))
+        return out
+
+
+@dataclass(slots=True)
+class Not(Node):
+    part: Node
+
+    def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
+        got = self.part.eval(r, x)
+        return None if got is None else not got
+
+    def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
+        return self.part.evidence(r, x, not want)
+
+
+# -- building -------------------------------------------------------------
+
+
+def substitute(value: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...]) -> Any:
+    """Replace ``$name`` with the parameter's value (also inside lists)."""
+    if isinstance(value, str) and value.startswith("$") and len(value) > 1:
+        name = value[1:]
+        if name not in ctx.params:
+            hint = _did_you_mean(name, ctx.params)
+            raise ctx.error(f"unknown parameter ${name}{hint}", yaml_path, "E105")
+        ctx.used_params.add(name)
+        return ctx.params[name]
+    if isinstance(value, list):
+        return [substitute(v, ctx, (*yaml_path, i)) for i, v in enumerate(value)]
+    return value
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_path(text: str, kind: str, ctx: CompileContext, yaml_path: tuple[Hashable, ...]) -> Path:
+    """Parse a field path and check each segment against the model."""
+    try:
+        path = parse_path(text, kind)
+    except ValueError as exc:
+        raise ctx.error(str(exc), yaml_path, "E103") from None
+    current: str | None = kind if kind in FIELD_TYPES else None
+    parent_object: str | None = None
+    for i, seg in enumerate(path.segments):
+        if current is not None:
+            fields = FIELD_TYPES[current]
+            if seg.name not in fields:
+                hint = _did_you_mean(seg.name, fields)
+                where = f"{current} field" if i == 0 else f"field of {current} (in {text!r})"
+                raise ctx.error(f"unknown {where} {seg.name!r}{hint}", yaml_path, "E103")
+            if seg.name == "raw":
+                return path  # free-form: the source's own attributes
+            parent_object = seg.name if fields[seg.name] == "object" else None
+            current = REFERENCES.get((current, seg.name))
+        elif parent_object is not None:
+            known = OBJECT_FIELDS.get(parent_object)
+            if known is not None and seg.name not in known:
+                hint = _did_you_mean(seg.name, known)
+                raise ctx.error(
+                    f"unknown field {seg.name!r} of {parent_object}{hint}", yaml_path, "E103"
+                )
+            parent_object = None
+        else:
+            break
+    return path
+
+
+def build(data: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...], kind: str) -> Node:
+    """Compile a condition (``path: value``, ``path: {op: arg}``, all/any/not)."""
+    if not isinstance(data, Mapping) or not data:
+        raise ctx.error(
+            "a condition is a mapping: `field: value`, `field: {operator: argument}`, "
+            "or all/any/not",
+            yaml_path,
+            "E102",
+        )
+    parts: list[Node] = []
+    for key, value in data.items():
+        sub = (*yaml_path, key)
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise ctx.error(f"`{key}` takes a non-empty list of conditions", sub, "E102")
+            children = [build(v, ctx, (*sub, i), kind) for i, v in enumerate(value)]
+            parts.append(All(children) if key == "all" else Any_(children))
+        elif key == "not":
+            parts.append(Not(build(value, ctx, sub, kind)))
+        elif not isinstance(key, str):
+            raise ctx.error(f"a field path must be a string, got {key!r}", sub, "E103")
+        else:
+            parts.extend(_field_condition(key, value, ctx, sub, kind))
+    return parts[0] if len(parts) == 1 else All(parts)
+
+
+def _field_condition(
+    text: str, value: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...], kind: str
+) -> list[Node]:
+    path = check_path(text, kind, ctx, yaml_path)
+    if not isinstance(value, Mapping):
+        value = substitute(value, ctx, yaml_path)
+        op = OPERATORS["eq"]
+        return [Leaf(path, compile_getter(path), op, value, value)]
+    if not value:
+        raise ctx.error(f"no operator given for {text!r}", yaml_path, "E104")
+    nodes: list[Node] = []
+    for op_name, arg in value.items():
+        sub = (*yaml_path, op_name)
+        if op_name == "count":
+            nodes.append(_count(path, arg, ctx, sub))
+            continue
+        if op_name not in OPERATORS:
+            hint = _did_you_mean(op_name, ALL_OPERATORS)
+            raise ctx.error(
+                f"unknown operator {op_name!r}{hint}; operators: {', '.join(ALL_OPERATORS)}",
+                sub,
+                "E104",
+            )
+        nodes.append(_leaf(path, op_name, arg, ctx, sub))
+    return nodes
+
+
+def _leaf(path: Path, op_name: str, arg: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...]) -> Leaf:
+    op = OPERATORS[op_name]
+    arg = substitute(arg, ctx, yaml_path)
+    if op_name in ("older_than", "newer_than"):
+        last = path.segments[-1].name
+        if last not in TIMESTAMP_FIELDS and path.segments[0].name != "raw":
+            raise ctx.error(
+                f"{op_name} needs a timestamp field ({', '.join(sorted(TIMESTAMP_FIELDS))}), "
+                f"not {path.text!r}",
+                yaml_path,
+                "E106",
+            )
+    try:
+        prepared = op.prepare(arg, ctx)
+    except ValueError as exc:
+        raise ctx.error(f"{op_name}: {exc}", yaml_path, "E106") from None
+    return Leaf(path, compile_getter(path), op, prepared, arg)
+
+
+def _count(path: Path, arg: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...]) -> Count:
+    if not isinstance(arg, Mapping) or not arg:
+        raise ctx.error(
+            "count takes comparisons, e.g. {gte: 2}, and optionally where: {condition}",
+            yaml_path,
+            "E106",
+        )
+    where: Node | None = None
+    tests: list[tuple[Operator, Any, Any]] = []
+    target = path.final_ref_kind
+    for op_name, op_arg in arg.items():
+        sub = (*yaml_path, op_name)
+        if op_name == "where":
+            if target is None and path.segments[0].name != "raw":
+                # items of a non-reference list are plain objects: paths are unchecked
+                where = _build_unchecked(op_arg, ctx, sub)
+            else:
+                where = build(op_arg, ctx, sub, target) if target else _build_unchecked(op_arg, ctx, sub)
+            continue
+        if op_name not in ("eq", "ne", "lt", "lte", "gt", "gte"):
+            hint = _did_you_mean(op_name, ("eq", "ne", "lt", "lte", "gt", "gte", "where"))
+            raise ctx.error(f"count does not take {op_name!r}{hint}", sub, "E104")
+        value = substitute(op_arg, ctx, sub)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ctx.error(f"count {op_name} needs a whole number, got {value!r}", sub, "E106")
+        tests.append((OPERATORS[op_name], value, value))
+    if not tests:
+        raise ctx.error("count needs at least one comparison (eq, lt, gte, ...)", yaml_path, "E106")
+    getter = compile_getter(path, deref_last=where is not None)
+    return Count(path, getter, where, tests)
+
+
+def _build_unchecked(data: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...]) -> Node:
+    """Conditions over plain objects inside lists: field names cannot be checked."""
+    return build(data, ctx, yaml_path, UNCHECKED)
+
+
+# -- fast code ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Emitter:
+    """Collects the constants that generated code refers to by index."""
+
+    getters: list[Getter] = field(default_factory=list)
+    tests: list[Callable[[Any, Any], bool]] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    counter: int = 0
+
+    def add(self, bucket: list[Any], item: Any) -> int:
+        bucket.append(item)
+        return len(bucket) - 1
+
+    def var(self) -> str:
+        self.counter += 1
+        return f"_v{self.counter}"
+
+
+def emit(node: Node, em: Emitter, missing_value: bool) -> str:
+    """A Python expression for ``node`` that is True when it holds.
+
+    ``missing_value`` is what a missing leaf counts as at this polarity.
+    """
+    if isinstance(node, All):
+        return "(" + " and ".join(emit(p, em, missing_value) for p in node.parts) + ")"
+    if isinstance(node, Any_):
+        return "(" + " or ".join(emit(p, em, missing_value) for p in node.parts) + ")"
+    if isinstance(node, Not):
+        return "(not " + emit(node.part, em, not missing_value) + ")"
+    if isinstance(node, Count):
+        i = em.add(em.nodes, node)
+        v = em.var()
+        return f"({missing_value} if ({v} := N[{i}].eval(r, X)) is None else {v})"
+    assert isinstance(node, Leaf)
+    segs = node.path.segments
+    if len(segs) == 1 and not segs[0].star:
+        get = f"r.get({segs[0].name!r})"
+    else:
+        get = f"G[{em.add(em.getters, node.getter)}](r, X)"
+    name = node.op.name
+    if name == "exists":
+        return f"({get} is {'not ' if node.arg else ''}None)"
+    v = em.var()
+    if name == "eq" and isinstance(node.arg, bool):
+        if missing_value:
+            return f"(({v} := {get}) is {node.arg} or {v} is None)"
+        return f"({get} is {node.arg})"
+    t = em.add(em.tests, node.op.test)
+    a = em.add(em.args, node.arg)
+    return f"({missing_value} if ({v} := {get}) is None else T[{t}]({v}, K[{a}]))"

@@ -1,0 +1,48 @@
+"""Durations in policies: ``90d``, ``12h``, ``15m``, ``2w``, ``1y``, ``30s``.
+
+>>> parse_duration("90d"), parse_duration("15m")
+(datetime.timedelta(days=90), datetime.timedelta(seconds=900))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdwy])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+
+
+def parse_duration(text: object) -> dt.timedelta:
+    """Parse a duration; raise ValueError with the accepted forms otherwise."""
+    if isinstance(text, bool) or not isinstance(text, str | int):
+        raise ValueError(f"expected a duration like 90d, 12h or 15m, got {text!r}")
+    if isinstance(text, int):
+        return dt.timedelta(days=text)
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"expected a duration like 90d, 12h or 15m, got {text!r}")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def format_timestamp(moment: dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC: the one form snapshots use, so strings sort as times."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    """Parse an ISO 8601 timestamp (``Z`` or an offset; a date alone is midnight UTC)."""
+    value = text.strip()
+    if len(value) == 10:
+        value += "T00:00:00Z"
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def normalise_timestamp(text: str) -> str:
+    """Any ISO 8601 form -> ``YYYY-MM-DDTHH:MM:SSZ`` (fractions dropped)."""
+    return format_timestamp(parse_timestamp(text).replace(microsecond=0))

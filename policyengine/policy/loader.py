@@ -1,0 +1,183 @@
+"""Find, parse and validate policy files into :class:`PolicyDefinition` objects.
+
+A PATH is a policy file or a folder searched recursively for ``*.yaml`` /
+``*.yml``; test files (``*.test.yaml``) and ``profiles/`` are skipped. A file
+holds one policy or a list of them. Definitions are validated (schema,
+conditions, templates, parameters) when loaded, so ``lint`` reports every
+problem with its position; binding to a clock and parameter overrides happens
+in :mod:`policyengine.policy.compiled`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policyengine.errors import Location, PolicyError
+from policyengine.policy.schema import CONNECTOR_KEYS, POLICY_SCHEMA, validate
+from policyengine.policy.yamlload import Positions, load_yaml_file, position_of
+
+POLICY_SUFFIXES = (".yaml", ".yml")
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDefinition:
+    """A validated policy as written, before binding to a clock and overrides."""
+
+    id: str
+    title: str
+    severity: str
+    resource: str
+    description: str
+    rationale: str
+    match: Mapping[str, Any] | None
+    require: Mapping[str, Any]
+    on_missing: str
+    message: str
+    remediation: Mapping[str, str]
+    params: Mapping[str, Any]
+    frameworks: Mapping[str, tuple[str, ...]]
+    references: tuple[str, ...]
+    tags: tuple[str, ...]
+    enabled: bool
+    file: str
+    line: int
+    positions: Positions = field(repr=False, compare=False)
+    prefix: tuple[Hashable, ...] = ()
+
+    def location(self, *path: Hashable) -> Location:
+        line, col = position_of(self.positions, (*self.prefix, *path))
+        return Location(self.file, line, col)
+
+
+class PolicyErrors(PolicyError):
+    """Several policy errors at once (lint shows them all; evaluate stops)."""
+
+    def __init__(self, errors: Sequence[PolicyError]) -> None:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+        super().__init__(first.message + more, first.location, first.code)
+        self.errors = list(errors)
+
+
+def builtin_policy_dir() -> Path:
+    """The built-in library: inside the wheel, or ``policies/`` of a source checkout."""
+    package = Path(__file__).resolve().parent.parent
+    bundled = package / "_library" / "policies"
+    if bundled.is_dir():
+        return bundled
+    return package.parent / "policies"
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Policy files under ``paths`` (sorted, test files and profiles skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                if not candidate.is_file() or candidate.suffix not in POLICY_SUFFIXES:
+                    continue
+                if candidate.name.endswith(TEST_SUFFIXES) or "profiles" in candidate.relative_to(path).parts:
+                    continue
+                found.append(candidate)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise PolicyError("no such policy file or folder", Location(str(path)), "E001")
+    return found
+
+
+def load_definitions(paths: Iterable[Path]) -> tuple[list[PolicyDefinition], list[PolicyError]]:
+    """Load every policy under ``paths``; return definitions and all errors found."""
+    definitions: list[PolicyDefinition] = []
+    errors: list[PolicyError] = []
+    seen: dict[str, PolicyDefinition] = {}
+    for file in discover(paths):
+        try:
+            data, positions = load_yaml_file(file)
+        except PolicyError as exc:
+            errors.append(exc)
+            continue
+        documents: list[tuple[Any, tuple[Hashable, ...]]]
+        if isinstance(data, list):
+            documents = [(doc, (i,)) for i, doc in enumerate(data)]
+        else:
+            documents = [(data, ())]
+        for doc, prefix in documents:
+            try:
+                definition = _definition(doc, str(file), positions, prefix)
+            except PolicyErrors as exc:
+                errors.extend(exc.errors)
+                continue
+            if definition.id in seen:
+                other = seen[definition.id]
+                errors.append(
+                    PolicyError(
+                        f"duplicate policy id {definition.id} (also in {other.file}:{other.line})",
+                        definition.location("id"),
+                        "E107",
+                    )
+                )
+                continue
+            seen[definition.id] = definition
+            definitions.append(definition)
+    return definitions, errors
+
+
+def _definition(doc: Any, file: str, positions: Positions, prefix: tuple[Hashable, ...]) -> PolicyDefinition:
+    problems = validate(doc, POLICY_SCHEMA, file=file, positions=positions, prefix=prefix)
+    if problems:
+        raise PolicyErrors(problems)
+    remediation = doc["remediation"]
+    if isinstance(remediation, str):
+        remediation = {"default": remediation}
+    else:
+        for key in remediation:
+            if key not in CONNECTOR_KEYS:
+                line, col = position_of(positions, (*prefix, "remediation", key))
+                raise PolicyErrors(
+                    [
+                        PolicyError(
+                            f"remediation key {key!r} is not a connector type; use one of "
+                            f"{', '.join(CONNECTOR_KEYS)}",
+                            Location(file, line, col, field=f"remediation.{key}"),
+                            "E101",
+                        )
+                    ]
+                )
+    line, _ = position_of(positions, prefix or ("id",))
+    definition = PolicyDefinition(
+        id=doc["id"],
+        title=doc["title"].strip(),
+        severity=doc["severity"],
+        resource=doc["resource"],
+        description=(doc.get("description") or "").strip(),
+        rationale=(doc.get("rationale") or "").strip(),
+        match=doc.get("match"),
+        require=doc["require"],
+        on_missing=doc.get("on_missing", "fail"),
+        message=(doc.get("message") or doc["title"]).strip(),
+        remediation={k: v.strip() for k, v in remediation.items()},
+        params=dict(doc.get("params") or {}),
+        frameworks={k: tuple(v) for k, v in (doc.get("frameworks") or {}).items()},
+        references=tuple(doc.get("references") or ()),
+        tags=tuple(doc.get("tags") or ()),
+        enabled=doc.get("enabled", True),
+        file=file,
+        line=line or 1,
+        positions=positions,
+        prefix=prefix,
+    )
+    # Compile once with the defaults so that every condition/template error
+    # surfaces at load time (lint), not in the middle of an evaluation.
+    from policyengine.policy.compiled import compile_policy
+
+    try:
+        compile_policy(definition, now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), params=definition.params)
+    except PolicyError as exc:
+        raise PolicyErrors([exc]) from None
+    return definition

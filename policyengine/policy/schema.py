@@ -1,0 +1,99 @@
+"""The cerberus schema of a policy document and error reporting with positions."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable, Iterator, Mapping
+from typing import Any
+
+from cerberus import Validator
+
+from policyengine.errors import Location, PolicyError
+from policyengine.findings.model import SEVERITIES
+from policyengine.model.kinds import KINDS
+from policyengine.policy.yamlload import Positions, position_of
+
+ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
+CONNECTOR_KEYS = ("default", "ldap", "salesforce", "okta", "entra", "github", "google", "file")
+
+_STR = {"type": "string"}
+_STRLIST = {"type": "list", "schema": {"type": "string"}}
+
+POLICY_SCHEMA: dict[str, Any] = {
+    "id": {"type": "string", "required": True, "regex": ID_PATTERN},
+    "title": {"type": "string", "required": True, "empty": False},
+    "severity": {"type": "string", "required": True, "allowed": list(SEVERITIES)},
+    "resource": {"type": "string", "required": True, "allowed": list(KINDS)},
+    "description": _STR,
+    "rationale": _STR,
+    "match": {"type": "dict"},
+    "require": {"type": "dict", "required": True, "empty": False},
+    "on_missing": {"type": "string", "allowed": ["fail", "pass"]},
+    "message": _STR,
+    # a string, or a mapping by connector type (keys checked by the loader)
+    "remediation": {"required": True, "type": ["string", "dict"], "empty": False},
+    "params": {"type": "dict", "keysrules": {"type": "string", "regex": r"^[a-z][a-z0-9_]*$"}},
+    "frameworks": {"type": "dict", "valuesrules": _STRLIST},
+    "references": _STRLIST,
+    "tags": _STRLIST,
+    "enabled": {"type": "boolean"},
+}
+
+OVERRIDE_SCHEMA: dict[str, Any] = {
+    "params": {"type": "dict"},
+    "severity": {"type": "string", "allowed": list(SEVERITIES)},
+    "enabled": {"type": "boolean"},
+}
+
+
+def validate(
+    document: Any,
+    schema: Mapping[str, Any],
+    *,
+    file: str,
+    positions: Positions,
+    prefix: tuple[Hashable, ...] = (),
+    error: type[PolicyError] = PolicyError,
+    what: str = "policy",
+) -> list[PolicyError]:
+    """Validate ``document``; return errors (empty when valid) with file:line:col."""
+    if not isinstance(document, Mapping):
+        line, col = position_of(positions, prefix)
+        return [error(f"a {what} must be a mapping", Location(file, line, col), "E101")]
+    validator = Validator(dict(schema))
+    if validator.validate(dict(document)):
+        return []
+    out: list[PolicyError] = []
+    for path, message in _flatten(validator.errors, ()):
+        field = path[-1] if path else None
+        code = "E101"
+        if message == "unknown field" and isinstance(field, str):
+            close = difflib.get_close_matches(field, list(schema), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            message = f"unknown field{hint}; allowed: {', '.join(schema)}"
+            code = "E100"
+        elif message == "required field":
+            code = "E100"
+        elif message.startswith("unallowed value") and isinstance(field, str):
+            allowed = (schema.get(field) or {}).get("allowed") or []
+            close = difflib.get_close_matches(str(message[16:]), allowed, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            message = f"{message}{hint}; allowed: {', '.join(allowed)}"
+        line, col = position_of(positions, (*prefix, *path))
+        dotted = ".".join(str(p) for p in path)
+        out.append(error(message, Location(file, line, col, field=dotted or None), code))
+    return out
+
+
+def _flatten(errors: Any, path: tuple[Hashable, ...]) -> Iterator[tuple[tuple[Hashable, ...], str]]:
+    if isinstance(errors, Mapping):
+        for key, value in errors.items():
+            yield from _flatten(value, (*path, key))
+    elif isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, Mapping | list):
+                yield from _flatten(item, path)
+            else:
+                yield path, str(item)
+    else:
+        yield path, str(errors)

@@ -1,0 +1,80 @@
+"""Message and remediation templates that can reach only resource fields.
+
+``{name}``, ``{owner.name}``, ``{raw.Profile.Name}`` are field paths resolved
+like policy paths; ``{$max_idle}`` is a parameter; ``{{`` and ``}}`` are
+literal braces. There is no attribute access, indexing or format spec (unlike
+``str.format``), so a template cannot reach into Python objects.
+
+>>> from policyengine.policy.paths import parse_path
+>>> t = parse_template("Disable {name} in {source}.", lambda p: parse_path(p, "account"))
+>>> t.render({"name": "alice", "source": "corp-ad"}, None, {})
+'Disable alice in corp-ad.'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from policyengine.policy.paths import Getter, compile_getter
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    text: str
+    parts: tuple[str | tuple[str, Any], ...]  # literal, ("path", getter) or ("param", name)
+
+    def render(self, resource: Mapping[str, Any], index: Any, params: Mapping[str, Any]) -> str:
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif part[0] == "param":
+                out.append(_show(params.get(part[1])))
+            else:
+                out.append(_show(part[1](resource, index)))
+        return "".join(out)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(unknown)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    return str(value)
+
+
+def parse_template(text: str, check_path: Callable[[str], Any]) -> Template:
+    """Parse ``text``; ``check_path(path_text)`` validates a field path and returns a Path.
+
+    Raises ValueError for an unbalanced brace or an empty placeholder.
+    """
+    parts: list[str | tuple[str, Any]] = []
+    pos = 0
+    for match in _PLACEHOLDER.finditer(text):
+        parts.append(text[pos : match.start()])
+        pos = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+            continue
+        inner = (match.group(1) or "").strip()
+        if not inner:
+            raise ValueError("empty placeholder {} in template")
+        if inner.startswith("$"):
+            parts.append(("param", inner[1:]))
+        else:
+            path = check_path(inner)
+            getter: Getter = compile_getter(path)
+            parts.append(("path", getter))
+    rest = text[pos:]
+    if "{" in rest or "}" in rest:
+        raise ValueError("unbalanced brace in template (write {{ or }} for a literal brace)")
+    parts.append(rest)
+    return Template(text, tuple(p for p in parts if p != ""))
