@@ -47,8 +47,10 @@ class CompiledPolicy:
         return self.definition.id
 
     def remediation_for(self, connector: str) -> Template:
-        return self.remediation.get(connector) or self.remediation.get("default") or next(
-            iter(self.remediation.values())
+        return (
+            self.remediation.get(connector)
+            or self.remediation.get("default")
+            or next(iter(self.remediation.values()))
         )
 
 
@@ -85,7 +87,11 @@ def compile_policy(
 
     message = template(definition.message, "message")
     remediation = {
-        key: template(text, "remediation", *(() if len(definition.remediation) == 1 and key == "default" else (key,)))
+        key: template(
+            text,
+            "remediation",
+            *(() if len(definition.remediation) == 1 and key == "default" else (key,)),
+        )
         for key, text in definition.remediation.items()
     }
     return CompiledPolicy(
@@ -153,5 +159,5 @@ def _generate(bound: BoundPolicies, indexes: list[int]) -> tuple[Callable[..., l
         code = compile(source, "<policyengine-generated>", "exec")
     except SyntaxError as exc:  # a bug in the generator, never user input
         raise PolicyError(f"internal error generating policy code: {exc}") from exc
-    exec(code, namespace)  # noqa: S102 - our own generated source; constants are passed by index
+    exec(code, namespace)
     return namespace["check"], source

@@ -288,7 +288,9 @@ def _field_condition(
     return nodes
 
 
-def _leaf(path: Path, op_name: str, arg: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...]) -> Leaf:
+def _leaf(
+    path: Path, op_name: str, arg: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...]
+) -> Leaf:
     op = OPERATORS[op_name]
     arg = substitute(arg, ctx, yaml_path)
     if op_name in ("older_than", "newer_than"):
@@ -324,7 +326,11 @@ def _count(path: Path, arg: Any, ctx: CompileContext, yaml_path: tuple[Hashable,
                 # items of a non-reference list are plain objects: paths are unchecked
                 where = _build_unchecked(op_arg, ctx, sub)
             else:
-                where = build(op_arg, ctx, sub, target) if target else _build_unchecked(op_arg, ctx, sub)
+                where = (
+                    build(op_arg, ctx, sub, target)
+                    if target
+                    else _build_unchecked(op_arg, ctx, sub)
+                )
             continue
         if op_name not in ("eq", "ne", "lt", "lte", "gt", "gte"):
             hint = _did_you_mean(op_name, ("eq", "ne", "lt", "lte", "gt", "gte", "where"))

@@ -81,7 +81,10 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             for candidate in sorted(path.rglob("*")):
                 if not candidate.is_file() or candidate.suffix not in POLICY_SUFFIXES:
                     continue
-                if candidate.name.endswith(TEST_SUFFIXES) or "profiles" in candidate.relative_to(path).parts:
+                if (
+                    candidate.name.endswith(TEST_SUFFIXES)
+                    or "profiles" in candidate.relative_to(path).parts
+                ):
                     continue
                 found.append(candidate)
         elif path.exists():
@@ -128,7 +131,9 @@ def load_definitions(paths: Iterable[Path]) -> tuple[list[PolicyDefinition], lis
     return definitions, errors
 
 
-def _definition(doc: Any, file: str, positions: Positions, prefix: tuple[Hashable, ...]) -> PolicyDefinition:
+def _definition(
+    doc: Any, file: str, positions: Positions, prefix: tuple[Hashable, ...]
+) -> PolicyDefinition:
     problems = validate(doc, POLICY_SCHEMA, file=file, positions=positions, prefix=prefix)
     if problems:
         raise PolicyErrors(problems)
@@ -177,7 +182,9 @@ def _definition(doc: Any, file: str, positions: Positions, prefix: tuple[Hashabl
     from policyengine.policy.compiled import compile_policy
 
     try:
-        compile_policy(definition, now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), params=definition.params)
+        compile_policy(
+            definition, now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), params=definition.params
+        )
     except PolicyError as exc:
         raise PolicyErrors([exc]) from None
     return definition

@@ -43,7 +43,10 @@ class Path:
     @property
     def simple(self) -> bool:
         """No references followed and no ``[*]``: a plain nested lookup."""
-        return all(not s.star and s.ref_kind is None for s in self.segments[:-1]) and not self.segments[-1].star
+        return (
+            all(not s.star and s.ref_kind is None for s in self.segments[:-1])
+            and not self.segments[-1].star
+        )
 
     @property
     def final_ref_kind(self) -> str | None:

@@ -12,7 +12,9 @@ import re
 
 MAX_PATTERN = 1000
 # a quantified group whose body itself contains a quantifier: (a+)+, (\w*)*, (a|aa)+ ...
-_NESTED = re.compile(r"\((?:[^()\\]|\\.)*?(?:[+*]|\{\d+,?\d*\})(?:[^()\\]|\\.)*\)\s*(?:[+*]|\{\d+,\d*\})")
+_NESTED = re.compile(
+    r"\((?:[^()\\]|\\.)*?(?:[+*]|\{\d+,?\d*\})(?:[^()\\]|\\.)*\)\s*(?:[+*]|\{\d+,\d*\})"
+)
 _ALT_QUANT = re.compile(r"\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)\s*(?:[+*]|\{\d+,\d*\})")
 
 

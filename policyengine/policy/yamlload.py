@@ -94,9 +94,7 @@ def load_yaml_file(path: Path, error: type[PolicyError] = PolicyError) -> tuple[
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise error(
-            f"not UTF-8 (byte {exc.start})", Location(str(path)), "E001"
-        ) from None
+        raise error(f"not UTF-8 (byte {exc.start})", Location(str(path)), "E001") from None
     return load_yaml_text(text, str(path), error)
 
 

@@ -1,0 +1,139 @@
+"""``policyengine.yaml``: the organisation's settings.
+
+Everything is optional; an absent file means built-in defaults. Paths in the
+file are relative to the file. Unknown keys are errors with file:line:col.
+Secrets are never written here: connectors name environment variables or
+files (``password_env``, ``token_file``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policyengine.errors import ConfigError, Location
+from policyengine.findings.model import SEVERITIES
+from policyengine.policy.yamlload import Positions, load_yaml_file, position_of
+
+DEFAULT_CONFIG_NAME = "policyengine.yaml"
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "profile": {"type": "string"},
+    "policies": {"type": "dict", "valuesrules": {"type": "dict"}},
+    "policy_paths": {"type": "list", "schema": {"type": "string"}},
+    "waivers": {"type": "string"},
+    "waiver_max_days": {"type": "integer", "min": 1},
+    "history": {"type": "string"},
+    "output_dir": {"type": "string"},
+    "fail_on": {"type": "string", "allowed": list(SEVERITIES)},
+    "max_concurrency": {"type": "integer", "min": 1},
+    "connectors": {
+        "type": "list",
+        "schema": {
+            "type": "dict",
+            "schema": {
+                "instance": {
+                    "type": "string",
+                    "required": True,
+                    "regex": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                },
+                "type": {"type": "string", "required": True},
+            },
+            "allow_unknown": True,  # the connector's own options, checked by the connector
+        },
+    },
+    "reports": {"type": "list", "schema": {"type": "string"}},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorInstance:
+    instance: str
+    type: str
+    options: Mapping[str, Any]
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path | None = None
+    profile: str | None = None
+    policy_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    policy_paths: tuple[Path, ...] = ()
+    waivers_path: Path | None = None
+    waiver_max_days: int = 90
+    history_path: Path | None = None
+    output_dir: Path | None = None
+    fail_on: str | None = None
+    max_concurrency: int = 4
+    connectors: tuple[ConnectorInstance, ...] = ()
+    reports: tuple[str, ...] = ("json", "html", "markdown")
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    positions: Positions = field(default_factory=dict, repr=False, compare=False)
+
+    def location(self, *path: Any) -> Location:
+        line, col = position_of(self.positions, tuple(path))
+        return Location(str(self.path) if self.path else DEFAULT_CONFIG_NAME, line, col)
+
+
+def load_config(path: Path | None) -> Config:
+    """Load ``path``; with None, ``./policyengine.yaml`` if present, else defaults."""
+    if path is None:
+        candidate = Path(DEFAULT_CONFIG_NAME)
+        if not candidate.is_file():
+            return Config()
+        path = candidate
+    if not path.is_file():
+        raise ConfigError("config file not found", Location(str(path)), "E001")
+    data, positions = load_yaml_file(path, ConfigError)  # type: ignore[arg-type]
+    if data is None:
+        data = {}
+    from policyengine.policy.schema import validate
+
+    problems = validate(
+        data,
+        CONFIG_SCHEMA,
+        file=str(path),
+        positions=positions,
+        error=ConfigError,
+        what="config",  # type: ignore[arg-type]
+    )
+    if problems:
+        raise problems[0]
+    base = path.parent
+
+    def rel(value: str | None) -> Path | None:
+        return (base / value) if value else None
+
+    connectors = []
+    seen: set[str] = set()
+    for i, item in enumerate(data.get("connectors") or []):
+        if item["instance"] in seen:
+            line, col = position_of(positions, ("connectors", i, "instance"))
+            raise ConfigError(
+                f"duplicate connector instance {item['instance']!r}",
+                Location(str(path), line, col),
+                "E101",
+            )
+        seen.add(item["instance"])
+        options = {k: v for k, v in item.items() if k not in ("instance", "type")}
+        line, _ = position_of(positions, ("connectors", i))
+        connectors.append(ConnectorInstance(item["instance"], item["type"], options, line))
+    return Config(
+        path=path,
+        profile=data.get("profile"),
+        policy_overrides=data.get("policies") or {},
+        policy_paths=tuple(base / p for p in data.get("policy_paths") or ()),
+        waivers_path=rel(data.get("waivers")),
+        waiver_max_days=data.get("waiver_max_days", 90),
+        history_path=rel(data.get("history")),
+        output_dir=rel(data.get("output_dir")),
+        fail_on=data.get("fail_on"),
+        max_concurrency=data.get("max_concurrency", 4),
+        connectors=tuple(connectors),
+        reports=tuple(data.get("reports") or ("json", "html", "markdown")),
+        raw=data,
+        positions=positions,
+    )

@@ -1,0 +1,1 @@
+"""Evaluation: compiled policies x resources -> findings. No I/O here."""

@@ -1,0 +1,77 @@
+"""Run the generated checkers over resources and build findings with evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from policyengine.findings.model import Evidence, Finding, ResourceRef, fingerprint
+from policyengine.policy.compiled import BoundPolicies, CompiledPolicy
+
+
+def evaluate(
+    bound: BoundPolicies, resources: Iterable[Mapping[str, Any]], index: Any
+) -> list[Finding]:
+    """Findings for every resource that matches a policy and fails its requirement."""
+    checkers = bound.checkers
+    policies = bound.policies
+    out: list[Finding] = []
+    for resource in resources:
+        checker = checkers.get(resource["kind"])
+        if checker is None:
+            continue
+        for i in checker(resource, index):
+            out.append(make_finding(policies[i], resource, index))
+    return out
+
+
+def make_finding(policy: CompiledPolicy, resource: Mapping[str, Any], index: Any) -> Finding:
+    """A finding with evidence: every condition of ``require`` that did not hold."""
+    evidence = policy.require.evidence(resource, index, True)
+    if not evidence:  # only on a mismatch between fast path and tree: keep the finding honest
+        evidence = [Evidence("require", "failed", "all conditions")]
+    definition = policy.definition
+    connector = resource.get("source_type") or ""
+    location = resource.get("location") if isinstance(resource.get("location"), Mapping) else None
+    ref = ResourceRef(
+        kind=resource["kind"],
+        source=resource["source"],
+        id=resource["id"],
+        name=str(resource.get("name") or resource["id"]),
+        file=location.get("file") if location else None,
+        line=location.get("line") if location else None,
+    )
+    return Finding(
+        policy_id=definition.id,
+        severity=policy.severity,
+        title=definition.title,
+        resource=ref,
+        message=policy.message.render(resource, index, policy.params),
+        evidence=tuple(_jsonable(e) for e in evidence),
+        remediation=policy.remediation_for(connector).render(resource, index, policy.params),
+        frameworks=definition.frameworks,
+        fingerprint=fingerprint(definition.id, ref.kind, ref.source, ref.id),
+    )
+
+
+def _jsonable(evidence: Evidence) -> Evidence:
+    """Evidence values go into JSON reports: references resolved to plain values."""
+    actual = evidence.actual
+    if isinstance(actual, Mapping):
+        actual = {k: v for k, v in actual.items() if k != "raw"}
+        if "kind" in actual and "id" in actual:
+            actual = f"{actual['kind']} {actual.get('name') or actual['id']}"
+    elif isinstance(actual, list):
+        actual = [
+            (
+                f"{a['kind']} {a.get('name') or a['id']}"
+                if isinstance(a, Mapping) and "kind" in a
+                else a
+            )
+            for a in actual
+        ]
+    return (
+        Evidence(evidence.path, actual, evidence.expected)
+        if actual is not evidence.actual
+        else evidence
+    )

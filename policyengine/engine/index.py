@@ -1,0 +1,39 @@
+"""Resources by identity, so that references (``owner``, ``groups``) resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+class ResourceIndex:
+    """``(kind, source, id) -> resource``.
+
+    A reference is the target's id in the same source, or an object
+    ``{"source": ..., "id": ...}`` for a cross-source reference (``person``).
+    """
+
+    __slots__ = ("_by_key",)
+
+    def __init__(self, resources: Iterable[Mapping[str, Any]] = ()) -> None:
+        self._by_key: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+        for r in resources:
+            self.add(r)
+
+    def add(self, resource: Mapping[str, Any]) -> None:
+        self._by_key[(resource["kind"], resource["source"], resource["id"])] = resource
+
+    def get(self, kind: str, source: str, rid: str) -> Mapping[str, Any] | None:
+        return self._by_key.get((kind, source, rid))
+
+    def resolve(self, ref: Any, source: str, kind: str) -> Mapping[str, Any] | None:
+        if isinstance(ref, str):
+            return self._by_key.get((kind, source, ref))
+        if isinstance(ref, Mapping):
+            rid, rsource = ref.get("id"), ref.get("source", source)
+            if isinstance(rid, str) and isinstance(rsource, str):
+                return self._by_key.get((kind, rsource, rid))
+        return None
+
+    def __len__(self) -> int:
+        return len(self._by_key)
