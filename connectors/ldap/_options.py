@@ -1,0 +1,262 @@
+"""Options of the LDAP connector: command-line flags and ``policyengine.yaml`` keys.
+
+The argparse ``dest`` names are the YAML keys, so ``--page-size 500`` on the
+command line is ``page_size: 500`` in a config instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from connectors.ldap._types import TypeRule, parse_type_rules
+from policyengine.errors import UsageError
+
+PROFILES = ("auto", "openldap", "active_directory")
+
+#: Normalised fields whose source attribute ``--map FIELD=ATTR`` can change.
+MAPPABLE_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "employee_id",
+    "display_name",
+    "created_at",
+    "last_login_at",
+    "disabled",
+    "member",
+    "member_of",
+    "group_name",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LdapOptions:
+    """Validated options for one LDAP / AD instance."""
+
+    url: str
+    base_dn: str
+    bind_dn: str
+    password_env: str | None = None
+    password_file: str | None = None
+    profile: str = "auto"
+    privileged_groups: tuple[str, ...] = ()
+    ca_file: str | None = None
+    starttls: bool = False
+    page_size: int = 500
+    timeout: float = 30.0
+    attribute_map: Mapping[str, str] = field(default_factory=dict)
+    user_filter: str | None = None
+    group_filter: str | None = None
+    type_rules: tuple[TypeRule, ...] = ()
+    default_type_rules: bool = True
+    ppolicy_default: str | None = None
+    default_privileged_groups: bool = True
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The connector's command-line options (``--instance``/``-o`` come from collect)."""
+    g = parser.add_argument_group("directory")
+    g.add_argument("--url", required=True, help="ldap://host[:port] or ldaps://host[:port]")
+    g.add_argument("--base-dn", required=True, help="search base, e.g. dc=example,dc=com")
+    g.add_argument("--bind-dn", required=True, help="DN (or AD user@domain) to bind as")
+    g.add_argument("--password-env", help="environment variable holding the bind password")
+    g.add_argument("--password-file", help="file holding the bind password")
+    g.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="auto",
+        help="directory flavour (default: detect from the root DSE)",
+    )
+    g.add_argument(
+        "--privileged-group",
+        dest="privileged_group",
+        action="append",
+        default=[],
+        metavar="DN",
+        help="a group whose (nested) members are privileged; repeatable. "
+        "On AD the well-known admin groups (by SID) are always included",
+    )
+    g.add_argument(
+        "--no-default-privileged-groups",
+        dest="default_privileged_groups",
+        action="store_false",
+        default=True,
+        help="AD: do not treat the well-known admin groups as privileged",
+    )
+    t = parser.add_argument_group("transport")
+    t.add_argument("--ca-file", help="PEM CA bundle that signed the server certificate")
+    t.add_argument("--starttls", action="store_true", help="upgrade ldap:// with StartTLS")
+    t.add_argument("--page-size", type=int, default=500, help="paged search page size")
+    t.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
+    m = parser.add_argument_group("mapping")
+    m.add_argument(
+        "--map",
+        dest="attribute_map",
+        action="append",
+        default=[],
+        metavar="FIELD=ATTR",
+        help=f"read FIELD from attribute ATTR ({', '.join(MAPPABLE_FIELDS)})",
+    )
+    m.add_argument("--user-filter", help="LDAP filter selecting accounts")
+    m.add_argument("--group-filter", help="LDAP filter selecting groups")
+    m.add_argument(
+        "--type-rule",
+        dest="type_rule",
+        action="append",
+        default=[],
+        metavar="TYPE:COND",
+        help="account type rule, e.g. service:spn, break_glass:name=^bg-, "
+        "service:ou=ou=services,dc=example,dc=com; first match wins",
+    )
+    m.add_argument(
+        "--no-default-type-rules",
+        dest="default_type_rules",
+        action="store_false",
+        default=True,
+        help="use only the --type-rule rules",
+    )
+    m.add_argument("--ppolicy-default", help="OpenLDAP: DN of the default ppolicy entry")
+
+
+def _str(options: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = options.get(key)
+    if value is None or value == "":
+        if required:
+            raise UsageError(f"ldap: option '{key}' is required")
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"ldap: option '{key}' must be a string, got {type(value).__name__}")
+    return value
+
+
+def _list(options: Mapping[str, Any], key: str) -> list[Any]:
+    value = options.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list | tuple):
+        raise UsageError(f"ldap: option '{key}' must be a list")
+    return list(value)
+
+
+def _attribute_map(options: Mapping[str, Any]) -> dict[str, str]:
+    value = options.get("attribute_map")
+    pairs: dict[str, str] = {}
+    if isinstance(value, Mapping):
+        items = [(str(k), v) for k, v in value.items()]
+    else:
+        items = []
+        for entry in _list(options, "attribute_map"):
+            if not isinstance(entry, str) or "=" not in entry:
+                raise UsageError(f"ldap: --map expects FIELD=ATTR, got {entry!r}")
+            k, _, v = entry.partition("=")
+            items.append((k.strip(), v.strip()))
+    for key, attr in items:
+        if key not in MAPPABLE_FIELDS:
+            raise UsageError(
+                f"ldap: option 'attribute_map': unknown field {key!r} "
+                f"(one of {', '.join(MAPPABLE_FIELDS)})"
+            )
+        if not isinstance(attr, str) or not attr or not _is_attribute_name(attr):
+            raise UsageError(
+                f"ldap: option 'attribute_map': field {key!r} needs an attribute name, got {attr!r}"
+            )
+        pairs[key] = attr
+    return pairs
+
+
+def _is_attribute_name(name: str) -> bool:
+    # RFC 4512 descr or numericoid, optionally with ;options
+    base = name.split(";", 1)[0]
+    return bool(base) and all(c.isalnum() or c in "-." for c in base)
+
+
+def _dn(value: str, key: str) -> str:
+    from ldap3.core.exceptions import LDAPInvalidDnError
+    from ldap3.utils.dn import parse_dn
+
+    try:
+        parse_dn(value)
+    except LDAPInvalidDnError:
+        raise UsageError(f"ldap: option '{key}': {value!r} is not a DN") from None
+    return value
+
+
+def parse_options(options: Mapping[str, Any]) -> LdapOptions:
+    """Validate ``options`` (dest names) into :class:`LdapOptions`; UsageError names the key."""
+    url = _str(options, "url", required=True) or ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
+        raise UsageError(
+            f"ldap: option 'url': expected ldap://host[:port] or ldaps://..., got {url!r}"
+        )
+    try:
+        _ = parts.port
+    except ValueError:
+        raise UsageError(f"ldap: option 'url': bad port in {url!r}") from None
+    starttls = bool(options.get("starttls", False))
+    if starttls and parts.scheme == "ldaps":
+        raise UsageError("ldap: option 'starttls' makes no sense with an ldaps:// url")
+    profile = _str(options, "profile") or "auto"
+    if profile not in PROFILES:
+        raise UsageError(f"ldap: option 'profile' must be one of {', '.join(PROFILES)}")
+    page_size = options.get("page_size", 500)
+    if (
+        isinstance(page_size, bool)
+        or not isinstance(page_size, int)
+        or not 1 <= page_size <= 100_000
+    ):
+        raise UsageError("ldap: option 'page_size' must be an integer from 1 to 100000")
+    timeout = options.get("timeout", 30.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise UsageError("ldap: option 'timeout' must be a positive number of seconds")
+    password_env = _str(options, "password_env")
+    password_file = _str(options, "password_file")
+    if not password_env and not password_file:
+        raise UsageError("ldap: give the bind password with 'password_env' or 'password_file'")
+    groups = tuple(_dn(str(g), "privileged_group") for g in _list(options, "privileged_group"))
+    ppolicy_default = _str(options, "ppolicy_default")
+    if ppolicy_default:
+        _dn(ppolicy_default, "ppolicy_default")
+    rules = parse_type_rules(_list(options, "type_rule"))
+    return LdapOptions(
+        url=url,
+        base_dn=_dn(_str(options, "base_dn", required=True) or "", "base_dn"),
+        bind_dn=_str(options, "bind_dn", required=True) or "",
+        password_env=password_env,
+        password_file=password_file,
+        profile=profile,
+        privileged_groups=groups,
+        ca_file=_str(options, "ca_file"),
+        starttls=starttls,
+        page_size=page_size,
+        timeout=float(timeout),
+        attribute_map=_attribute_map(options),
+        user_filter=_filter(options, "user_filter"),
+        group_filter=_filter(options, "group_filter"),
+        type_rules=rules,
+        default_type_rules=bool(options.get("default_type_rules", True)),
+        ppolicy_default=ppolicy_default,
+        default_privileged_groups=bool(options.get("default_privileged_groups", True)),
+    )
+
+
+def _filter(options: Mapping[str, Any], key: str) -> str | None:
+    value = _str(options, key)
+    if value is None:
+        return None
+    value = value.strip()
+    if not value.startswith("("):
+        value = f"({value})"
+    if value.count("(") != value.count(")"):
+        raise UsageError(f"ldap: option '{key}': unbalanced parentheses in {value!r}")
+    return value
