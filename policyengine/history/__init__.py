@@ -1,0 +1,33 @@
+"""Scan history: runs, each finding's first seen / last seen / resolved, trends.
+
+SQLite by default (one file; schema versioned with ordered migrations). Use
+:class:`HistoryStore` for the data and :class:`ScanLock` to keep two scans
+from interleaving::
+
+    with ScanLock(lock_path_for(db)), HistoryStore.open(db) as store:
+        changes = store.record_run(result, started_at="2026-11-01T06:00:00Z")
+"""
+
+from policyengine.history._errors import HistoryError, HistoryLockedError
+from policyengine.history._lock import ScanLock, lock_path_for
+from policyengine.history._store import (
+    FindingRecord,
+    HistoryStore,
+    RemediationTime,
+    RunChanges,
+    RunRecord,
+    normalise_since,
+)
+
+__all__ = [
+    "FindingRecord",
+    "HistoryError",
+    "HistoryLockedError",
+    "HistoryStore",
+    "RemediationTime",
+    "RunChanges",
+    "RunRecord",
+    "ScanLock",
+    "lock_path_for",
+    "normalise_since",
+]

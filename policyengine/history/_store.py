@@ -1,0 +1,577 @@
+"""The scan history: which findings each run saw, and when each one was fixed.
+
+One SQLite file. Every write is one ``BEGIN IMMEDIATE`` transaction with a
+busy timeout, so concurrent writers wait for each other and a crash leaves
+the previous state intact.
+
+Fail closed: a finding that is absent from a run is marked resolved only when
+its source was collected *completely* in that run and its policy was
+evaluated; otherwise it is carried forward as still open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policyengine.findings.model import SEVERITIES, Finding, Result
+from policyengine.history._errors import HistoryError, HistoryLockedError
+from policyengine.history._schema import migrate
+
+_COUNT_FIELDS = ("open", "new", "resolved", "still_open", "carried", "waived")
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One recorded scan and its counts (optionally restricted to one policy)."""
+
+    id: int
+    started_at: str
+    finished_at: str
+    data_time: str
+    complete: bool
+    missing: tuple[str, ...]
+    output_dir: str | None
+    #: active (not waived) findings open after this run, including carried ones
+    open: int
+    new: int
+    resolved: int
+    still_open: int
+    #: open findings not re-checked because their source was incomplete or absent
+    carried: int
+    waived: int
+    by_severity: Mapping[str, int] = field(default_factory=dict)
+    by_source: Mapping[str, int] = field(default_factory=dict)
+    sources: tuple[Mapping[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "data_time": self.data_time,
+            "complete": self.complete,
+            "missing": list(self.missing),
+            "output_dir": self.output_dir,
+            "open": self.open,
+            "new": self.new,
+            "resolved": self.resolved,
+            "still_open": self.still_open,
+            "carried": self.carried,
+            "waived": self.waived,
+            "by_severity": dict(self.by_severity),
+            "by_source": dict(self.by_source),
+            "sources": [dict(s) for s in self.sources],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRecord:
+    """A finding's life across runs."""
+
+    fingerprint: str
+    policy_id: str
+    severity: str
+    title: str
+    kind: str
+    source: str
+    resource_id: str
+    resource_name: str
+    first_seen: str
+    opened_at: str
+    last_seen: str
+    resolved_at: str | None
+    reopened: int
+    waived: bool
+    waiver_expires: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "policy_id": self.policy_id,
+            "severity": self.severity,
+            "title": self.title,
+            "resource": {
+                "kind": self.kind,
+                "source": self.source,
+                "id": self.resource_id,
+                "name": self.resource_name,
+            },
+            "first_seen": self.first_seen,
+            "opened_at": self.opened_at,
+            "last_seen": self.last_seen,
+            "resolved_at": self.resolved_at,
+            "reopened": self.reopened,
+            "waived": self.waived,
+            "waiver_expires": self.waiver_expires,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunChanges:
+    """What :meth:`HistoryStore.record_run` found: the run and its transitions."""
+
+    run: RunRecord
+    new: tuple[str, ...]  # fingerprints first seen (or re-opened) in this run
+    resolved: tuple[FindingRecord, ...]
+    carried: tuple[FindingRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RemediationTime:
+    """Mean time to remediate for one severity."""
+
+    severity: str
+    resolved: int
+    mean_hours: float | None
+    median_hours: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "resolved": self.resolved,
+            "mean_hours": self.mean_hours,
+            "median_hours": self.median_hours,
+        }
+
+
+def parse_time(text: str) -> dt.datetime:
+    """``2026-11-01T06:00:00Z`` (or a date, ``2026-11-01``) as an aware datetime."""
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def normalise_since(text: str) -> str:
+    """Turn a user's ``--since`` (date or timestamp) into a comparable UTC string."""
+    try:
+        value = parse_time(text)
+    except ValueError:
+        raise HistoryError(
+            f"--since {text!r} is not a date (2026-11-01) or timestamp (2026-11-01T06:00:00Z)"
+        ) from None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class HistoryStore:
+    """A history database. Open with :meth:`open`; use as a context manager.
+
+    >>> import tempfile, pathlib
+    >>> from policyengine.findings.model import Result
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "history.db"
+    >>> with HistoryStore.open(path) as store:
+    ...     changes = store.record_run(Result((), (), (), "2026-11-01T00:00:00Z"),
+    ...                                started_at="2026-11-01T06:00:00Z")
+    ...     [r.id for r in store.runs()]
+    [1]
+    """
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    # -- opening ------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path, *, busy_timeout: float = 30.0) -> HistoryStore:
+        """Open (creating and migrating as needed) the history at ``path``."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+            db = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(f"cannot open history database: {exc}", path=path) from None
+        store = cls(db, path)
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            with store._write():
+                migrate(db)
+        except ValueError as exc:
+            db.close()
+            raise HistoryError(str(exc), path=path) from None
+        except HistoryError:
+            db.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            what = "not a policyengine history database" if "not a database" in str(exc) else ""
+            raise HistoryError(
+                what or f"cannot open or migrate history: {exc}", path=path
+            ) from None
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: taken up front (IMMEDIATE), so writers queue, not deadlock."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise HistoryLockedError(
+                    f"history database stayed busy (another writer): {exc}", path=self.path
+                ) from None
+            raise
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    # -- recording ----------------------------------------------------------
+    def record_run(
+        self,
+        result: Result,
+        *,
+        started_at: str,
+        finished_at: str | None = None,
+        output_dir: str | None = None,
+        evaluated_policies: Collection[str] | None = None,
+    ) -> RunChanges:
+        """Record one scan's (waived) result and return what changed since the last one.
+
+        ``evaluated_policies`` are the policy ids that ran; a finding of a policy
+        that did not run is never resolved. ``None`` means the ids in
+        ``result.policies`` (or, when that is empty, every policy).
+        """
+        at = started_at
+        complete_sources = {s.instance for s in result.sources if s.complete}
+        missing = sorted({s.instance for s in result.sources if not s.complete})
+        if evaluated_policies is None:
+            evaluated_policies = {p.id for p in result.policies} or None
+        policies = set(evaluated_policies) if evaluated_policies is not None else None
+        current: dict[str, Finding] = {}
+        for f in result.findings:
+            if f.change != "resolved":
+                current.setdefault(f.fingerprint, f)
+
+        counts: dict[tuple[str, str, str], dict[str, int]] = {}
+
+        def bump(policy: str, severity: str, source: str, what: str) -> None:
+            row = counts.setdefault((policy, severity, source), dict.fromkeys(_COUNT_FIELDS, 0))
+            row[what] += 1
+            if what in ("new", "still_open", "carried"):
+                row["open"] += 1
+
+        new: list[str] = []
+        resolved: list[FindingRecord] = []
+        carried: list[FindingRecord] = []
+        with self._write() as db:
+            run_id = int(
+                db.execute(
+                    "INSERT INTO runs (started_at, finished_at, data_time, complete, missing, "
+                    "sources, output_dir, open, new, resolved, still_open, carried, waived) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
+                    (
+                        started_at,
+                        finished_at or started_at,
+                        result.now,
+                        int(result.complete),
+                        json.dumps(missing),
+                        json.dumps([s.to_dict() for s in result.sources]),
+                        output_dir,
+                    ),
+                ).lastrowid
+                or 0
+            )
+            open_rows = {r.fingerprint: r for r in self._select("WHERE resolved_at IS NULL")}
+            known = dict(open_rows)
+            unknown = [fp for fp in current if fp not in known]
+            for i in range(0, len(unknown), 500):
+                chunk = unknown[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in self._select(f"WHERE fingerprint IN ({marks})", chunk):
+                    known[r.fingerprint] = r
+
+            events: list[tuple[int, str, str]] = []
+            for fp, f in current.items():
+                prev = known.get(fp)
+                expires = f.waiver.expires if f.waiver else None
+                ref = f.resource
+                if prev is None:
+                    db.execute(
+                        "INSERT INTO findings (fingerprint, policy_id, severity, title, kind, "
+                        "source, resource_id, resource_name, first_seen, opened_at, last_seen, "
+                        "first_run, last_run, waived, waiver_expires) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            fp,
+                            f.policy_id,
+                            f.severity,
+                            f.title,
+                            ref.kind,
+                            ref.source,
+                            ref.id,
+                            ref.name,
+                            at,
+                            at,
+                            at,
+                            run_id,
+                            run_id,
+                            int(f.waived),
+                            expires,
+                        ),
+                    )
+                    events.append((run_id, fp, "new"))
+                    state = "new"
+                else:
+                    reopening = prev.resolved_at is not None
+                    db.execute(
+                        "UPDATE findings SET severity = ?, title = ?, resource_name = ?, "
+                        "last_seen = ?, last_run = ?, waived = ?, waiver_expires = ?, "
+                        "opened_at = CASE WHEN ? THEN ? ELSE opened_at END, "
+                        "reopened = reopened + ?, resolved_at = NULL, resolved_run = NULL "
+                        "WHERE fingerprint = ?",
+                        (
+                            f.severity,
+                            f.title,
+                            ref.name,
+                            at,
+                            run_id,
+                            int(f.waived),
+                            expires,
+                            int(reopening),
+                            at,
+                            int(reopening),
+                            fp,
+                        ),
+                    )
+                    if reopening:
+                        events.append((run_id, fp, "reopened"))
+                        state = "new"
+                    else:
+                        state = "still_open"
+                        if f.waived != prev.waived:
+                            events.append((run_id, fp, "waived" if f.waived else "unwaived"))
+                if f.waived:
+                    bump(f.policy_id, f.severity, ref.source, "waived")
+                else:
+                    bump(f.policy_id, f.severity, ref.source, state)
+                    if state == "new":
+                        new.append(fp)
+
+            for fp, row in open_rows.items():
+                if fp in current:
+                    continue
+                checked = row.source in complete_sources and (
+                    policies is None or row.policy_id in policies
+                )
+                if checked:
+                    db.execute(
+                        "UPDATE findings SET resolved_at = ?, resolved_run = ? "
+                        "WHERE fingerprint = ?",
+                        (at, run_id, fp),
+                    )
+                    events.append((run_id, fp, "resolved"))
+                    bump(row.policy_id, row.severity, row.source, "resolved")
+                    resolved.append(_replace_resolved(row, at))
+                else:
+                    # Not re-checked (source incomplete or absent): it stays open.
+                    what = "waived" if row.waived else "carried"
+                    bump(row.policy_id, row.severity, row.source, what)
+                    if not row.waived:
+                        carried.append(row)
+
+            db.executemany(
+                "INSERT INTO events (run_id, fingerprint, event) VALUES (?, ?, ?)", events
+            )
+            db.executemany(
+                "INSERT INTO run_counts (run_id, policy_id, severity, source, open, new, "
+                "resolved, still_open, carried, waived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, p, s, src, *(c[k] for k in _COUNT_FIELDS))
+                    for (p, s, src), c in sorted(counts.items())
+                ],
+            )
+            totals = {k: sum(c[k] for c in counts.values()) for k in _COUNT_FIELDS}
+            db.execute(
+                "UPDATE runs SET open = ?, new = ?, resolved = ?, still_open = ?, carried = ?, "
+                "waived = ? WHERE id = ?",
+                (*(totals[k] for k in _COUNT_FIELDS), run_id),
+            )
+        run = self.runs(run_ids=[run_id])[0]
+        return RunChanges(run=run, new=tuple(new), resolved=tuple(resolved), carried=tuple(carried))
+
+    # -- reading ------------------------------------------------------------
+    def _select(self, where: str, params: Any = ()) -> list[FindingRecord]:
+        rows = self._db.execute(
+            "SELECT fingerprint, policy_id, severity, title, kind, source, resource_id, "
+            "resource_name, first_seen, opened_at, last_seen, resolved_at, reopened, waived, "
+            f"waiver_expires FROM findings {where}",
+            params,
+        ).fetchall()
+        return [
+            FindingRecord(*r[:13], waived=bool(r[13]), waiver_expires=r[14])  # type: ignore[misc]
+            for r in rows
+        ]
+
+    def runs(
+        self,
+        *,
+        since: str | None = None,
+        policy: str | None = None,
+        limit: int | None = None,
+        run_ids: Collection[int] | None = None,
+    ) -> list[RunRecord]:
+        """Recorded runs, oldest first; counts restricted to ``policy`` when given.
+
+        ``limit`` keeps the most recent runs.
+        """
+        where, params = ["1 = 1"], []
+        if since:
+            where.append("started_at >= ?")
+            params.append(normalise_since(since))
+        if run_ids is not None:
+            ids = list(run_ids)
+            where.append(f"id IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+        sql = (
+            "SELECT id, started_at, finished_at, data_time, complete, missing, output_dir, "
+            f"sources FROM runs WHERE {' AND '.join(where)} ORDER BY id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._db.execute(sql, params).fetchall()[::-1]
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        count_sql = (
+            "SELECT run_id, severity, source, SUM(open), SUM(new), SUM(resolved), "
+            "SUM(still_open), SUM(carried), SUM(waived) FROM run_counts "
+            f"WHERE run_id IN ({','.join('?' * len(ids))})"
+        )
+        count_params: list[Any] = list(ids)
+        if policy:
+            count_sql += " AND policy_id = ?"
+            count_params.append(policy)
+        count_sql += " GROUP BY run_id, severity, source"
+        per_run: dict[int, dict[str, Any]] = {}
+        for run_id, severity, source, *values in self._db.execute(count_sql, count_params):
+            agg = per_run.setdefault(
+                run_id,
+                {
+                    **dict.fromkeys(_COUNT_FIELDS, 0),
+                    "by_severity": dict.fromkeys(SEVERITIES, 0),
+                    "by_source": {},
+                },
+            )
+            for key, value in zip(_COUNT_FIELDS, values, strict=True):
+                agg[key] += value
+            agg["by_severity"][severity] = agg["by_severity"].get(severity, 0) + values[0]
+            if values[0]:
+                agg["by_source"][source] = agg["by_source"].get(source, 0) + values[0]
+        out = []
+        for run_id, started, finished, data_time, complete, missing, outdir, sources in rows:
+            agg = per_run.get(run_id) or {
+                **dict.fromkeys(_COUNT_FIELDS, 0),
+                "by_severity": dict.fromkeys(SEVERITIES, 0),
+                "by_source": {},
+            }
+            out.append(
+                RunRecord(
+                    id=run_id,
+                    started_at=started,
+                    finished_at=finished,
+                    data_time=data_time,
+                    complete=bool(complete),
+                    missing=tuple(json.loads(missing)),
+                    output_dir=outdir,
+                    open=agg["open"],
+                    new=agg["new"],
+                    resolved=agg["resolved"],
+                    still_open=agg["still_open"],
+                    carried=agg["carried"],
+                    waived=agg["waived"],
+                    by_severity=agg["by_severity"],
+                    by_source=dict(sorted(agg["by_source"].items())),
+                    sources=tuple(json.loads(sources)),
+                )
+            )
+        return out
+
+    def findings(
+        self, *, policy: str | None = None, open_only: bool = False
+    ) -> list[FindingRecord]:
+        """Every finding ever seen (or only the open ones), most severe first."""
+        where, params = ["1 = 1"], []
+        if policy:
+            where.append("policy_id = ?")
+            params.append(policy)
+        if open_only:
+            where.append("resolved_at IS NULL")
+        records = self._select("WHERE " + " AND ".join(where), params)
+        rank = {s: i for i, s in enumerate(SEVERITIES)}
+        return sorted(
+            records,
+            key=lambda r: (rank.get(r.severity, 9), r.policy_id, r.source, r.resource_id),
+        )
+
+    def remediation_times(
+        self, *, policy: str | None = None, since: str | None = None
+    ) -> list[RemediationTime]:
+        """Mean (and median) time from opened to resolved, per severity.
+
+        A finding that was reopened counts its latest open period.
+        """
+        where, params = ["resolved_at IS NOT NULL"], []
+        if policy:
+            where.append("policy_id = ?")
+            params.append(policy)
+        if since:
+            where.append("resolved_at >= ?")
+            params.append(normalise_since(since))
+        hours: dict[str, list[float]] = {s: [] for s in SEVERITIES}
+        for severity, opened, resolved in self._db.execute(
+            f"SELECT severity, opened_at, resolved_at FROM findings WHERE {' AND '.join(where)}",
+            params,
+        ):
+            delta = parse_time(resolved) - parse_time(opened)
+            hours.setdefault(severity, []).append(delta.total_seconds() / 3600)
+        out = []
+        for severity, values in hours.items():
+            values.sort()
+            n = len(values)
+            mean = round(sum(values) / n, 2) if n else None
+            if n:
+                mid = n // 2
+                median = values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+            out.append(
+                RemediationTime(
+                    severity=severity,
+                    resolved=n,
+                    mean_hours=mean,
+                    median_hours=round(median, 2) if n else None,
+                )
+            )
+        return out
+
+    def trend(self, limit: int = 30) -> tuple[dict[str, Any], ...]:
+        """The last ``limit`` runs as plain dicts, for ``ReportOptions.history``."""
+        return tuple(r.to_dict() for r in self.runs(limit=limit))
+
+
+def _replace_resolved(row: FindingRecord, at: str) -> FindingRecord:
+    from dataclasses import replace
+
+    return replace(row, resolved_at=at)
