@@ -41,6 +41,7 @@ class CompiledPolicy:
     require: Node
     message: Template
     remediation: Mapping[str, Template]
+    used_params: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -81,8 +82,12 @@ def compile_policy(
         except ValueError as exc:
             raise ctx.error(str(exc), yaml_path, "E108") from None
         for part in parsed.parts:
-            if isinstance(part, tuple) and part[0] == "param" and part[1] not in params:
-                raise ctx.error(f"template names unknown parameter ${part[1]}", yaml_path, "E105")
+            if isinstance(part, tuple) and part[0] == "param":
+                if part[1] not in params:
+                    raise ctx.error(
+                        f"template names unknown parameter ${part[1]}", yaml_path, "E105"
+                    )
+                ctx.used_params.add(part[1])
         return parsed
 
     message = template(definition.message, "message")
@@ -102,6 +107,7 @@ def compile_policy(
         require=require,
         message=message,
         remediation=remediation,
+        used_params=frozenset(ctx.used_params),
     )
 
 

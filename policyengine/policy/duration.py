@@ -1,7 +1,7 @@
 """Durations in policies: ``90d``, ``12h``, ``15m``, ``2w``, ``1y``, ``30s``.
 
->>> parse_duration("90d"), parse_duration("15m")
-(datetime.timedelta(days=90), datetime.timedelta(seconds=900))
+>>> parse_duration("90d"), parse_duration("15m"), parse_duration("-30d")
+(datetime.timedelta(days=90), datetime.timedelta(seconds=900), datetime.timedelta(days=-30))
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdwy])\s*$")
+_DURATION = re.compile(r"^\s*(-?)(\d+)\s*([smhdwy])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 
 
@@ -22,7 +22,10 @@ def parse_duration(text: object) -> dt.timedelta:
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"expected a duration like 90d, 12h or 15m, got {text!r}")
-    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(match.group(2)) * _UNITS[match.group(3)]
+    # A negative duration points into the future: `expires_at: {older_than: -30d}`
+    # holds when the expiry is before now + 30 days.
+    return dt.timedelta(seconds=-seconds if match.group(1) else seconds)
 
 
 def format_timestamp(moment: dt.datetime) -> str:

@@ -106,6 +106,9 @@ def _regex(arg: Any, _ctx: Any) -> re.Pattern[str]:
 
 
 def _matches(value: Any, arg: re.Pattern[str]) -> bool:
+    # On a list (e.g. delegation.constrained_to) any element matching is enough.
+    if isinstance(value, list):
+        return any(isinstance(v, str) and arg.search(v) is not None for v in value)
     return isinstance(value, str) and arg.search(value) is not None
 
 
@@ -121,6 +124,15 @@ def _older(value: Any, cutoff: str) -> bool:
 
 def _newer(value: Any, cutoff: str) -> bool:
     return isinstance(value, str) and value > cutoff
+
+
+def _when(relation: str, arg: Any) -> str:
+    text = str(arg)
+    if text.startswith("-"):
+        return f"{relation} now + {text[1:]}"
+    if text.strip() in ("0d", "0h", "0m", "0s"):
+        return f"{relation} now"
+    return f"{relation} now - {text}" if relation == "after" else f"older than {text}"
 
 
 def _bool_arg(arg: Any, _ctx: Any) -> bool:
@@ -154,8 +166,8 @@ OPERATORS: dict[str, Operator] = {
         Operator("contains_all", _as_set, _contains_all, lambda a: f"contains all of {_show(a)}"),
         Operator("subset_of", _as_set, _subset_of, lambda a: f"only values from {_show(a)}"),
         Operator("matches", _regex, _matches, lambda a: f"matches /{a}/"),
-        Operator("older_than", _cutoff, _older, lambda a: f"older than {a}"),
-        Operator("newer_than", _cutoff, _newer, lambda a: f"within the last {a}"),
+        Operator("older_than", _cutoff, _older, lambda a: _when("before", a)),
+        Operator("newer_than", _cutoff, _newer, lambda a: _when("after", a)),
     )
 }
 #: ``count`` is structural (it has a nested condition) and is handled by the compiler.

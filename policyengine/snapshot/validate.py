@@ -62,9 +62,8 @@ def check_record(record: dict[str, Any]) -> str | None:
         if not isinstance(value, expected) or (expected is int and type(value) is bool):
             want = FIELD_TYPES[kind][name]
             return f"{name}: must be {want}, got {type(value).__name__} {_short(value)}"
-        if expected is bool or expected == (int, float):
-            if expected == (int, float) and type(value) is bool:
-                return f"{name}: must be a number, got {value!r}"
+        if expected == (int, float) and type(value) is bool:
+            return f"{name}: must be a number, got {value!r}"
     return None
 
 

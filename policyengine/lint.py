@@ -1,0 +1,223 @@
+"""``policyengine lint``: check policies, tests, profiles, config and waivers.
+
+Messages look like ruff's: ``path:line:col: CODE message``, sorted, one per
+line. Codes are documented in ``docs/lint.md``. Errors (E...) make lint exit
+1; warnings (W...) do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from policyengine.errors import PolicyEngineError
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LintMessage:
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    severity: str = "error"  # error | warning
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
+
+
+def from_error(error: PolicyEngineError) -> LintMessage:
+    loc = error.location
+    message = error.message
+    if loc is not None and loc.field:
+        message = f"field '{loc.field}': {message}"
+    if loc is not None and loc.record is not None:
+        message = f"record {loc.record}: {message}"
+    return LintMessage(
+        path=loc.file if loc else "<input>",
+        line=(loc.line if loc and loc.line else 1),
+        col=(loc.col if loc and loc.col else 1),
+        code=error.code or "E000",
+        message=message,
+        severity="warning" if (error.code or "").startswith("W") else "error",
+    )
+
+
+def _kind_of_file(path: Path) -> str:
+    name = path.name
+    if name.endswith((".test.yaml", ".test.yml")):
+        return "test"
+    if name in ("policyengine.yaml", "policyengine.yml"):
+        return "config"
+    if name.startswith("waivers") or path.parent.name == "waivers":
+        return "waivers"
+    if path.parent.name == "profiles":
+        return "profile"
+    return "policy"
+
+
+def lint_paths(paths: Sequence[Path], *, require_tests: bool = True) -> list[LintMessage]:
+    """Lint every file under ``paths``; return messages sorted by position."""
+    from policyengine.policy.loader import load_definitions
+    from policyengine.testing import discover_tests, run_tests, test_file_for
+
+    messages: list[LintMessage] = []
+    policy_inputs: list[Path] = []
+    others: list[tuple[str, Path]] = []
+    for path in paths:
+        if path.is_dir():
+            policy_inputs.append(path)
+            for candidate in sorted(path.rglob("*.y*ml")):
+                kind = _kind_of_file(candidate)
+                if kind in ("config", "waivers", "profile"):
+                    others.append((kind, candidate))
+        elif not path.exists():
+            messages.append(LintMessage(str(path), 1, 1, "E001", "no such file or folder"))
+        else:
+            kind = _kind_of_file(path)
+            if kind == "policy":
+                policy_inputs.append(path)
+            else:
+                others.append((kind, path))
+    definitions, errors = load_definitions(policy_inputs) if policy_inputs else ([], [])
+    messages.extend(from_error(e) for e in errors)
+    for definition in definitions:
+        messages.extend(
+            _quality(
+                definition, require_tests=require_tests, test_file=test_file_for(definition.file)
+            )
+        )
+    # policy tests are linted for structure (running them is `policyengine test`)
+    test_files = [t for t in discover_tests([p for p in policy_inputs if p.is_dir()])]
+    test_files += [p for kind, p in others if kind == "test"]
+    if test_files:
+        run = run_tests(test_files, definitions) if definitions else None
+        if run is not None:
+            messages.extend(from_error(e) for e in run.errors)
+    for kind, path in others:
+        if kind == "config":
+            messages.extend(_lint_config(path, definitions))
+        elif kind == "profile":
+            messages.extend(_lint_profile(path, definitions))
+        elif kind == "waivers":
+            messages.extend(_lint_waivers(path))
+    return sorted(set(messages))
+
+
+def _quality(definition: object, *, require_tests: bool, test_file: Path) -> Iterable[LintMessage]:
+    from policyengine.policy.compiled import compile_policy
+    from policyengine.policy.loader import PolicyDefinition
+
+    assert isinstance(definition, PolicyDefinition)
+    import datetime as dt
+
+    loc = definition.location("id")
+    line, col = loc.line or 1, loc.col or 1
+    if require_tests and not test_file.exists():
+        yield LintMessage(
+            definition.file,
+            line,
+            col,
+            "W201",
+            f"{definition.id} has no tests (expected {test_file.name})",
+            "warning",
+        )
+    compiled = compile_policy(
+        definition, now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), params=definition.params
+    )
+    for name in sorted(set(definition.params) - compiled.used_params):
+        p = definition.location("params", name)
+        yield LintMessage(
+            definition.file,
+            p.line or line,
+            p.col or col,
+            "W202",
+            f"parameter {name!r} is never used",
+            "warning",
+        )
+    for field_name in ("description", "rationale"):
+        if not getattr(definition, field_name):
+            yield LintMessage(
+                definition.file,
+                line,
+                col,
+                "W203",
+                f"{definition.id} has no {field_name}",
+                "warning",
+            )
+    if not definition.references:
+        yield LintMessage(
+            definition.file, line, col, "W204", f"{definition.id} has no references", "warning"
+        )
+    if not definition.frameworks:
+        yield LintMessage(
+            definition.file,
+            line,
+            col,
+            "W205",
+            f"{definition.id} has no framework mapping",
+            "warning",
+        )
+
+
+def _lint_config(path: Path, definitions: Sequence[object]) -> list[LintMessage]:
+    from policyengine.api import load_policy_set
+    from policyengine.config import load_config
+
+    try:
+        config = load_config(path)
+        if definitions:
+            from policyengine.policy.policyset import PolicySet, check_overrides
+
+            policy_set = PolicySet(list(definitions))  # type: ignore[arg-type]
+            policy_set.add_overrides(
+                config.policy_overrides,
+                file=str(path),
+                positions=config.positions,
+                prefix=("policies",),
+            )
+            check_overrides(policy_set)
+            return [_warning_message(w, "W206") for w in policy_set.warnings]
+        load_policy_set(config=config)
+    except PolicyEngineError as exc:
+        return [from_error(exc)]
+    return []
+
+
+def _lint_profile(path: Path, definitions: Sequence[object]) -> list[LintMessage]:
+    from policyengine.policy.policyset import PolicySet, check_overrides, load_profile
+
+    policy_set = PolicySet(list(definitions))  # type: ignore[arg-type]
+    try:
+        load_profile(str(path), policy_set)
+        check_overrides(policy_set)
+    except PolicyEngineError as exc:
+        return [from_error(exc)]
+    return [_warning_message(w, "W206") for w in policy_set.warnings] if definitions else []
+
+
+def _lint_waivers(path: Path) -> list[LintMessage]:
+    try:
+        from policyengine.lint_waivers import lint_waivers
+    except ImportError:
+        return []
+    import datetime as dt
+
+    from policyengine.policy.duration import format_timestamp
+
+    found = lint_waivers(path, max_days=90, now=format_timestamp(dt.datetime.now(dt.UTC)))
+    return [
+        m
+        if isinstance(m, LintMessage)
+        else LintMessage(m.path, m.line, m.col, m.code, m.message, m.severity)
+        for m in found
+    ]
+
+
+def _warning_message(text: str, code: str) -> LintMessage:
+    where, _, message = text.partition(": ")
+    file, _, line = where.rpartition(":")
+    return LintMessage(
+        file or where, int(line) if line.isdigit() else 1, 1, code, message, "warning"
+    )
