@@ -10,6 +10,17 @@ secret.
 
 from connectors.http.client import HttpClient, RetryPolicy, TokenAuth
 from connectors.http.concurrency import map_bounded
+from connectors.http.pagination import link_pages, next_link
 from connectors.http.progress import Progress
+from connectors.http.ratelimit import RateLimitHeaders
 
-__all__ = ["HttpClient", "Progress", "RetryPolicy", "TokenAuth", "map_bounded"]
+__all__ = [
+    "HttpClient",
+    "Progress",
+    "RateLimitHeaders",
+    "RetryPolicy",
+    "TokenAuth",
+    "link_pages",
+    "map_bounded",
+    "next_link",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 import orjson
 
-from policyengine.errors import AuthenticationError, ConnectorError
+from policyengine.errors import AuthenticationError, ConnectorError, UsageError
 from policyengine.log import get_logger, redact_text
 
 log = get_logger("policyengine.http")
@@ -46,8 +47,12 @@ class TokenAuth:
     first use and after a 401 (once per 401 in a row).
     """
 
-    def __init__(self, fetch: Callable[[], tuple[str, str | None]]) -> None:
+    def __init__(
+        self, fetch: Callable[[], tuple[str, str | None]], *, refreshable: bool = True
+    ) -> None:
         self._fetch = fetch
+        #: False for long-lived tokens (Okta SSWS): a 401 is final, not a cue to re-fetch
+        self.refreshable = refreshable
         self._lock = threading.Lock()
         self._header: str | None = None
         self.base_url: str | None = None
@@ -113,7 +118,11 @@ class HttpClient:
     ``vendor_hooks`` lets a connector read its vendor's headers and error
     bodies: ``on_response(response) -> float | None`` may return seconds to
     pause every thread (Okta's ``X-Rate-Limit-Reset``), and
-    ``is_auth_expired(response)`` / ``fatal_error(response)`` classify bodies.
+    ``fatal_error(response)`` names a body that must not be retried, and
+    ``auth_failure(response)`` says whether a 401/403 means "credentials
+    refused" (AuthenticationError, exit 2) rather than "no permission for
+    this endpoint" (ConnectorError, missing data). ``verify`` is True (the
+    system CA store), a CA bundle path, or an SSLContext.
     """
 
     def __init__(
@@ -123,10 +132,11 @@ class HttpClient:
         auth: TokenAuth | None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         headers: Mapping[str, str] | None = None,
         on_response: Callable[[httpx.Response], float | None] | None = None,
         fatal_error: Callable[[httpx.Response], str | None] | None = None,
+        auth_failure: Callable[[httpx.Response], bool] | None = None,
         max_connections: int = 16,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
@@ -136,6 +146,7 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self._on_response = on_response
         self._fatal_error = fatal_error
+        self._auth_failure = auth_failure
         self._sleep = sleep
         self._gate = _RateGate(sleep)
         self.request_count = 0
@@ -143,7 +154,7 @@ class HttpClient:
         self._count_lock = threading.Lock()
         self._client = httpx.Client(
             timeout=timeout,
-            verify=verify,
+            verify=self._verify(verify),
             headers={"Accept": "application/json", "User-Agent": "policyengine", **(headers or {})},
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -151,6 +162,16 @@ class HttpClient:
             follow_redirects=False,
             transport=transport,
         )
+
+    @staticmethod
+    def _verify(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
+        """httpx 0.28 wants an SSLContext for a CA file; never turn verification off here."""
+        if isinstance(verify, str):
+            try:
+                return ssl.create_default_context(cafile=verify)
+            except (OSError, ssl.SSLError) as exc:
+                raise UsageError(f"cannot load CA file {verify}: {exc}") from None
+        return verify
 
     def close(self) -> None:
         self._client.close()
@@ -195,7 +216,12 @@ class HttpClient:
                     self._gate.pause_until(time.monotonic() + min(pause, self.retry.max_wait))
                 if response.status_code < 300:
                     return response
-                if response.status_code == 401 and self.auth is not None and not reauthenticated:
+                if (
+                    response.status_code == 401
+                    and self.auth is not None
+                    and self.auth.refreshable
+                    and not reauthenticated
+                ):
                     # An access token can expire mid-run: fetch a new one, once.
                     log.info("http.reauthenticate", url=_safe(url))
                     self.auth.refresh(generation)
@@ -233,13 +259,38 @@ class HttpClient:
             self._sleep(delay)
 
     def _is_auth_failure(self, response: httpx.Response) -> bool:
+        if self._auth_failure is not None:
+            return self._auth_failure(response)
         return response.status_code == 401 or (
             response.status_code == 403 and "INSUFFICIENT" not in response.text
         )
 
     def get_json(self, path_or_url: str, **kwargs: Any) -> Any:
-        response = self.request("GET", path_or_url, **kwargs)
-        return self.decode(response)
+        """GET and decode; a malformed body is fetched again like a 5xx would be."""
+        return self.fetch_json("GET", path_or_url, **kwargs)[1]
+
+    def fetch_json(
+        self, method: str, path_or_url: str, **kwargs: Any
+    ) -> tuple[httpx.Response, Any]:
+        """Send, decode, and return ``(response, data)``.
+
+        A body that is not JSON (a proxy's HTML error page, a truncated
+        answer) is requested again within the retry budget, then reported as
+        a ConnectorError naming the URL.
+        """
+        attempt = 0
+        while True:
+            response = self.request(method, path_or_url, **kwargs)
+            try:
+                return response, self.decode(response)
+            except ConnectorError as exc:
+                attempt += 1
+                if attempt >= self.retry.max_attempts:
+                    raise
+                with self._count_lock:
+                    self.retry_count += 1
+                log.warning("http.retry", attempt=attempt, error=exc.message)
+                self._sleep(self.retry.backoff(attempt))
 
     def decode(self, response: httpx.Response) -> Any:
         try:
