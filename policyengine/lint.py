@@ -92,7 +92,7 @@ def lint_paths(paths: Sequence[Path], *, require_tests: bool = True) -> list[Lin
     test_files = [t for t in discover_tests([p for p in policy_inputs if p.is_dir()])]
     test_files += [p for kind, p in others if kind == "test"]
     if test_files:
-        run = run_tests(test_files, definitions) if definitions else None
+        run = run_tests(test_files, definitions, check_only=True) if definitions else None
         if run is not None:
             messages.extend(from_error(e) for e in run.errors)
     for kind, path in others:

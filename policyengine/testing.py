@@ -90,8 +90,13 @@ def test_file_for(policy_file: str) -> Path:
     return path.with_name(path.stem + ".test" + path.suffix)
 
 
-def run_tests(test_files: Sequence[Path], definitions: Sequence[PolicyDefinition]) -> TestRun:
-    """Run every case of every test file against ``definitions`` (looked up by id)."""
+def run_tests(
+    test_files: Sequence[Path], definitions: Sequence[PolicyDefinition], *, check_only: bool = False
+) -> TestRun:
+    """Run every case of every test file against ``definitions`` (looked up by id).
+
+    ``check_only`` validates the files without evaluating (for ``lint``).
+    """
     from policyengine.policy.schema import validate
 
     by_id = {d.id: d for d in definitions}
@@ -118,6 +123,8 @@ def run_tests(test_files: Sequence[Path], definitions: Sequence[PolicyDefinition
                     "T001",
                 )
             )
+            continue
+        if check_only:
             continue
         for i, case in enumerate(data["cases"]):
             line, _ = position_of(positions, ("cases", i))

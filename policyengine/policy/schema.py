@@ -60,7 +60,7 @@ def validate(
     if not isinstance(document, Mapping):
         line, col = position_of(positions, prefix)
         return [error(f"a {what} must be a mapping", Location(file, line, col), "E101")]
-    validator = Validator(dict(schema))
+    validator = _validator(schema)
     if validator.validate(dict(document)):
         return []
     out: list[PolicyError] = []
@@ -83,6 +83,17 @@ def validate(
         dotted = ".".join(str(p) for p in path)
         out.append(error(message, Location(file, line, col, field=dotted or None), code))
     return out
+
+
+_VALIDATORS: dict[int, Validator] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> Validator:
+    """Building a cerberus Validator is costly; schemas are module constants, so reuse."""
+    found = _VALIDATORS.get(id(schema))
+    if found is None:
+        found = _VALIDATORS[id(schema)] = Validator(dict(schema))
+    return found
 
 
 def _flatten(errors: Any, path: tuple[Hashable, ...]) -> Iterator[tuple[tuple[Hashable, ...], str]]:

@@ -1,0 +1,49 @@
+"""``policyengine docs policies``: generate the policy reference (docs/policies.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any, *, full: bool) -> None:
+    parser = sub.add_parser("docs", help="generate reference documentation", description=__doc__)
+    parser.add_argument("what", choices=["policies"])
+    parser.add_argument(
+        "--policies", type=Path, help="policy folder (default: the built-in library)"
+    )
+    parser.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if --output is not up to date")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from policyengine.docsgen import render_reference
+    from policyengine.policy.loader import PolicyErrors, builtin_policy_dir, load_definitions
+
+    root = args.policies or builtin_policy_dir()
+    definitions, errors = load_definitions([root])
+    if errors:
+        raise PolicyErrors(errors)
+    text = render_reference(definitions, root)
+    if args.check:
+        if args.output is None:
+            print("policyengine: --check needs --output FILE", file=sys.stderr)
+            return 2
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != text:
+            print(
+                f"{args.output} is out of date: run `policyengine docs policies --output {args.output}`"
+            )
+            return 1
+        print(f"{args.output} is up to date")
+        return 0
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
