@@ -138,9 +138,12 @@ def test_non_refreshable_token_401_is_final_at_once(server: EmulatorServer) -> N
     auth = TokenAuth(lambda: ("SSWS abcdefgh12345", None), refreshable=False)
     body = {"errorCode": "E0000011", "errorSummary": "Invalid token provided"}
     server.add_fault(Response.json(body, status=401), times=None)
-    with client_for(server, auth=auth) as client:
-        with pytest.raises(AuthenticationError, match="E0000011 Invalid token provided"):
-            client.get_json("/x")
+    expected = "E0000011 Invalid token provided"
+    with (
+        client_for(server, auth=auth) as client,
+        pytest.raises(AuthenticationError, match=expected),
+    ):
+        client.get_json("/x")
     assert server.request_count == 1
 
 
@@ -179,9 +182,9 @@ def test_secrets_never_reach_logs_or_errors(server: EmulatorServer) -> None:
 
     server.app = echo
     auth = TokenAuth(lambda: (f"SSWS {token}", None), refreshable=False)
-    with structlog.testing.capture_logs() as logs, client_for(server, auth=auth) as client:
-        with pytest.raises(ConnectorError) as info:
-            client.get_json(f"/x?token={token}")
+    client = client_for(server, auth=auth)
+    with structlog.testing.capture_logs() as logs, client, pytest.raises(ConnectorError) as info:
+        client.get_json(f"/x?token={token}")
     assert token not in str(info.value)
     assert token not in json.dumps(logs, default=str)
     assert logs, "retries are logged"
