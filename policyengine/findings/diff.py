@@ -1,0 +1,101 @@
+"""Baseline diff: which findings a change introduces, resolves or leaves alone.
+
+Findings are matched by fingerprint (policy id + resource identity), so
+re-ordering and re-collection do not make a finding look new.
+
+- on both sides: the head's data, ``change="unchanged"``;
+- only in the head: ``change="new"``;
+- only in the base: the base's data, ``change="resolved"``.
+
+Order: new, then unchanged, then resolved; within each, ``Finding.sort_key()``.
+
+Waivers are not applied here: the caller applies them to the diff (with the
+head's clock), so a waiver carried by a saved base result is re-judged.
+
+>>> from policyengine.findings.model import Finding, ResourceRef, Result, fingerprint
+>>> def f(rid):
+...     r = ResourceRef("account", "ad", rid, rid)
+...     return Finding("PE-X-001", "high", "t", r, "m", (), "", {},
+...                    fingerprint("PE-X-001", "account", "ad", rid))
+>>> base = Result((f("a"), f("b")), (), (), "2026-01-01T00:00:00Z")
+>>> head = Result((f("b"), f("c")), (), (), "2026-01-02T00:00:00Z")
+>>> [(x.resource.id, x.change) for x in diff_results(base, head).findings]
+[('c', 'new'), ('b', 'unchanged'), ('a', 'resolved')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from policyengine.findings.model import Finding, PolicyInfo, Result, severity_at_least
+
+#: output order of the change kinds within one sort key
+CHANGE_ORDER: dict[str, int] = {"new": 0, "unchanged": 1, "resolved": 2}
+
+
+def is_result_document(data: Any) -> bool:
+    """True when ``data`` is a saved ``--format json`` result (not a snapshot)."""
+    return (
+        isinstance(data, Mapping)
+        and "schema_version" in data
+        and isinstance(data.get("findings"), list)
+    )
+
+
+def diff_results(base: Result, head: Result) -> Result:
+    """Compare two results by fingerprint; see the module docstring."""
+    base_by_fp = {f.fingerprint: f for f in base.findings}
+    head_fps = set()
+    out: list[Finding] = []
+    for f in head.findings:
+        head_fps.add(f.fingerprint)
+        change = "unchanged" if f.fingerprint in base_by_fp else "new"
+        out.append(_fresh(f, change))
+    for fp, f in base_by_fp.items():
+        if fp not in head_fps:
+            out.append(_fresh(f, "resolved"))
+    # grouped new, unchanged, resolved; within a group, Finding.sort_key()
+    out.sort(key=lambda f: (CHANGE_ORDER[f.change or "new"], *f.sort_key()))
+    return Result(
+        findings=tuple(out),
+        policies=_merge_policies(base.policies, head.policies),
+        # both sides' sources: an incomplete base must fail closed as well
+        sources=(*head.sources, *(s for s in base.sources if s not in head.sources)),
+        now=head.now,
+        warnings=head.warnings,
+    )
+
+
+def _fresh(f: Finding, change: str) -> Finding:
+    # waivers are re-applied by the caller against the head's clock
+    return f.with_changes(change=change, waived=False, waiver=None)
+
+
+def _merge_policies(
+    base: tuple[PolicyInfo, ...], head: tuple[PolicyInfo, ...]
+) -> tuple[PolicyInfo, ...]:
+    """The head's policies, plus any base-only policy (its resolved findings need a rule)."""
+    seen = {p.id for p in head}
+    extra = [p for p in base if p.id not in seen]
+    return tuple(sorted((*head, *extra), key=lambda p: p.id))
+
+
+def gate_findings(result: Result, fail_on: str) -> list[Finding]:
+    """Findings that fail a diff gate: new, not waived, at or above ``fail_on``."""
+    return [
+        f
+        for f in result.findings
+        if f.change == "new" and not f.waived and severity_at_least(f.severity, fail_on)
+    ]
+
+
+def counts(result: Result) -> dict[str, int]:
+    """Number of findings per change kind (new, unchanged, resolved), waived apart."""
+    out = dict.fromkeys(CHANGE_ORDER, 0)
+    out["waived"] = 0
+    for f in result.findings:
+        if f.waived and f.change != "resolved":
+            out["waived"] += 1
+        out[f.change or "new"] += 1
+    return out

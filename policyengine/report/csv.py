@@ -1,0 +1,96 @@
+"""``--format csv``: one row per finding, for spreadsheets and ticket imports.
+
+Stdlib :mod:`csv`, a header row, ``\\n`` line ends. Cells come from snapshot
+data a third party may control (a display name, an app's publisher), so a
+cell that a spreadsheet would read as a formula (starting with ``=``, ``+``,
+``-``, ``@``, tab or carriage return) is prefixed with ``'`` (OWASP "CSV
+injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from policyengine.findings.model import Finding, Result
+from policyengine.report import ReportOptions
+
+COLUMNS: tuple[str, ...] = (
+    "change",
+    "severity",
+    "policy_id",
+    "title",
+    "kind",
+    "source",
+    "id",
+    "name",
+    "file",
+    "line",
+    "message",
+    "evidence",
+    "remediation",
+    "frameworks",
+    "fingerprint",
+    "waived",
+    "waiver_reason",
+    "waiver_owner",
+    "waiver_ticket",
+    "waiver_expires",
+    "waiver_expired",
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """Text for one cell, defused against formula injection.
+
+    >>> safe_cell("=HYPERLINK(\\"http://x\\")"), safe_cell("alice"), safe_cell(None)
+    ('\\'=HYPERLINK("http://x")', 'alice', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def render(result: Result, options: ReportOptions) -> str:
+    """Render ``result`` as CSV text with a header row."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for f in result.findings:
+        writer.writerow([safe_cell(v) for v in _row(f)])
+    return buf.getvalue()
+
+
+def _row(f: Finding) -> list[Any]:
+    r, w = f.resource, f.waiver
+    evidence = "; ".join(f"{e.path}: {e.actual!r} (expected {e.expected})" for e in f.evidence)
+    frameworks = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(f.frameworks.items()))
+    return [
+        f.change or "",
+        f.severity,
+        f.policy_id,
+        f.title,
+        r.kind,
+        r.source,
+        r.id,
+        r.name,
+        r.file,
+        r.line,
+        f.message,
+        evidence,
+        f.remediation,
+        frameworks,
+        f.fingerprint,
+        f.waived,
+        w.reason if w else None,
+        w.owner if w else None,
+        w.ticket if w else None,
+        w.expires if w else None,
+        w.expired if w else None,
+    ]
