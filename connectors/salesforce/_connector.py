@@ -1,0 +1,371 @@
+"""The Salesforce connector: authenticate, query, read metadata, map, write."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from connectors.http import TokenAuth, map_bounded
+from connectors.salesforce import _map
+from connectors.salesforce._auth import make_fetch
+from connectors.salesforce._http import (
+    ApiLimitExceeded,
+    ApiUsage,
+    Rest,
+    SalesforceApiError,
+    SalesforceHttp,
+    classify,
+    token_error,
+)
+from connectors.salesforce._metadata import MetadataClient, soap_fatal
+from connectors.salesforce._options import SalesforceOptions, add_arguments, parse_options
+from policyengine.errors import AuthenticationError, ConnectorError
+from policyengine.log import get_logger
+
+log = get_logger("policyengine.salesforce")
+
+#: PermissionSet system permissions read for every org.
+PERMISSIONS = (
+    "ModifyAllData",
+    "ViewAllData",
+    "ManageUsers",
+    "ManageInternalUsers",
+    "ApiEnabled",
+    "ApiUserOnly",
+    "AuthorApex",
+    "CustomizeApplication",
+    "ModifyMetadata",
+    "ManageRemoteAccess",  # "Manage Connected Apps"
+    "ManageAuthProviders",
+    "AssignPermissionSets",
+    "ManageProfilesPermissionsets",
+    "ExportReport",
+    "ForceTwoFactor",
+    "TwoFactorApi",
+    "ManageTwoFactor",
+    "DelegatedTwoFactor",
+    "ViewEventLogFiles",
+)
+#: Feature- or release-gated permissions: INVALID_FIELD drops them (reported as missing).
+GATED_PERMISSIONS = (
+    "BypassMFAForUiLogins",
+    "ApproveUninstalledConnectedApps",
+    "UseAnyApiClient",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """One SOQL object to read: its fields, and which may be absent in an org."""
+
+    sobject: str
+    fields: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    def soql(self, dropped: set[str]) -> str:
+        fields = [f for f in self.fields if f not in dropped]
+        return f"SELECT {', '.join(fields)} FROM {self.sobject}"
+
+
+QUERIES: tuple[ObjectQuery, ...] = (
+    ObjectQuery(
+        "User",
+        (
+            "Id",
+            "Username",
+            "Name",
+            "Email",
+            "EmployeeNumber",
+            "IsActive",
+            "UserType",
+            "ProfileId",
+            "Profile.Name",
+            "Profile.UserLicense.Name",
+            "LastLoginDate",
+            "LastPasswordChangeDate",
+            "CreatedDate",
+            "FederationIdentifier",
+        ),
+        optional=("LastPasswordChangeDate", "Profile.UserLicense.Name", "FederationIdentifier"),
+    ),
+    ObjectQuery(
+        "PermissionSet",
+        (
+            "Id",
+            "Name",
+            "Label",
+            "IsOwnedByProfile",
+            "ProfileId",
+            "Profile.Name",
+            *tuple(f"Permissions{p}" for p in PERMISSIONS + GATED_PERMISSIONS),
+        ),
+        optional=tuple(f"Permissions{p}" for p in GATED_PERMISSIONS),
+    ),
+    ObjectQuery(
+        "PermissionSetAssignment",
+        (
+            "Id",
+            "AssigneeId",
+            "PermissionSetId",
+            "PermissionSetGroupId",
+            "IsActive",
+            "ExpirationDate",
+            "SystemModstamp",
+        ),
+        optional=("PermissionSetGroupId", "IsActive", "ExpirationDate"),
+    ),
+    ObjectQuery(
+        "TwoFactorMethodsInfo",
+        (
+            "UserId",
+            "HasBuiltInAuthenticator",
+            "HasSalesforceAuthenticator",
+            "HasSecurityKey",
+            "HasTotp",
+            "HasU2F",
+            "HasUserVerifiedMobileNumber",
+            "HasUserVerifiedEmailAddress",
+            "HasTempCode",
+        ),
+        optional=(
+            "HasBuiltInAuthenticator",
+            "HasSecurityKey",
+            "HasUserVerifiedMobileNumber",
+            "HasUserVerifiedEmailAddress",
+        ),
+    ),
+    ObjectQuery("UserLogin", ("UserId", "IsFrozen", "IsPasswordLocked")),
+    ObjectQuery(
+        "ConnectedApplication",
+        (
+            "Id",
+            "Name",
+            "CreatedDate",
+            "CreatedById",
+            "LastModifiedDate",
+            "OptionsAllowAdminApprovedUsersOnly",
+            "OptionsHasSessionLevelPolicy",
+            "OptionsRefreshTokenValidityMetric",
+            "RefreshTokenValidityPeriod",
+            "MobileSessionTimeout",
+            "StartUrl",
+        ),
+        optional=("MobileSessionTimeout", "StartUrl"),
+    ),
+    # Never DeleteToken / AccessToken / RequestToken: those are secrets.
+    ObjectQuery(
+        "OauthToken",
+        ("AppName", "AppMenuItemId", "UserId", "CreatedDate", "LastUsedDate", "UseCount"),
+    ),
+)
+
+
+@dataclass(slots=True)
+class Fetched:
+    """What one object query produced."""
+
+    query: ObjectQuery
+    records: list[dict[str, Any]]
+    dropped: set[str]
+    error: Exception | None = None
+
+
+class SalesforceConnector:
+    """Users, permissions, MFA, connected apps, OAuth tokens and session settings of one org."""
+
+    name: ClassVar[str] = "salesforce"
+    summary: ClassVar[str] = (
+        "Salesforce org: users, profiles/permission sets, MFA methods, connected apps, "
+        "OAuth tokens, session settings (REST + Metadata API)"
+    )
+
+    def __init__(self, options: SalesforceOptions, *, instance: str) -> None:
+        self.options = options
+        self.instance = instance
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        add_arguments(parser)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, instance: str) -> SalesforceConnector:
+        return cls(parse_options(options), instance=instance)
+
+    # -- collection --------------------------------------------------------------
+    def _clients(self, usage: ApiUsage) -> tuple[SalesforceHttp, SalesforceHttp]:
+        o = self.options
+        verify: bool | str = o.ca_file or True
+        token_http = SalesforceHttp(
+            o.login_url, auth=None, timeout=o.timeout, verify=verify, fatal_error=token_error
+        )
+        auth = TokenAuth(make_fetch(o, token_http))
+        api = SalesforceHttp(
+            o.login_url,
+            auth=auth,
+            timeout=o.timeout,
+            verify=verify,
+            on_response=usage.observe,
+            fatal_error=_combined_fatal,
+            max_connections=max(4, o.max_concurrency * 2),
+        )
+        return token_http, api
+
+    def collect(self, writer: Any) -> None:
+        usage = ApiUsage()
+        token_http, api = self._clients(usage)
+        try:
+            assert api.auth is not None
+            api.auth.header()  # authenticate first: refused credentials write nothing
+            writer.extra_source.update(
+                {"instance_url": api.auth.base_url, "api_version": self.options.api_version}
+            )
+            org = _map.Org()
+            stopped = self._query_all(Rest(api, self.options.api_version), org, writer)
+            if self.options.metadata and not stopped:
+                self._read_metadata(MetadataClient(api, self.options.api_version), org, writer)
+            self._write(org, writer)
+            writer.extra_source["api_usage"] = str(usage)
+            log.info("salesforce.done", api_usage=str(usage), requests=api.request_count)
+        finally:
+            api.close()
+            token_http.close()
+
+    def _query_all(self, rest: Rest, org: _map.Org, writer: Any) -> bool:
+        """Run the SOQL queries concurrently; return True if the API limit stopped the run."""
+        stopped = False
+
+        def fetch(query: ObjectQuery) -> Fetched:
+            return _fetch(rest, query)
+
+        for query, result in map_bounded(fetch, QUERIES, workers=self.options.max_concurrency):
+            log.info(
+                "salesforce.object",
+                object=query.sobject,
+                records=len(result.records),
+                complete=result.error is None,
+            )
+            if result.error is None:
+                org.complete.add(query.sobject)
+            else:
+                if isinstance(result.error, AuthenticationError):
+                    raise result.error
+                stopped = stopped or isinstance(result.error, ApiLimitExceeded)
+                writer.fail(
+                    f"{query.sobject}: {result.error} ({len(result.records)} records read "
+                    "before the error; the rest are missing)"
+                )
+            _store(org, query.sobject, result)
+        return stopped
+
+    def _read_metadata(self, md: MetadataClient, org: _map.Org, writer: Any) -> None:
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("SecuritySettings", lambda: _read_one(md, org, "SecuritySettings", "Security")),
+            (
+                "ConnectedAppSettings",
+                lambda: _read_one(md, org, "ConnectedAppSettings", "ConnectedApp"),
+            ),
+            ("ConnectedApp", lambda: _read_all(md, org, "ConnectedApp")),
+            ("Profile", lambda: _read_all(md, org, "Profile")),
+        ]
+        for what, step in steps:
+            try:
+                step()
+            except AuthenticationError:
+                raise
+            except ApiLimitExceeded as exc:
+                writer.fail(f"Metadata API {what}: {exc}")
+                return
+            except ConnectorError as exc:
+                writer.fail(f"Metadata API {what}: {exc}")
+            else:
+                org.complete.add(f"md:{what}")
+
+    def _write(self, org: _map.Org, writer: Any) -> None:
+        for resource in _map.map_accounts(org, self.options):
+            writer.add(resource)
+        for resource in _map.map_integrations_and_credentials(org):
+            writer.add(resource)
+        for resource in _map.map_session_policies(org):
+            writer.add(resource)
+        for resource in _map.map_settings(org):
+            writer.add(resource)
+
+
+def _combined_fatal(response: Any) -> str | None:
+    """REST error bodies are JSON; Metadata API faults are SOAP XML."""
+    content_type = response.headers.get("Content-Type", "")
+    if "xml" in content_type:
+        return soap_fatal(response)
+    return classify(response)
+
+
+def _fetch(rest: Rest, query: ObjectQuery) -> Fetched:
+    """Read one object; drop optional fields the org lacks (INVALID_FIELD) and ask again."""
+    dropped: set[str] = set()
+    while True:
+        records: list[dict[str, Any]] = []
+        try:
+            for record in rest.query(query.soql(dropped)):
+                records.append(record)
+        except SalesforceApiError as exc:
+            if (
+                exc.error_code == "INVALID_FIELD"
+                and not records
+                and (field := _optional_field(exc, query, dropped))
+            ):
+                log.warning("salesforce.field_unavailable", object=query.sobject, field=field)
+                dropped.add(field)
+                continue
+            return Fetched(query, records, dropped, exc)
+        except ConnectorError as exc:
+            return Fetched(query, records, dropped, exc)
+        return Fetched(query, records, dropped)
+
+
+def _optional_field(exc: SalesforceApiError, query: ObjectQuery, dropped: set[str]) -> str | None:
+    candidates = [f for f in query.optional if f not in dropped]
+    if exc.field in candidates:
+        return exc.field
+    # The message did not name a field we know: drop optional ones in order.
+    return candidates[0] if candidates and exc.field is None else None
+
+
+def _store(org: _map.Org, sobject: str, result: Fetched) -> None:
+    records = result.records
+    if sobject == "User":
+        org.users = records
+    elif sobject == "PermissionSet":
+        org.permission_sets = {r["Id"]: r for r in records if r.get("Id")}
+        org.unavailable_permissions = {
+            f.removeprefix("Permissions") for f in result.dropped if f.startswith("Permissions")
+        }
+    elif sobject == "PermissionSetAssignment":
+        org.assignments = records
+    elif sobject == "TwoFactorMethodsInfo":
+        org.mfa = {r["UserId"]: r for r in records if r.get("UserId")}
+    elif sobject == "UserLogin":
+        org.logins = {r["UserId"]: r for r in records if r.get("UserId")}
+    elif sobject == "ConnectedApplication":
+        org.apps = [r for r in records if r.get("Id")]
+    elif sobject == "OauthToken":
+        org.tokens = records
+
+
+def _read_one(md: MetadataClient, org: _map.Org, metadata_type: str, full_name: str) -> None:
+    records = md.read_metadata(metadata_type, [full_name])
+    value = records[0] if records else {}
+    if metadata_type == "SecuritySettings":
+        org.security_settings = value
+    else:
+        org.connected_app_settings = value
+
+
+def _read_all(md: MetadataClient, org: _map.Org, metadata_type: str) -> None:
+    names = md.list_metadata(metadata_type)
+    records = md.read_metadata(metadata_type, names) if names else []
+    if metadata_type == "ConnectedApp":
+        org.app_metadata = records
+    else:
+        org.profile_metadata = records

@@ -1,0 +1,35 @@
+"""Salesforce timestamps to the model's ``YYYY-MM-DDTHH:MM:SSZ``.
+
+>>> sf_time("2026-01-05T10:00:00.000+0000")
+'2026-01-05T10:00:00Z'
+>>> sf_time("2026-01-05T12:00:00.000+0200")
+'2026-01-05T10:00:00Z'
+>>> sf_time("2026-12-31")
+'2026-12-31T00:00:00Z'
+>>> sf_time(None) is None
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def sf_time(value: Any) -> str | None:
+    """Convert a Salesforce dateTime or date; None (missing) for anything unparseable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        if len(text) == 10:
+            parsed = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+        else:
+            parsed = dt.datetime.fromisoformat(text)  # 3.11 accepts .000+0000
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
