@@ -122,7 +122,7 @@ def load(path: Path, name: str) -> tuple[AccessFile | None, list[PolicyError]]:
         return None, [error(f"not UTF-8 (byte {exc.start})", Location(name), "AC001")]
     try:
         data, positions = load_yaml_text(text, name, error)
-    except PolicyError as exc:
+    except (AccessFileError, PolicyError) as exc:
         return None, [exc]
     if data is None:
         return AccessFile(name, {}, positions), []  # an empty file declares nothing
@@ -157,7 +157,12 @@ def validate(data: Any, name: str, positions: Positions) -> list[PolicyError]:
             message = f"unknown field{hint}; allowed: {', '.join(allowed)}"
         elif message == "required field":
             code = "AC100"
-        line, col = position_of(positions, path)
+        elif message == "must be of string type" and isinstance(_value_at(data, path), bool):
+            # YAML 1.1 reads yes/no/on/off as booleans: a classic id surprise
+            message += " (YAML reads yes/no/on/off/true/false as booleans: quote it)"
+        # a bad value is pointed at the value, a bad or missing key at the key
+        value_pos = positions.get((*path, "<value>")) if code == "AC101" else None
+        line, col = value_pos or position_of(positions, path)
         out.append(AccessFileError(message, Location(name, line, col, field=dotted(path)), code))
     return out
 
@@ -186,6 +191,15 @@ def _flatten(errors: Any, path: tuple[Hashable, ...]) -> Iterator[tuple[tuple[Ha
                 yield path, str(item)
     else:
         yield path, str(errors)
+
+
+def _value_at(data: Any, path: Sequence[Hashable]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _schema_at(path: Sequence[Hashable]) -> Mapping[str, Any]:
