@@ -55,22 +55,22 @@ def test_bad_values_name_the_nested_field(write, tmp_path):
     )
     lines = problems(tmp_path)
     assert any(
-        l.startswith(
+        ln.startswith(
             "access/a.yaml:3:28: AC101 field 'accounts[0].mfa.methods[1]': unallowed value"
         )
-        for l in lines
+        for ln in lines
     ), lines
-    assert any(l.startswith("access/a.yaml:5:11: AC101 field 'accounts[1].type'") for l in lines)
-    assert any("session_policies[0].idle_timeout" in l and "15m" in l for l in lines)
-    assert any("integrations[0].expires" in l and "ISO 8601" in l for l in lines)
+    assert any(ln.startswith("access/a.yaml:5:11: AC101 field 'accounts[1].type'") for ln in lines)
+    assert any("session_policies[0].idle_timeout" in ln and "15m" in ln for ln in lines)
+    assert any("integrations[0].expires" in ln and "ISO 8601" in ln for ln in lines)
     assert len(lines) == 4
 
 
 def test_required_fields(write, tmp_path):
     write("access/a.yaml", "integrations:\n  - name: Nameless\n")
     lines = problems(tmp_path)
-    assert any("integrations[0].id': required field" in l for l in lines)
-    assert any("integrations[0].type': required field" in l for l in lines)
+    assert any("integrations[0].id': required field" in ln for ln in lines)
+    assert any("integrations[0].type': required field" in ln for ln in lines)
 
 
 def test_unquoted_off_as_an_id_gets_a_hint(write, tmp_path):
@@ -83,7 +83,7 @@ def test_errors_from_every_file_are_reported_together(write, tmp_path):
     write("access/a.yaml", "accounts: [{id: a, enabled: maybe}]\n")
     write("access/b.yaml", "groups: [{id: g, privileged: sometimes}]\n")
     lines = problems(tmp_path)
-    assert [l.split(":")[0] for l in lines] == ["access/a.yaml", "access/b.yaml"]
+    assert [ln.split(":")[0] for ln in lines] == ["access/a.yaml", "access/b.yaml"]
 
 
 def test_duplicate_ids_across_files_name_the_first(write, tmp_path):
