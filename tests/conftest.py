@@ -1,0 +1,56 @@
+"""Shared fixtures: writing policies and snapshots into a temporary folder."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policyengine.snapshot import SnapshotWriter
+
+NOW = "2026-11-01T00:00:00Z"
+
+
+@pytest.fixture
+def write_policy(tmp_path: Path) -> Callable[..., Path]:
+    """Write YAML text (dedented) to a policy file and return its path."""
+
+    def write(text: str, name: str = "policy.yaml") -> Path:
+        path = tmp_path / "policies" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def write_snapshot(tmp_path: Path) -> Callable[..., Path]:
+    """Write resources to a snapshot with SnapshotWriter and return its path."""
+
+    def write(
+        resources: Iterable[Mapping[str, Any]],
+        name: str = "snap.jsonl",
+        *,
+        connector: str = "okta",
+        instance: str | None = None,
+        collected_at: str = NOW,
+        error: str | None = None,
+    ) -> Path:
+        path = tmp_path / "snapshots" / name
+        with SnapshotWriter(
+            path,
+            connector=connector,
+            instance=instance or path.name.split(".")[0],
+            collected_at=collected_at,
+        ) as writer:
+            for resource in resources:
+                writer.add(resource)
+            if error:
+                writer.fail(error)
+        return path
+
+    return write
