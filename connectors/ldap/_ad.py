@@ -228,8 +228,9 @@ class ActiveDirectoryProfile:
         elif pwd_last_set is not None:
             fields["password_last_set_at"] = filetime_to_iso(pwd_last_set)
         expires = attrs.get("accountExpires")
-        if expires:
-            fields["expires_at"] = filetime_to_iso(expires[0])
+        expires_at = filetime_to_iso(expires[0]) if expires else None
+        if expires_at:  # 0 and 0x7FFF... mean never: leave it absent
+            fields["expires_at"] = expires_at
         admin_count = first_int(attrs, "adminCount")
         if admin_count is not None:
             fields["admin_count"] = admin_count

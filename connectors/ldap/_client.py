@@ -10,6 +10,7 @@ so that the caller can report them.
 from __future__ import annotations
 
 import contextlib
+import math
 import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ def connect(options: LdapOptions, password: str) -> Any:
         auto_referrals=False,
         raise_exceptions=False,
         read_only=True,
-        receive_timeout=options.timeout,
+        receive_timeout=max(1, math.ceil(options.timeout)),  # ldap3 packs it as an int
         check_names=False,
         return_empty_attributes=False,
     )

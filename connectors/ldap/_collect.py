@@ -68,15 +68,12 @@ def entry_id(attrs: Mapping[str, list[bytes]], attr: str, dn: str) -> str:
     return dn
 
 
-def _member_values(
-    conn: Any, dn: str, attrs: Mapping[str, list[bytes]], names: list[str]
-) -> list[str]:
+def _member_values(conn: Any, dn: str, attrs: Mapping[str, list[bytes]], name: str) -> list[str]:
     """Member DNs of a group, following AD ranged retrieval (``member;range=0-1499``)."""
     out: list[str] = []
     for attr, values in attrs.items():
         low = attr.lower()
-        base = low.split(";", 1)[0]
-        if base not in names:
+        if low.split(";", 1)[0] != name:
             continue
         out.extend(_member_dn(v) for v in values)
         if ";range=" in low:
@@ -149,7 +146,7 @@ class Collection:
         opts, mapping = self.options, self.mapping
         member_names = [mapping["member"].lower()]
         if isinstance(self.profile, OpenLdapProfile) and "member" not in opts.attribute_map:
-            member_names.append("uniquemember")
+            member_names.append("uniquemember")  # groupOfUniqueNames; memberOf ignores it
         base = getattr(self.profile, "group_base", None) or opts.base_dn
         group_filter = opts.group_filter or self.profile.default_group_filter
         for dn, attrs in paged_search(
@@ -161,7 +158,7 @@ class Collection:
             stats=self.stats,
             what="group",
         ):
-            members = _member_values(self.conn, dn, attrs, member_names)
+            members = _member_values(self.conn, dn, attrs, member_names[0])
             name = first_text(attrs, mapping["group_name"]) or first_text(attrs, "cn") or dn
             raw = raw_attributes(
                 {k: v for k, v in attrs.items() if k.lower().split(";", 1)[0] not in member_names}
@@ -169,7 +166,12 @@ class Collection:
             raw["dn"] = dn
             group = GroupInfo(dn=dn, id=entry_id(attrs, mapping["id"], dn), name=name, raw=raw)
             self.profile.decorate_group(group, attrs)
-            self.membership.add_group(norm_dn(dn), group, members)
+            key = norm_dn(dn)
+            self.membership.add_group(key, group, members)
+            if len(member_names) > 1:
+                self.membership.add_uncovered(
+                    key, _member_values(self.conn, dn, attrs, member_names[1])
+                )
         self.membership.finish_groups()
         for cycle in self.membership.cycles:
             names = [self.membership.groups[k].name for k in cycle]
@@ -203,6 +205,7 @@ class Collection:
     def _direct_groups(self, key: str, attrs: Mapping[str, list[bytes]], use_member_of: bool):
         if use_member_of:
             direct = [norm_dn(v) for v in all_text(attrs, self.mapping["member_of"])]
+            direct += self.membership.not_in_member_of.get(key, ())
         else:
             direct = self.membership.direct_groups_of(key)
         for extra in self.profile.extra_direct_groups(attrs):

@@ -61,6 +61,9 @@ class Membership:
             "CREATE TABLE ids(dn TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;"
         )
         self._indexed = False
+        # member key -> group keys, for membership attributes that the memberOf
+        # overlay does not maintain (uniqueMember): few, so kept in memory.
+        self.not_in_member_of: dict[str, list[str]] = {}
 
     # -- building ------------------------------------------------------------
     def add_group(self, key: str, group: GroupInfo, member_dns: Iterable[str]) -> None:
@@ -68,6 +71,13 @@ class Membership:
         self._db.executemany(
             "INSERT INTO edge VALUES (?, ?)", ((key, norm_dn(m)) for m in member_dns)
         )
+
+    def add_uncovered(self, key: str, member_dns: Iterable[str]) -> None:
+        """Edges that memberOf will not show; also spooled like the others."""
+        for m in member_dns:
+            member = norm_dn(m)
+            self.not_in_member_of.setdefault(member, []).append(key)
+            self._db.execute("INSERT INTO edge VALUES (?, ?)", (key, member))
 
     def add_edge(self, group_key: str, member_key: str) -> None:
         self._db.execute("INSERT INTO edge VALUES (?, ?)", (group_key, member_key))
