@@ -155,7 +155,7 @@ class Slapd:
                 modules=modules,
                 memberof_index="index memberOf eq" if self.memberof else "",
                 overlays=overlays.format(base=BASE_DN),
-            )  # fmt: skip
+            )
         )
         for ldif in self.preload:
             subprocess.run(
