@@ -1,6 +1,6 @@
 """``--format csv``: one row per finding, for spreadsheets and ticket imports.
 
-Stdlib :mod:`csv`, a header row, ``\\n`` line ends. Cells come from snapshot
+Stdlib :mod:`csv`, a header row, CRLF line ends (RFC 4180). Cells come from snapshot
 data a third party may control (a display name, an app's publisher), so a
 cell that a spreadsheet would read as a formula (starting with ``=``, ``+``,
 ``-``, ``@``, tab or carriage return) is prefixed with ``'`` (OWASP "CSV
@@ -60,7 +60,7 @@ def safe_cell(value: Any) -> str:
 def render(result: Result, options: ReportOptions) -> str:
     """Render ``result`` as CSV text with a header row."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf)  # RFC 4180: CRLF rows; CR or LF in a cell forces quoting
     writer.writerow(COLUMNS)
     for f in result.findings:
         writer.writerow([safe_cell(v) for v in _row(f)])

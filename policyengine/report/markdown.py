@@ -9,12 +9,14 @@ data is escaped: a resource name cannot inject markup into the comment.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from policyengine.findings.model import SEVERITIES, Finding, Result, severity_at_least
 from policyengine.report import ReportOptions
 
 MAX_ROWS = 50
+_MENTION = re.compile(r"(?<!\w)@")
 
 
 def render(result: Result, options: ReportOptions) -> str:
@@ -138,7 +140,7 @@ def _esc(text: object) -> str:
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for ch in "\\|`*_[]#!":
         s = s.replace(ch, "\\" + ch)
-    return s.replace("@", "@\u200b")  # no accidental @-mentions
+    return _MENTION.sub("@\u200b", s)  # "@team" would notify people; "a@b.c" does not
 
 
 def _code(text: object) -> str:

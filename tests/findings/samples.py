@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from policyengine.findings.diff import diff_results
 from policyengine.findings.model import (
     Evidence,
     Finding,
@@ -9,6 +10,7 @@ from policyengine.findings.model import (
     ResourceRef,
     Result,
     SourceStatus,
+    WaiverStatus,
     fingerprint,
 )
 
@@ -93,4 +95,58 @@ def result(
         sources=(source,),
         now=now,
         warnings=warnings,
+    )
+
+
+def plain_result() -> Result:
+    """Three findings, one with a declaring file and line."""
+    return result(
+        finding("u9", name="alice-admin", file="access/admins.yaml", line=12),
+        finding(
+            "u1",
+            name="bob",
+            message="bob's idle timeout is 480 minutes",
+            policy="PE-SES-001",
+            severity="medium",
+        ),
+        finding("u7", name="svc-sync"),
+    )
+
+
+def waived_status() -> WaiverStatus:
+    """An active waiver as apply_waivers attaches it."""
+    return WaiverStatus(
+        reason="hardware key on order",
+        owner="secops@example.com",
+        expires="2026-07-01T00:00:00Z",
+        ticket="SEC-123",
+        file="waivers.yaml",
+        line=2,
+    )
+
+
+def diffed_result() -> Result:
+    """A diff: new (one waived, one with an expired waiver), unchanged, resolved."""
+    base = result(finding("u1", policy="PE-SES-001", severity="medium"), finding("gone"))
+    head = result(
+        finding("u1", policy="PE-SES-001", severity="medium"),
+        finding("u9", name="alice-admin", file="access/admins.yaml", line=12),
+        finding("u5", name="carol"),
+        finding("app1", policy="PE-INT-001", severity="high", kind="integration", source="sf"),
+    )
+    out = diff_results(base, head)
+    findings = []
+    for f in out.findings:
+        if f.resource.id == "u5":
+            f = f.with_changes(waived=True, waiver=waived_status())
+        if f.resource.id == "app1":
+            expired = WaiverStatus("old", "o@example.com", "2026-01-01T00:00:00Z", expired=True)
+            f = f.with_changes(waiver=expired)
+        findings.append(f)
+    return Result(
+        tuple(findings),
+        out.policies,
+        out.sources,
+        out.now,
+        ("waivers.yaml:9:5: waiver PE-INT-001 expired 2026-01-01",),
     )
