@@ -250,12 +250,12 @@ def parse_waivers(
             if extra
             else "a waivers file is a mapping with one key, 'waivers:' (a list)"
         )
-        return WaiverSet.of((), path, max_days), [WaiverProblem(msg, "WV001", file, line, col)]
+        return WaiverSet.of((), path, max_days), [WaiverProblem(msg, "E301", file, line, col)]
     entries = data.get("waivers") or []
     if not isinstance(entries, list):
         line, col = at(("waivers", "<value>"))
         return WaiverSet.of((), path, max_days), [
-            WaiverProblem("'waivers' must be a list", "WV001", file, line, col, "waivers")
+            WaiverProblem("'waivers' must be a list", "E301", file, line, col, "waivers")
         ]
     good: list[Waiver] = []
     problems: list[WaiverProblem] = []
@@ -263,7 +263,7 @@ def parse_waivers(
         base = ("waivers", i)
         line, col = at(base)
         if not isinstance(entry, Mapping):
-            problems.append(WaiverProblem("a waiver must be a mapping", "WV001", file, line, col))
+            problems.append(WaiverProblem("a waiver must be a mapping", "E301", file, line, col))
             continue
         errs = _validate(entry)
         for epath, message, on_value in _explain(errs):
@@ -272,8 +272,8 @@ def parse_waivers(
                 at((*key, "<value>")) if on_value and (*key, "<value>") in positions else at(key)
             )
             fld = ".".join(str(p) for p in epath) or None
-            code = "WV002" if epath == ("expires",) and message.endswith("is required") else "WV001"
-            if code == "WV002":
+            code = "E302" if epath == ("expires",) and message.endswith("is required") else "E301"
+            if code == "E302":
                 message = "waiver has no expiry date ('expires: YYYY-MM-DD' is required)"
             problems.append(WaiverProblem(message, code, file, eline, ecol, fld))
         if errs:
@@ -281,7 +281,7 @@ def parse_waivers(
         expires, why = _normalise_expiry(entry["expires"])
         if expires is None:
             eline, ecol = at((*base, "expires", "<value>"))
-            problems.append(WaiverProblem(why, "WV001", file, eline, ecol, "expires"))
+            problems.append(WaiverProblem(why, "E301", file, eline, ecol, "expires"))
             continue
         sel = entry.get("resource")
         ticket = entry.get("ticket")

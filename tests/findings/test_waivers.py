@@ -217,7 +217,7 @@ def test_parse_waivers_keeps_valid_entries_and_reports_bad_ones(tmp_path: Path) 
     good = ONE.format(expires="2026-08-01").replace("waivers:\n", "")
     ws, problems = parse_waivers(write(tmp_path, bad + good))
     assert len(ws) == 1 and ws.waivers[0].expires.startswith("2026-08-01")
-    assert [(p.code, p.line) for p in problems] == [("WV002", 2)]
+    assert [(p.code, p.line) for p in problems] == [("E302", 2)]
 
 
 def test_empty_file_is_no_waivers(tmp_path: Path) -> None:
