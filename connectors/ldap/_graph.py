@@ -10,6 +10,7 @@ the groups are written, after the accounts.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -19,15 +20,57 @@ from typing import Any
 
 
 def norm_dn(dn: str) -> str:
-    """A DN as a lookup key: lower case, no blanks around separators.
+    """A DN as a lookup key: lower case, no blanks around separators, one escaping.
 
-    Servers return one spelling per entry, so this is enough to join
-    ``member`` / ``memberOf`` values with entry DNs on one server.
+    ``member`` values, ``memberOf`` values, entry DNs and configured DNs may
+    spell one DN differently (``\\,`` or ``\\2C``, blanks after commas);
+    keys are the same for all of them.
     """
     low = dn.lower()
+    if "\\" in low:
+        return _canonical(low)
     if ", " in low or " ," in low or " =" in low or "= " in low:
         low = ",".join("=".join(p.strip() for p in rdn.split("=", 1)) for rdn in low.split(","))
     return low
+
+
+_BLANK_AFTER_COMMA = re.compile(r"(?<!\\),\s+")
+_SPECIAL = frozenset(',+"\\<>;=')
+
+
+def _canonical(dn: str) -> str:
+    from ldap3.core.exceptions import LDAPInvalidDnError
+    from ldap3.utils.dn import parse_dn
+
+    try:
+        parts = parse_dn(_BLANK_AFTER_COMMA.sub(",", dn))
+    except LDAPInvalidDnError:
+        return dn
+    out = []
+    for attr, value, sep in parts:
+        plain = _unescape(value.strip())
+        escaped = "".join("\\" + ch if ch in _SPECIAL else ch for ch in plain)
+        out.append(f"{attr.strip()}={escaped}{sep}")
+    return "".join(out)
+
+
+def _unescape(value: str) -> str:
+    raw = bytearray()
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\" and i + 1 < len(value):
+            pair = value[i + 1 : i + 3]
+            if len(pair) == 2 and all(c in "0123456789abcdefABCDEF" for c in pair):
+                raw += bytes.fromhex(pair)
+                i += 3
+                continue
+            raw += value[i + 1].encode()
+            i += 2
+            continue
+        raw += ch.encode()
+        i += 1
+    return raw.decode("utf-8", "replace")
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ command line is ``page_size: 500`` in a config instance.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,7 +186,7 @@ def _dn(value: str, key: str) -> str:
     from ldap3.utils.dn import parse_dn
 
     try:
-        parse_dn(value)
+        parse_dn(re.sub(r"(?<!\\),\s+", ",", value.strip()))
     except LDAPInvalidDnError:
         raise UsageError(f"ldap: option '{key}': {value!r} is not a DN") from None
     return value
