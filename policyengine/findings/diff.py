@@ -60,8 +60,9 @@ def diff_results(base: Result, head: Result) -> Result:
     return Result(
         findings=tuple(out),
         policies=_merge_policies(base.policies, head.policies),
-        # both sides' sources: an incomplete base must fail closed as well
-        sources=(*head.sources, *(s for s in base.sources if s not in head.sources)),
+        # the head's sources, plus any incomplete base source: a gate must not
+        # pass on a base with missing data either (fail closed)
+        sources=(*head.sources, *(s for s in base.sources if not s.complete)),
         now=head.now,
         warnings=head.warnings,
     )

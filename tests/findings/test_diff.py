@@ -49,7 +49,8 @@ def test_incomplete_base_makes_the_diff_incomplete() -> None:
     out = diff_results(result(complete=False), result())
     assert out.complete is False
     assert diff_results(result(), result(complete=False)).complete is False
-    assert diff_results(result(), result()).complete is True
+    ok = diff_results(result(), result())
+    assert ok.complete is True and len(ok.sources) == 1  # the head's
 
 
 def test_policies_of_resolved_findings_are_kept() -> None:
