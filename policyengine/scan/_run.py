@@ -1,0 +1,247 @@
+"""One compliance scan: collect, evaluate, waive, record, report.
+
+Everything a run produces lands in one dated folder::
+
+    runs/2026-11-01T060000Z/
+        snapshots/<instance>.jsonl.gz   what each connector collected (or copies)
+        result.json                      the waived result (``--format json`` shape)
+        report.html                      self-contained report with the trend
+        summary.md                       the scan summary (CI step summaries, chat)
+
+The scan holds the history's lock from start to finish, so two scans on one
+history take turns and are recorded in the order they collected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policyengine.findings.model import Result, SourceStatus
+from policyengine.history import HistoryStore, RunChanges, ScanLock, lock_path_for
+from policyengine.scan._collect import Collected, InstanceSpec, collect_all, validate_instances
+from policyengine.scan._progress import Progress
+
+#: report format -> file name in the run folder
+REPORT_FILES: dict[str, str] = {
+    "json": "result.json",
+    "html": "report.html",
+    "markdown": "report.md",
+    "sarif": "report.sarif",
+    "junit": "junit.xml",
+    "csv": "findings.csv",
+    "text": "report.txt",
+}
+#: how many past runs the HTML trend shows
+TREND_RUNS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPlan:
+    """Everything a scan needs, resolved from the config and the command line."""
+
+    policy_set: Any
+    output_dir: Path
+    history_path: Path
+    instances: tuple[InstanceSpec, ...] = ()
+    snapshots: tuple[Path, ...] = ()
+    waivers_path: Path | None = None
+    waiver_max_days: int = 90
+    reports: tuple[str, ...] = ("json", "html", "markdown")
+    max_workers: int = 4
+    retries: int = 0
+    now: str | None = None
+    lock_timeout: float = 0.0
+    fail_on: str | None = None
+    title: str = "policyengine compliance report"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """What a scan did, for the summary and the exit code."""
+
+    run_dir: Path
+    result: Result
+    changes: RunChanges
+    reports: dict[str, Path] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def missing(self) -> tuple[SourceStatus, ...]:
+        return tuple(s for s in self.result.sources if not s.complete)
+
+
+def _stamp(iso: str) -> str:
+    """``2026-11-01T06:00:00Z`` -> ``2026-11-01T060000Z`` (a portable folder name)."""
+    return iso.replace(":", "")
+
+
+def make_run_dir(output_dir: Path, started_at: str) -> Path:
+    """A fresh dated folder; a suffix keeps two runs in the same second apart."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    base = _stamp(started_at)
+    for n in range(1, 1000):
+        candidate = output_dir / (base if n == 1 else f"{base}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"too many runs named {base} in {output_dir}")
+
+
+def run_scan(
+    plan: ScanPlan,
+    *,
+    clock: Callable[[], str] | None = None,
+    progress: Progress | None = None,
+) -> ScanOutcome:
+    """Run one scan as planned and return its outcome. ``clock`` gives wall-clock UTC."""
+    from policyengine.log import get_logger
+    from policyengine.snapshot.writer import utc_now_iso
+
+    clock = clock or utc_now_iso
+    log = get_logger("policyengine.scan")
+    validate_instances(plan.instances)
+    with ScanLock(lock_path_for(plan.history_path), timeout=plan.lock_timeout):
+        started_at = clock()
+        run_dir = make_run_dir(plan.output_dir, started_at)
+        snap_dir = run_dir / "snapshots"
+        snap_dir.mkdir()
+        log.info(
+            "scan.start",
+            run_dir=str(run_dir),
+            instances=len(plan.instances),
+            snapshots=len(plan.snapshots),
+        )
+        copies = _copy_snapshots(plan.snapshots, snap_dir)
+        collected = collect_all(
+            plan.instances,
+            snap_dir,
+            max_workers=plan.max_workers,
+            retries=plan.retries,
+            progress=progress,
+        )
+        if progress:
+            progress.note("evaluating ...")
+        result = _evaluate(plan, copies, collected, started_at)
+        result, warnings = _waive(result, plan)
+        with HistoryStore.open(plan.history_path) as store:
+            changes = store.record_run(
+                result,
+                started_at=started_at,
+                finished_at=clock(),
+                output_dir=str(run_dir),
+            )
+            trend = store.trend(TREND_RUNS)
+        outcome = ScanOutcome(
+            run_dir=run_dir, result=result, changes=changes, warnings=tuple(warnings)
+        )
+        reports = _write_reports(plan, outcome, trend, started_at)
+        if progress:
+            progress.close()
+        log.info(
+            "scan.finish",
+            run=changes.run.id,
+            complete=result.complete,
+            open=changes.run.open,
+            new=changes.run.new,
+            resolved=changes.run.resolved,
+            missing=[s.instance for s in outcome.missing],
+        )
+        return dataclasses.replace(outcome, reports=reports)
+
+
+def _copy_snapshots(paths: Sequence[Path], folder: Path) -> list[Path]:
+    """Keep the exact data a run judged, next to its result."""
+    out = []
+    for i, src in enumerate(paths):
+        if not src.is_file():
+            from policyengine.errors import UsageError
+
+            raise UsageError(f"{src}: snapshot file not found")
+        target = folder / src.name
+        if target.exists():
+            target = folder / f"{i}-{src.name}"
+        shutil.copyfile(src, target)
+        out.append(target)
+    return out
+
+
+def _evaluate(
+    plan: ScanPlan, copies: Sequence[Path], collected: Sequence[Collected], started_at: str
+) -> Result:
+    from policyengine.api import evaluate_resources, evaluate_snapshots
+
+    paths = [*copies, *(c.path for c in collected if c.path is not None)]
+    # Instances that wrote nothing (refused credentials, a crash) still count as sources.
+    lost = tuple(c.status for c in collected if c.path is None)
+    if paths:
+        result = evaluate_snapshots(paths, plan.policy_set, now=plan.now)
+    else:
+        result = evaluate_resources([], plan.policy_set, now=plan.now or started_at)
+    if lost:
+        result = dataclasses.replace(result, sources=(*result.sources, *lost))
+    return result
+
+
+def _waive(result: Result, plan: ScanPlan) -> tuple[Result, list[str]]:
+    """Apply the waivers file. Without waiver support, report every finding (fail closed)."""
+    if plan.waivers_path is None:
+        return result, []
+    try:
+        from policyengine.findings.waivers import apply_waivers, load_waivers
+    except ImportError:
+        note = (
+            f"waivers in {plan.waivers_path} were not applied: this build has no waiver "
+            "support, so every finding is reported as active"
+        )
+        return dataclasses.replace(result, warnings=(*result.warnings, note)), [note]
+    waivers = load_waivers(plan.waivers_path, max_days=plan.waiver_max_days)
+    return apply_waivers(result, waivers), []
+
+
+def _write_reports(
+    plan: ScanPlan, outcome: ScanOutcome, trend: Sequence[Any], started_at: str
+) -> dict[str, Path]:
+    from policyengine.report import ReportOptions, available_formats, render
+    from policyengine.scan._summary import markdown_summary
+
+    run = outcome.changes.run
+    options = ReportOptions(
+        fail_on=plan.fail_on,
+        history=tuple(trend),
+        extra={
+            "title": plan.title,
+            "scan": {
+                "run_id": run.id,
+                "started_at": started_at,
+                "new": list(outcome.changes.new),
+                "resolved": [r.to_dict() for r in outcome.changes.resolved],
+                "carried": [r.to_dict() for r in outcome.changes.carried],
+            },
+        },
+    )
+    wanted = list(dict.fromkeys(("json", "html", *plan.reports)))
+    have = set(available_formats())
+    written: dict[str, Path] = {}
+    for fmt in wanted:
+        if fmt not in have or fmt not in REPORT_FILES:
+            continue
+        path = outcome.run_dir / REPORT_FILES[fmt]
+        _atomic_write(path, render(fmt, outcome.result, options))
+        written[fmt] = path
+    summary = outcome.run_dir / "summary.md"
+    _atomic_write(summary, markdown_summary(outcome, written))
+    written["summary"] = summary
+    return written
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,102 @@
+"""What a scan prints and the exit code it chooses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from policyengine.findings.model import SEVERITIES, severity_at_least
+
+if TYPE_CHECKING:
+    from policyengine.scan._run import ScanOutcome
+
+
+def scan_exit_code(outcome: ScanOutcome, fail_on: str | None) -> int:
+    """3 when any source is incomplete; else 1 for an active finding at/above ``fail_on``.
+
+    With no ``fail_on`` (or ``none``) findings alone never fail a scan: a
+    scheduled scan is a report, a gate is opt-in.
+    """
+    if outcome.missing:
+        return 3
+    if not fail_on or fail_on == "none":
+        return 0
+    for finding in outcome.result.active():
+        if severity_at_least(finding.severity, fail_on):
+            return 1
+    return 0
+
+
+def _join(counts: Mapping[str, int]) -> str:
+    return " · ".join(f"{k} {v}" for k, v in counts.items()) or "none"
+
+
+def text_summary(outcome: ScanOutcome, reports: Mapping[str, Path]) -> str:
+    """The lines ``policyengine scan`` prints on stdout."""
+    run = outcome.changes.run
+    result = outcome.result
+    lines = [
+        f"policyengine scan: run #{run.id} at {run.started_at} — "
+        f"{len(result.sources)} source(s), {len(result.policies)} policies",
+        f"  open {run.open}: new {run.new} · still open {run.still_open}"
+        + (f" · not re-checked {run.carried}" if run.carried else "")
+        + f" | resolved {run.resolved} | waived {run.waived}",
+        f"  by severity: {_join({s: run.by_severity.get(s, 0) for s in SEVERITIES})}",
+        f"  by source:   {_join(run.by_source)}",
+    ]
+    for status in outcome.missing:
+        why = "; ".join(status.errors) or "no reason given"
+        carried = sum(1 for c in outcome.changes.carried if c.source == status.instance)
+        lines.append(
+            f"INCOMPLETE: data missing from {status.instance} ({status.connector}): {why}"
+            + (f" — {carried} open finding(s) kept open, not re-checked" if carried else "")
+        )
+    for warning in outcome.warnings:
+        lines.append(f"warning: {warning}")
+    where = reports.get("html") or reports.get("json")
+    lines.append(f"  report: {where if where else outcome.run_dir}")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_summary(outcome: ScanOutcome, reports: Mapping[str, Path]) -> str:
+    """``summary.md``: the scan in a few lines of Markdown (CI step summary, chat)."""
+
+    run = outcome.changes.run
+    out = ["# policyengine scan", ""]
+    if outcome.missing:
+        names = ", ".join(f"`{_md(s.instance)}`" for s in outcome.missing)
+        out += [
+            f"> **INCOMPLETE** — data missing from {names}. Their findings were not re-checked.",
+            "",
+        ]
+    out += [
+        f"Run #{run.id} at {run.started_at}, data as of {outcome.result.now}.",
+        "",
+        "| open | new | resolved | still open | not re-checked | waived |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {run.open} | {run.new} | {run.resolved} | {run.still_open} | {run.carried} "
+        f"| {run.waived} |",
+        "",
+        "| severity | open |",
+        "|---|---:|",
+        *(f"| {s} | {run.by_severity.get(s, 0)} |" for s in SEVERITIES),
+        "",
+        "| source | open |",
+        "|---|---:|",
+        *(f"| {_md(k)} | {v} |" for k, v in run.by_source.items()),
+        "",
+    ]
+    for status in outcome.missing:
+        for error in status.errors:
+            out.append(f"- `{_md(status.instance)}`: {_md(error)}")
+    if "html" in reports:
+        out += ["", f"Full report: `{reports['html'].name}` in `{outcome.run_dir}`."]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    """Neutralise Markdown/HTML control characters in a value."""
+    for ch in "\\`*_{}[]<>|#@!":
+        text = text.replace(ch, "\\" + ch)
+    return text
