@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -28,8 +29,7 @@ def _options(dc: servers.SambaDC, env: str, **extra):
 
 @pytest.fixture(scope="module")
 def ad_snapshot(samba, tmp_path_factory):
-    dc, dns = samba
-    import os
+    dc, _ = samba
 
     os.environ["PE_TEST_AD_PW"] = servers.SAMBA_ADMIN_PW
     try:
