@@ -292,6 +292,10 @@ class HttpClient:
                 log.warning("http.retry", attempt=attempt, error=exc.message)
                 self._sleep(self.retry.backoff(attempt))
 
+    def get_json_post(self, url: str, form: Mapping[str, str]) -> Any:
+        """POST a form (``application/x-www-form-urlencoded``) and decode the JSON answer."""
+        return self.fetch_json("POST", url, data=dict(form))[1]
+
     def decode(self, response: httpx.Response) -> Any:
         try:
             return orjson.loads(response.content)

@@ -67,3 +67,12 @@ def test_progress_draws_on_a_terminal_only() -> None:
             p.advance(3)
     assert "okta users: 3 done" in tty.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_map_bounded_ordered_keeps_input_order() -> None:
+    def work(x: int) -> int:
+        time.sleep(0.002 * (x % 3))  # later items often finish first
+        return -x
+
+    out = list(map_bounded(work, range(40), workers=4, ordered=True))
+    assert out == [(x, -x) for x in range(40)]

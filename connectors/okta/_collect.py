@@ -1,0 +1,243 @@
+"""Walk the Okta Management API and hand normalised resources to the writer.
+
+Order: admin groups (their roles and members) and direct admin assignees
+first, so that each user can be written as soon as its factors arrive; then
+users page by page with their factors fetched concurrently; then API tokens
+and global session policies. A part that cannot be read is recorded with
+``writer.fail`` (the snapshot says ``complete: false`` and names it) and the
+rest is still collected; refused credentials stop everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.http import HttpClient, Progress, link_pages, map_bounded
+from connectors.okta import _mapping as mapping
+from connectors.okta._options import OktaOptions
+from policyengine.errors import AuthenticationError, ConnectorError
+from policyengine.log import get_logger
+
+log = get_logger("policyengine.okta")
+
+
+@dataclass(slots=True)
+class _Privilege:
+    """What we know about admin roles before reading users."""
+
+    #: group id -> (group name, role names) for groups that carry an admin role
+    admin_groups: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    #: user id -> admin group ids the user is a member of
+    membership: dict[str, list[str]] = field(default_factory=dict)
+    #: user id -> role assignments from /api/v1/users/{id}/roles
+    direct: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    groups_ok: bool = True
+    #: False: the assignee list could not be read; fetch roles per user instead
+    assignees_ok: bool = True
+    everyone_group: str | None = None
+
+
+@dataclass(slots=True)
+class _UserResult:
+    user: dict[str, Any]
+    factors: list[dict[str, Any]] | None
+    roles: list[dict[str, Any]] | None
+    error: str | None = None
+
+
+class OktaCollector:
+    """One collection run against one org."""
+
+    def __init__(self, client: HttpClient, options: OktaOptions, writer: Any) -> None:
+        self.client = client
+        self.options = options
+        self.writer = writer
+        self.workers = options.max_concurrency
+
+    def run(self) -> None:
+        privilege = self._privilege()
+        self._users(privilege)
+        self._guard("API tokens", self._api_tokens)
+        self._guard("global session policies", lambda: self._session_policies(privilege))
+        log.info(
+            "okta.collected",
+            requests=self.client.request_count,
+            retries=self.client.retry_count,
+        )
+
+    def _guard(self, what: str, func: Any) -> bool:
+        """Run one part; a ConnectorError marks the snapshot incomplete, naming the part."""
+        try:
+            func()
+            return True
+        except AuthenticationError:
+            raise
+        except ConnectorError as exc:
+            self.writer.fail(f"okta: {what} not collected: {exc.message}")
+            log.error("okta.part_failed", part=what, error=exc.message)
+            return False
+
+    # -- admin roles ---------------------------------------------------------------
+    def _privilege(self) -> _Privilege:
+        privilege = _Privilege()
+        privilege.groups_ok = self._guard("admin groups", lambda: self._admin_groups(privilege))
+        try:
+            self._assignees(privilege)
+        except AuthenticationError:
+            raise
+        except ConnectorError as exc:
+            # Orgs without the IAM assignee API: read /users/{id}/roles for every user.
+            log.warning("okta.assignees_unavailable", error=exc.message)
+            privilege.assignees_ok = False
+            privilege.direct.clear()
+        return privilege
+
+    def _admin_groups(self, privilege: _Privilege) -> None:
+        groups: list[dict[str, Any]] = []
+        for page in link_pages(self.client, "/api/v1/groups", params={"limit": 200}):
+            groups.extend(page)
+        for g in groups:
+            profile = g.get("profile") or {}
+            if g.get("type") == "BUILT_IN" and profile.get("name") == "Everyone":
+                privilege.everyone_group = g.get("id")
+
+        def roles_of(g: dict[str, Any]) -> list[dict[str, Any]]:
+            page = self.client.get_json(f"/api/v1/groups/{g['id']}/roles")
+            return page if isinstance(page, list) else []
+
+        admin: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        for g, roles in map_bounded(roles_of, groups, workers=self.workers):
+            if roles:
+                admin.append((g, roles))
+        for g, roles in sorted(admin, key=lambda x: x[0]["id"]):
+            members: list[str] = []
+            for page in link_pages(
+                self.client, f"/api/v1/groups/{g['id']}/users", params={"limit": 1000}
+            ):
+                members.extend(str(u["id"]) for u in page if isinstance(u, dict) and "id" in u)
+            resource = mapping.group(g, roles, members)
+            self.writer.add(resource)
+            privilege.admin_groups[resource["id"]] = (resource["name"], resource["roles"])
+            for uid in members:
+                privilege.membership.setdefault(uid, []).append(resource["id"])
+
+    def _assignees(self, privilege: _Privilege) -> None:
+        """Users with admin roles, from one paged list instead of one call per user."""
+        ids: list[str] = []
+        url: str | None = "/api/v1/iam/assignees/users"
+        params: dict[str, Any] | None = {"limit": 100}
+        while url:
+            body = self.client.get_json(url, params=params)
+            if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+                raise ConnectorError("GET /api/v1/iam/assignees/users: unexpected body")
+            ids.extend(str(v["id"]) for v in body["value"] if isinstance(v, dict) and "id" in v)
+            url = ((body.get("_links") or {}).get("next") or {}).get("href")
+            params = None
+
+        def roles_of(uid: str) -> list[dict[str, Any]]:
+            page = self.client.get_json(f"/api/v1/users/{uid}/roles")
+            return page if isinstance(page, list) else []
+
+        for uid, roles in map_bounded(roles_of, ids, workers=self.workers):
+            privilege.direct[uid] = roles
+
+    # -- users ------------------------------------------------------------------------
+    def _users(self, privilege: _Privilege) -> None:
+        stopped: list[str] = []
+        listed = 0
+
+        def users() -> Iterator[dict[str, Any]]:
+            nonlocal listed
+            pages = 0
+            try:
+                for page in link_pages(
+                    self.client, "/api/v1/users", params={"limit": self.options.page_size}
+                ):
+                    pages += 1
+                    for user in page:
+                        if isinstance(user, dict) and "id" in user:
+                            listed += 1
+                            yield user
+            except AuthenticationError:
+                raise
+            except ConnectorError as exc:
+                stopped.append(
+                    f"okta: users not collected after {listed} users ({pages} pages read): "
+                    f"{exc.message}"
+                )
+
+        def enrich(user: dict[str, Any]) -> _UserResult:
+            uid = str(user["id"])
+            factors: list[dict[str, Any]] | None = None
+            roles: list[dict[str, Any]] | None = None
+            try:
+                body = self.client.get_json(f"/api/v1/users/{uid}/factors")
+                factors = body if isinstance(body, list) else None
+                if privilege.assignees_ok:
+                    roles = privilege.direct.get(uid, [])
+                else:
+                    body = self.client.get_json(f"/api/v1/users/{uid}/roles")
+                    roles = body if isinstance(body, list) else None
+            except AuthenticationError:
+                raise
+            except ConnectorError as exc:
+                return _UserResult(user, factors, roles, exc.message)
+            return _UserResult(user, factors, roles)
+
+        failed: list[str] = []
+        first_error = ""
+        with Progress("okta users") as progress:
+            for _, result in map_bounded(enrich, users(), workers=self.workers, ordered=True):
+                groups = None
+                if privilege.groups_ok:
+                    groups = [
+                        privilege.admin_groups[g]
+                        for g in privilege.membership.get(str(result.user["id"]), [])
+                    ]
+                self.writer.add(
+                    mapping.account(
+                        result.user,
+                        type_rules=self.options.type_rules,
+                        factors=result.factors,
+                        direct_roles=result.roles,
+                        admin_groups=groups,
+                    )
+                )
+                if result.error:
+                    failed.append(str(result.user["id"]))
+                    first_error = first_error or result.error
+                progress.advance()
+        for message in stopped:
+            self.writer.fail(message)
+        if failed:
+            self.writer.fail(
+                f"okta: factors or roles of {len(failed)} users not collected "
+                f"(e.g. {', '.join(failed[:5])}): {first_error}"
+            )
+
+    # -- tokens and policies -----------------------------------------------------------
+    def _api_tokens(self) -> None:
+        for page in link_pages(self.client, "/api/v1/api-tokens"):
+            for token in page:
+                if isinstance(token, dict) and "id" in token:
+                    self.writer.add(mapping.credential(token))
+
+    def _session_policies(self, privilege: _Privilege) -> None:
+        policies = self.client.get_json("/api/v1/policies", params={"type": "OKTA_SIGN_ON"})
+        if not isinstance(policies, list):
+            raise ConnectorError("GET /api/v1/policies: expected a JSON array")
+        for policy in policies:
+            if not isinstance(policy, dict) or "id" not in policy:
+                continue
+            rules = self.client.get_json(f"/api/v1/policies/{policy['id']}/rules")
+            if not isinstance(rules, list):
+                raise ConnectorError(f"GET /api/v1/policies/{policy['id']}/rules: not an array")
+            for rule in rules:
+                if isinstance(rule, dict) and "id" in rule:
+                    self.writer.add(
+                        mapping.session_policy(
+                            policy, rule, everyone_group=privilege.everyone_group
+                        )
+                    )

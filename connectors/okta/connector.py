@@ -1,0 +1,87 @@
+"""The Okta connector plug-in (``policyengine collect okta``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from connectors.okta._options import OktaOptions, add_arguments, parse_options
+
+
+def _okta_auth_failure(response: Any) -> bool:
+    """Only a 401 means the credentials are refused; a 403 is a missing permission/scope."""
+    return bool(response.status_code == 401)
+
+
+class OktaConnector:
+    """Users with factors and admin roles, admin groups, API tokens, session policies."""
+
+    name: ClassVar[str] = "okta"
+    summary: ClassVar[str] = (
+        "Okta org: users, MFA factors, admin roles, API tokens, global session policies"
+    )
+
+    def __init__(self, options: OktaOptions, *, instance: str, transport: Any = None) -> None:
+        self.options = options
+        self.instance = instance
+        self._transport = transport  # tests may pass an httpx transport
+        self.request_count = 0
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        add_arguments(parser)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, instance: str) -> OktaConnector:
+        connector = cls(parse_options(options), instance=instance)
+        connector._check_secrets()
+        return connector
+
+    def _check_secrets(self) -> None:
+        """Read the secrets now, so a missing one is a usage error before any I/O."""
+        from connectors.okta._auth import load_private_key
+        from policyengine.secrets import read_secret
+
+        o = self.options
+        if o.oauth:
+            load_private_key(o)
+        else:
+            read_secret(env=o.token_env, file=o.token_file, what="Okta API token")
+
+    def _client(self, auth: Any) -> Any:
+        from connectors.http import HttpClient, RateLimitHeaders, RetryPolicy
+
+        o = self.options
+        return HttpClient(
+            o.org_url,
+            auth=auth,
+            timeout=o.timeout,
+            retry=RetryPolicy(max_attempts=o.max_attempts),
+            verify=o.ca_file or True,
+            on_response=RateLimitHeaders(reserve=o.max_concurrency + 1),
+            auth_failure=_okta_auth_failure,
+            max_connections=o.max_concurrency + 2,
+            transport=self._transport,
+        )
+
+    def collect(self, writer: Any) -> None:
+        from connectors.okta._auth import oauth_auth, ssws_auth
+        from connectors.okta._collect import OktaCollector
+
+        token_client = None
+        if self.options.oauth:
+            token_client = self._client(None)
+            auth = oauth_auth(self.options, token_client)
+        else:
+            auth = ssws_auth(self.options)
+        client = self._client(auth)
+        try:
+            OktaCollector(client, self.options, writer).run()
+        finally:
+            self.request_count = client.request_count + (
+                token_client.request_count if token_client else 0
+            )
+            client.close()
+            if token_client is not None:
+                token_client.close()

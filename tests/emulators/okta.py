@@ -1,0 +1,564 @@
+"""An Okta Management API emulator, fed from fixture files or generated in memory.
+
+It reproduces the parts of the wire format the connector relies on, as the
+Okta Management OpenAPI (okta-sdk-python ``openapi/management.yaml``) and the
+developer docs describe them:
+
+- auth: ``Authorization: SSWS <api token>`` or ``Bearer <access token>``
+  minted by ``POST /oauth2/v1/token`` (client credentials with a
+  ``private_key_jwt`` client assertion, verified with the registered public
+  key: ``iss`` = ``sub`` = client id, ``aud`` = the token URL, ``exp``, a
+  fresh ``jti``); a bad or revoked token gets ``401 E0000011 Invalid token
+  provided``; a Bearer token without the endpoint's scope gets ``403
+  E0000006`` and ``WWW-Authenticate: Bearer error="insufficient_scope"``;
+- error bodies ``{"errorCode","errorSummary","errorLink","errorId","errorCauses"}``;
+- rate limits per endpoint family and per window (a minute by default), told
+  on every response in ``X-Rate-Limit-Limit`` / ``-Remaining`` / ``-Reset``
+  (UTC epoch seconds), ``429 E0000047`` once spent;
+- pagination with ``limit`` and an opaque ``after`` cursor, announced in
+  ``Link: <...>; rel="self"`` and ``<...>; rel="next"`` (absent on the last
+  page); ``/api/v1/iam/assignees/users`` pages with ``_links.next.href``;
+- timestamps as Okta writes them (``2026-01-01T00:00:00.000Z``).
+
+>>> org = OktaOrg.load(FIXTURE)  # doctest: +SKIP
+>>> emulator = OktaEmulator(org, ssws_tokens={"00abc..."})  # doctest: +SKIP
+>>> with EmulatorServer(emulator) as server:  # doctest: +SKIP
+...     emulator.base_url = server.base_url
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from tests.emulators._server import Request, Response
+
+FIXTURE = Path(__file__).resolve().parent.parent / "data" / "okta" / "org.json"
+
+#: The OAuth scope each endpoint family needs (Okta "OAuth 2.0 scopes" table).
+SCOPES = {
+    "users": "okta.users.read",
+    "factors": "okta.users.read",
+    "user_roles": "okta.roles.read",
+    "iam": "okta.roles.read",
+    "groups": "okta.groups.read",
+    "group_roles": "okta.roles.read",
+    "group_users": "okta.groups.read",
+    "api_tokens": "okta.apiTokens.read",
+    "policies": "okta.policies.read",
+}
+
+MAX_LIMIT = {"users": 200, "groups": 10000, "group_users": 1000, "iam": 100, "api_tokens": 200}
+
+_ROUTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^/api/v1/users$"), "users"),
+    (re.compile(r"^/api/v1/users/(?P<id>[^/]+)/factors$"), "factors"),
+    (re.compile(r"^/api/v1/users/(?P<id>[^/]+)/roles$"), "user_roles"),
+    (re.compile(r"^/api/v1/iam/assignees/users$"), "iam"),
+    (re.compile(r"^/api/v1/groups$"), "groups"),
+    (re.compile(r"^/api/v1/groups/(?P<id>[^/]+)/roles$"), "group_roles"),
+    (re.compile(r"^/api/v1/groups/(?P<id>[^/]+)/users$"), "group_users"),
+    (re.compile(r"^/api/v1/api-tokens$"), "api_tokens"),
+    (re.compile(r"^/api/v1/policies$"), "policies"),
+    (re.compile(r"^/api/v1/policies/(?P<id>[^/]+)/rules$"), "rules"),
+    (re.compile(r"^/oauth2/v1/token$"), "token"),
+]
+
+#: Okta's rate-limit buckets are per endpoint; these are the families we keep apart.
+_BUCKET = {
+    "users": "/api/v1/users",
+    "factors": "/api/v1/users/{id}",
+    "user_roles": "/api/v1/users/{id}",
+    "iam": "/api/v1/iam",
+    "groups": "/api/v1/groups",
+    "group_roles": "/api/v1/groups/{id}",
+    "group_users": "/api/v1/groups/{id}",
+    "api_tokens": "/api/v1/api-tokens",
+    "policies": "/api/v1/policies",
+    "rules": "/api/v1/policies",
+    "token": "/oauth2/v1/token",
+}
+
+
+def error_body(code: str, summary: str, causes: Iterable[str] = ()) -> dict[str, Any]:
+    """Okta's error object."""
+    return {
+        "errorCode": code,
+        "errorSummary": summary,
+        "errorLink": code,
+        "errorId": "oae" + secrets.token_hex(10),
+        "errorCauses": [{"errorSummary": c} for c in causes],
+    }
+
+
+def _json(obj: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        status, orjson.dumps(obj), {"Content-Type": "application/json", **(headers or {})}
+    )
+
+
+def _error(status: int, code: str, summary: str, **headers: str) -> Response:
+    return _json(error_body(code, summary), status, headers)
+
+
+def _route(path: str) -> tuple[str, re.Match[str]] | None:
+    for pattern, name in _ROUTES:
+        match = pattern.match(path)
+        if match:
+            return name, match
+    return None
+
+
+# --------------------------------------------------------------------------- data
+@dataclass(slots=True)
+class OktaOrg:
+    """The org's data, as Okta would return it (minus ``_links``, added when served)."""
+
+    users: list[dict[str, Any]] = field(default_factory=list)
+    factors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    user_roles: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    group_members: dict[str, list[str]] = field(default_factory=dict)
+    group_roles: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    api_tokens: list[dict[str, Any]] = field(default_factory=list)
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path = FIXTURE) -> OktaOrg:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+    @classmethod
+    def generate(cls, n_users: int, *, seed: int = 1, admins: int = 50) -> OktaOrg:
+        """A large org in memory: ``n_users`` users with 0-3 factors each."""
+        rng = random.Random(seed)
+        org = cls()
+        kinds = [
+            ("push", "OKTA"),
+            ("token:software:totp", "GOOGLE"),
+            ("sms", "OKTA"),
+            ("webauthn", "FIDO"),
+            ("signed_nonce", "OKTA"),
+            ("email", "OKTA"),
+        ]
+        for i in range(n_users):
+            uid = f"00u{i:017d}"
+            org.users.append(
+                {
+                    "id": uid,
+                    "status": "ACTIVE" if rng.random() > 0.05 else "SUSPENDED",
+                    "created": "2024-01-02T03:04:05.000Z",
+                    "activated": "2024-01-02T03:04:05.000Z",
+                    "statusChanged": "2024-01-02T03:04:05.000Z",
+                    "lastLogin": "2026-10-01T08:00:00.000Z" if rng.random() > 0.2 else None,
+                    "lastUpdated": "2026-10-01T08:00:00.000Z",
+                    "passwordChanged": "2026-06-01T08:00:00.000Z",
+                    "type": {"id": "oty00000000000000000"},
+                    "profile": {
+                        "firstName": "User",
+                        "lastName": str(i),
+                        "login": f"user{i}@example.com",
+                        "email": f"user{i}@example.com",
+                        "employeeNumber": str(100000 + i),
+                    },
+                    "credentials": {"provider": {"type": "OKTA", "name": "OKTA"}},
+                }
+            )
+            factors = []
+            for j, (ftype, provider) in enumerate(rng.sample(kinds, rng.randint(0, 3))):
+                factors.append(
+                    {
+                        "id": f"f{i:010d}{j}",
+                        "factorType": ftype,
+                        "provider": provider,
+                        "vendorName": provider,
+                        "status": "ACTIVE",
+                        "created": "2024-02-01T00:00:00.000Z",
+                        "lastUpdated": "2024-02-01T00:00:00.000Z",
+                        "profile": {},
+                    }
+                )
+            if factors:
+                org.factors[uid] = factors
+        for i in range(min(admins, n_users)):
+            org.user_roles[org.users[i]["id"]] = [_role("ORG_ADMIN", "Organization Administrator")]
+        org.groups = [_group("00gEVERYONE0000000000", "Everyone", "BUILT_IN")]
+        return org
+
+
+def _role(rtype: str, label: str, assignment: str = "USER") -> dict[str, Any]:
+    return {
+        "id": "ra" + rtype.lower().replace("_", "")[:16],
+        "label": label,
+        "type": rtype,
+        "status": "ACTIVE",
+        "created": "2024-01-01T00:00:00.000Z",
+        "lastUpdated": "2024-01-01T00:00:00.000Z",
+        "assignmentType": assignment,
+    }
+
+
+def _group(gid: str, name: str, gtype: str = "OKTA_GROUP") -> dict[str, Any]:
+    return {
+        "id": gid,
+        "created": "2024-01-01T00:00:00.000Z",
+        "lastUpdated": "2024-01-01T00:00:00.000Z",
+        "lastMembershipUpdated": "2024-01-01T00:00:00.000Z",
+        "objectClass": ["okta:user_group"],
+        "type": gtype,
+        "profile": {"name": name, "description": ""},
+    }
+
+
+# --------------------------------------------------------------------------- limits
+class RateLimiter:
+    """Fixed windows per bucket, aligned on the epoch like Okta's per-minute limits."""
+
+    def __init__(self, limits: Mapping[str, int], default: int, window: int) -> None:
+        self.limits = dict(limits)
+        self.default = default
+        self.window = window
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+        self.rejected = 0
+
+    def take(self, bucket: str) -> tuple[bool, dict[str, str]]:
+        limit = self.limits.get(bucket, self.default)
+        now = time.time()
+        start = int(now // self.window) * self.window
+        with self._lock:
+            used = self._counts.get((bucket, start), 0)
+            allowed = used < limit
+            if allowed:
+                used += 1
+                self._counts[(bucket, start)] = used
+            else:
+                self.rejected += 1
+            if len(self._counts) > 1000:  # forget old windows
+                self._counts = {k: v for k, v in self._counts.items() if k[1] >= start}
+        headers = {
+            "X-Rate-Limit-Limit": str(limit),
+            "X-Rate-Limit-Remaining": str(max(0, limit - used)),
+            "X-Rate-Limit-Reset": str(start + self.window),
+        }
+        return allowed, headers
+
+
+# --------------------------------------------------------------------------- emulator
+@dataclass(slots=True)
+class _Token:
+    scopes: frozenset[str]
+    expires: float
+
+
+class OktaEmulator:
+    """The request handler. ``base_url`` must be set once the server is up."""
+
+    def __init__(
+        self,
+        org: OktaOrg,
+        *,
+        ssws_tokens: Iterable[str] = (),
+        oauth_clients: Mapping[str, str] | None = None,
+        rate_limit: int = 600,
+        rate_limits: Mapping[str, int] | None = None,
+        window: int = 60,
+        access_token_ttl: int = 3600,
+        base_url: str = "",
+    ) -> None:
+        self.org = org
+        self.ssws_tokens = set(ssws_tokens)
+        self.oauth_clients = dict(oauth_clients or {})  # client id -> public key PEM
+        self.access_tokens: dict[str, _Token] = {}
+        self.access_token_ttl = access_token_ttl
+        self.limiter = RateLimiter(rate_limits or {}, rate_limit, window)
+        self.base_url = base_url
+        self._lock = threading.Lock()
+        self._jtis: set[str] = set()
+        self.token_requests = 0
+        self._index_org()
+
+    def _index_org(self) -> None:
+        self.users_sorted = sorted(self.org.users, key=lambda u: u["id"])
+        self.user_pos = {u["id"]: i for i, u in enumerate(self.users_sorted)}
+        self.groups_sorted = sorted(self.org.groups, key=lambda g: g["id"])
+        self.group_by_id = {g["id"]: g for g in self.org.groups}
+        self.user_groups: dict[str, list[str]] = {}
+        for gid, members in self.org.group_members.items():
+            for uid in members:
+                self.user_groups.setdefault(uid, []).append(gid)
+        self.policy_by_id = {p["id"]: p for p in self.org.policies}
+
+    # -- test controls ----------------------------------------------------------
+    def revoke_access_tokens(self) -> None:
+        """Expire every OAuth access token (the 'token expired mid-run' fault)."""
+        with self._lock:
+            self.access_tokens.clear()
+
+    # -- dispatch -----------------------------------------------------------------
+    def __call__(self, request: Request) -> Response:
+        routed = _route(request.path)
+        if routed is None:
+            return _error(404, "E0000022", "The endpoint does not support the provided HTTP method")
+        name, match = routed
+        allowed, limit_headers = self.limiter.take(_BUCKET[name])
+        if not allowed:
+            response = _error(
+                429, "E0000047", "API call exceeded rate limit due to too many requests."
+            )
+            response.headers.update(limit_headers)
+            return response
+        if name == "token":
+            response = self._token(request)
+        elif request.method != "GET":
+            response = _error(
+                405, "E0000022", "The endpoint does not support the provided HTTP method"
+            )
+        else:
+            denied = self._authorize(request, SCOPES.get(name, "okta.policies.read"))
+            response = denied or getattr(self, "_" + name)(request, **match.groupdict())
+        response.headers.update(limit_headers)
+        return response
+
+    def _authorize(self, request: Request, scope: str) -> Response | None:
+        header = request.header("authorization") or ""
+        scheme, _, value = header.partition(" ")
+        if scheme == "SSWS" and value in self.ssws_tokens:
+            return None
+        if scheme == "Bearer":
+            with self._lock:
+                token = self.access_tokens.get(value)
+            if token is not None and token.expires > time.time():
+                if scope in token.scopes:
+                    return None
+                return _error(
+                    403,
+                    "E0000006",
+                    "You do not have permission to perform the requested action",
+                    **{"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+                )
+        return _error(401, "E0000011", "Invalid token provided")
+
+    # -- OAuth ----------------------------------------------------------------------
+    def _token(self, request: Request) -> Response:
+        import jwt  # PyJWT, as the connector uses
+
+        def oauth_error(status: int, error: str, description: str) -> Response:
+            return _json({"error": error, "error_description": description}, status)
+
+        with self._lock:
+            self.token_requests += 1
+        if request.method != "POST":
+            return oauth_error(405, "invalid_request", "POST required")
+        form = request.form()
+        if form.get("grant_type") != "client_credentials":
+            return oauth_error(400, "unsupported_grant_type", "grant_type is not supported")
+        if form.get("client_assertion_type") != (
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        ):
+            return oauth_error(401, "invalid_client", "client_assertion_type is invalid")
+        assertion = form.get("client_assertion", "")
+        try:
+            unverified = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return oauth_error(401, "invalid_client", "The client_assertion is not a JWT")
+        client_id = unverified.get("iss", "")
+        key = self.oauth_clients.get(client_id)
+        if key is None:
+            return oauth_error(401, "invalid_client", "The client is not known")
+        try:
+            claims = jwt.decode(
+                assertion,
+                key,
+                algorithms=["RS256", "RS384", "RS512", "ES256"],
+                audience=self.base_url + "/oauth2/v1/token",
+                options={"require": ["exp", "iss", "sub", "aud", "jti"]},
+            )
+        except jwt.PyJWTError as exc:
+            return oauth_error(401, "invalid_client", f"The client_assertion is invalid: {exc}")
+        if claims["sub"] != client_id:
+            return oauth_error(401, "invalid_client", "sub must equal iss")
+        with self._lock:
+            if claims["jti"] in self._jtis:
+                return oauth_error(401, "invalid_client", "The client_assertion token was replayed")
+            self._jtis.add(claims["jti"])
+        requested = form.get("scope", "").split()
+        unknown = [s for s in requested if s not in set(SCOPES.values())]
+        if not requested or unknown:
+            return oauth_error(400, "invalid_scope", f"The requested scope is invalid: {unknown}")
+        access = secrets.token_urlsafe(32)
+        with self._lock:
+            self.access_tokens[access] = _Token(
+                frozenset(requested), time.time() + self.access_token_ttl
+            )
+        return _json(
+            {
+                "token_type": "Bearer",
+                "expires_in": self.access_token_ttl,
+                "access_token": access,
+                "scope": " ".join(requested),
+            }
+        )
+
+    # -- pagination -----------------------------------------------------------------
+    def _limit(self, request: Request, family: str, default: int) -> int | Response:
+        raw = request.param("limit")
+        if raw is None:
+            return default
+        try:
+            limit = int(raw)
+        except ValueError:
+            return _error(400, "E0000001", "Api validation failed: limit")
+        if limit < 1:
+            return _error(400, "E0000001", "Api validation failed: limit")
+        return min(limit, MAX_LIMIT.get(family, 200))
+
+    def _page(
+        self,
+        request: Request,
+        items: list[dict[str, Any]],
+        pos: Mapping[str, int] | None,
+        family: str,
+        default_limit: int,
+        render: Callable[[dict[str, Any]], Any] = lambda x: x,
+    ) -> Response:
+        limit = self._limit(request, family, default_limit)
+        if isinstance(limit, Response):
+            return limit
+        after = request.param("after")
+        start = 0
+        if after:
+            index = pos.get(after) if pos is not None else None
+            if index is None:
+                return _error(400, "E0000031", "Invalid search criteria: after")
+            start = index + 1
+        page = items[start : start + limit]
+        links = [f'<{self._url(request.path, {"limit": limit})}>; rel="self"']
+        if start + limit < len(items):
+            cursor = page[-1]["id"]
+            links.append(
+                f'<{self._url(request.path, {"after": cursor, "limit": limit})}>; rel="next"'
+            )
+        return _json([render(x) for x in page], headers={"Link": ", ".join(links)})
+
+    def _url(self, path: str, query: Mapping[str, Any]) -> str:
+        return f"{self.base_url}{path}?{urlencode(query)}"
+
+    # -- endpoints --------------------------------------------------------------------
+    def _users(self, request: Request) -> Response:
+        if request.param("q") or request.param("search") or request.param("filter"):
+            return _error(400, "E0000031", "Invalid search criteria (not emulated)")
+        return self._page(
+            request, self.users_sorted, self.user_pos, "users", 200, self._render_user
+        )
+
+    def _render_user(self, user: dict[str, Any]) -> dict[str, Any]:
+        out = dict(user)
+        out["_links"] = {"self": {"href": f"{self.base_url}/api/v1/users/{user['id']}"}}
+        return out
+
+    def _no_user(self, uid: str) -> Response:
+        return _error(404, "E0000007", f"Not found: Resource not found: {uid} (User)")
+
+    def _factors(self, request: Request, id: str) -> Response:
+        if id not in self.user_pos:
+            return self._no_user(id)
+        return _json(self.org.factors.get(id, []))
+
+    def _user_roles(self, request: Request, id: str) -> Response:
+        if id not in self.user_pos:
+            return self._no_user(id)
+        roles = [dict(r, assignmentType="USER") for r in self.org.user_roles.get(id, [])]
+        for gid in self.user_groups.get(id, []):
+            roles += [dict(r, assignmentType="GROUP") for r in self.org.group_roles.get(gid, [])]
+        return _json(roles)
+
+    def _iam(self, request: Request) -> Response:
+        limit = self._limit(request, "iam", 100)
+        if isinstance(limit, Response):
+            return limit
+        assignees = sorted(self.org.user_roles)
+        after = request.param("after")
+        start = assignees.index(after) + 1 if after in assignees else 0
+        page = assignees[start : start + limit]
+        body: dict[str, Any] = {
+            "value": [
+                {
+                    "id": uid,
+                    "orn": f"orn:okta:directory:00o1:users:{uid}",
+                    "_links": {
+                        "roles": {"href": f"{self.base_url}/api/v1/users/{uid}/roles"},
+                    },
+                }
+                for uid in page
+            ],
+            "_links": {},
+        }
+        if start + limit < len(assignees):
+            body["_links"]["next"] = {
+                "href": self._url(request.path, {"after": page[-1], "limit": limit})
+            }
+        return _json(body)
+
+    def _groups(self, request: Request) -> Response:
+        pos = {g["id"]: i for i, g in enumerate(self.groups_sorted)}
+        return self._page(request, self.groups_sorted, pos, "groups", 10000)
+
+    def _group_roles(self, request: Request, id: str) -> Response:
+        if id not in self.group_by_id:
+            return _error(404, "E0000007", f"Not found: Resource not found: {id} (UserGroup)")
+        return _json([dict(r, assignmentType="GROUP") for r in self.org.group_roles.get(id, [])])
+
+    def _group_users(self, request: Request, id: str) -> Response:
+        if id not in self.group_by_id:
+            return _error(404, "E0000007", f"Not found: Resource not found: {id} (UserGroup)")
+        members = sorted(self.org.group_members.get(id, []))
+        users = [self.users_sorted[self.user_pos[m]] for m in members if m in self.user_pos]
+        pos = {u["id"]: i for i, u in enumerate(users)}
+        return self._page(request, users, pos, "group_users", 1000, self._render_user)
+
+    def _api_tokens(self, request: Request) -> Response:
+        tokens = sorted(self.org.api_tokens, key=lambda t: t["id"])
+        pos = {t["id"]: i for i, t in enumerate(tokens)}
+
+        def render(token: dict[str, Any]) -> dict[str, Any]:
+            out = copy.deepcopy(token)
+            out["_links"] = {
+                "self": {"href": f"{self.base_url}/api/v1/api-tokens/{token['id']}"},
+                "user": {"href": f"{self.base_url}/api/v1/users/{token.get('userId')}"},
+            }
+            return out
+
+        return self._page(request, tokens, pos, "api_tokens", 20, render)
+
+    def _policies(self, request: Request) -> Response:
+        ptype = request.param("type")
+        if not ptype:
+            return _error(400, "E0000001", "Api validation failed: type")
+        return _json([p for p in self.org.policies if p.get("type") == ptype])
+
+    def _rules(self, request: Request, id: str) -> Response:
+        if id not in self.policy_by_id:
+            return _error(404, "E0000007", f"Not found: Resource not found: {id} (Policy)")
+        return _json(self.org.rules.get(id, []))
+
+
+def total_pages(n: int, limit: int) -> int:
+    return max(1, math.ceil(n / limit))
+
+
+__all__ = ["FIXTURE", "OktaEmulator", "OktaOrg", "RateLimiter", "error_body", "total_pages"]

@@ -1,0 +1,408 @@
+"""A Salesforce org on 127.0.0.1 that speaks the documented wire formats.
+
+- ``POST /services/oauth2/token``: JWT bearer (RS256 assertion checked with
+  the configured public key: ``iss`` = client id, ``sub`` a known username,
+  ``aud`` = this server's URL, ``exp`` at most 3 minutes ahead) and client
+  credentials; errors as ``{"error": "invalid_grant", "error_description": ...}``.
+- ``GET /services/data/vXX.X/query?q=SELECT ... FROM Obj``: SOQL parsed enough
+  to pick the object and the fields (relationship paths like ``Profile.Name``
+  included), ``INVALID_FIELD`` / ``INVALID_TYPE`` / ``MALFORMED_QUERY``
+  errors, batches of ``batch_size`` with ``nextRecordsUrl``
+  ``/services/data/vXX.X/query/01g...-2000`` until ``done``.
+- ``POST /services/Soap/m/XX.X``: Metadata API ``listMetadata`` and
+  ``readMetadata`` with ``SessionHeader``; faults as SOAP 500s.
+- 401 ``INVALID_SESSION_ID`` for unknown or expired tokens, the
+  ``Sforce-Limit-Info: api-usage=N/M`` header on every REST response, and
+  403 ``REQUEST_LIMIT_EXCEEDED`` once the daily allowance is spent.
+
+Records come from a fixture file (``tests/data/salesforce/org.json``);
+faults (429, 5xx, dropped connections, malformed bodies) are injected with
+the shared :class:`tests.emulators._server.EmulatorServer`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
+
+import jwt
+
+from tests.emulators._server import EmulatorServer, Request, Response
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "salesforce"
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+MD_NS = "http://soap.sforce.com/2006/04/metadata"
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+_SOQL = re.compile(
+    r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)"
+    r"(?:\s+(?:WHERE|ORDER\s+BY|LIMIT|OFFSET)\b.*)?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_VERSION = re.compile(r"^/services/data/v(\d{2,3}\.0)/(query|tooling/query)(?:/([\w-]+))?$")
+
+
+def load_fixture(name: str = "org.json") -> dict[str, Any]:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def _error(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response.json([{"message": message, "errorCode": code}], status=status, headers=headers)
+
+
+def _xml(value: Any, tag: str) -> str:
+    """A dict/list/scalar as Metadata API XML elements named ``tag``."""
+    if isinstance(value, list):
+        return "".join(_xml(v, tag) for v in value)
+    if isinstance(value, dict):
+        inner = "".join(_xml(v, k) for k, v in value.items())
+        return f"<{tag}>{inner}</{tag}>"
+    if value is None:
+        return f'<{tag} xsi:nil="true"/>'
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return f"<{tag}>{escape(str(value))}</{tag}>"
+
+
+def _soap(body: str, status: int = 200) -> Response:
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_NS}" xmlns="{MD_NS}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
+    )
+    return Response(status, text.encode("utf-8"), {"Content-Type": "text/xml;charset=UTF-8"})
+
+
+def soap_fault(code: str, message: str) -> Response:
+    return _soap(
+        f"<soapenv:Fault><faultcode>sf:{code}</faultcode>"
+        f"<faultstring>{escape(message)}</faultstring></soapenv:Fault>",
+        status=500,
+    )
+
+
+class SalesforceOrg:
+    """The emulated org: a callable app for :class:`EmulatorServer`.
+
+    ``base_url`` must be set once the server has a port (``start_org`` does).
+    """
+
+    def __init__(
+        self,
+        fixture: Mapping[str, Any],
+        *,
+        client_id: str = "3MVG9test.consumer.key",
+        client_secret: str | None = "s3cr3t-client-secret-value",
+        public_key_pem: bytes | None = None,
+        batch_size: int = 2000,
+        api_limit: int = 15000,
+        api_used: int = 24,
+        unavailable_fields: Mapping[str, list[str]] | None = None,
+        min_version: float = 31.0,
+        max_version: float = 66.0,
+    ) -> None:
+        self.objects: dict[str, list[dict[str, Any]]] = fixture["objects"]
+        self.defaults: dict[str, dict[str, Any]] = fixture.get("defaults", {})
+        self.metadata: dict[str, list[dict[str, Any]]] = fixture.get("metadata", {})
+        self.usernames = {u["Username"] for u in self.objects.get("User", []) if "Username" in u}
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.public_key_pem = public_key_pem
+        self.batch_size = batch_size
+        self.api_limit = api_limit
+        self.api_used = api_used
+        self.unavailable = {
+            k: set(v)
+            for k, v in (unavailable_fields or fixture.get("unavailable_fields", {})).items()
+        }
+        self.min_version, self.max_version = min_version, max_version
+        self.base_url = ""
+        self.tokens: set[str] = set()
+        self.tokens_issued = 0
+        self.assertions: list[dict[str, Any]] = []
+        self._cursors: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+
+    # -- test controls ------------------------------------------------------
+    def expire_sessions(self) -> None:
+        """Every issued access token stops working (a mid-run expiry)."""
+        with self._lock:
+            self.tokens.clear()
+
+    def cursor_object(self, path: str) -> str | None:
+        """The sObject a ``.../query/01g...-N`` path pages through (for fault matchers)."""
+        locator = path.rsplit("/", 1)[-1]
+        with self._lock:
+            entry = self._cursors.get(locator.rpartition("-")[0])
+        return entry[0] if entry else None
+
+    def page_of(self, path: str) -> tuple[str | None, int | None]:
+        """``(sObject, 1-based page number)`` of a query request path."""
+        if "/query/" not in path:
+            return None, None
+        offset = path.rpartition("-")[2]
+        page = int(offset) // self.batch_size + 1 if offset.isdigit() else None
+        return self.cursor_object(path), page
+
+    # -- dispatch --------------------------------------------------------------
+    def __call__(self, request: Request) -> Response:
+        if request.path == "/services/oauth2/token" and request.method == "POST":
+            return self._token(request)
+        if request.path.startswith("/services/Soap/m/") and request.method == "POST":
+            return self._soap(request)
+        match = _VERSION.match(request.path)
+        if match and request.method == "GET":
+            return self._rest(request, match.group(1), match.group(3))
+        return _error(404, "NOT_FOUND", "The requested resource does not exist")
+
+    # -- OAuth -------------------------------------------------------------------
+    def _token(self, request: Request) -> Response:
+        form = request.form()
+        grant = form.get("grant_type")
+        if grant == "client_credentials":
+            if form.get("client_id") != self.client_id or self.client_secret is None:
+                return Response.json(
+                    {
+                        "error": "invalid_client_id",
+                        "error_description": "client identifier invalid",
+                    },
+                    status=400,
+                )
+            if form.get("client_secret") != self.client_secret:
+                return Response.json(
+                    {"error": "invalid_client", "error_description": "invalid client credentials"},
+                    status=400,
+                )
+            return self._issue()
+        if grant == JWT_GRANT:
+            return self._jwt(form.get("assertion") or "")
+        return Response.json(
+            {"error": "unsupported_grant_type", "error_description": "grant type not supported"},
+            status=400,
+        )
+
+    def _jwt(self, assertion: str) -> Response:
+        def invalid(description: str, error: str = "invalid_grant") -> Response:
+            return Response.json({"error": error, "error_description": description}, status=400)
+
+        if self.public_key_pem is None:
+            return invalid("invalid assertion")
+        try:
+            claims = jwt.decode(
+                assertion,
+                self.public_key_pem,
+                algorithms=["RS256"],
+                audience=self.base_url,
+                options={"require": ["iss", "sub", "aud", "exp"]},
+            )
+        except jwt.InvalidAudienceError:
+            return invalid("audience is invalid")
+        except jwt.ExpiredSignatureError:
+            return invalid("expired authorization code")
+        except jwt.PyJWTError:
+            return invalid("invalid assertion")
+        self.assertions.append(claims)
+        if claims["iss"] != self.client_id:
+            return invalid("client identifier invalid", "invalid_client_id")
+        if claims["exp"] - time.time() > 180 + 5:
+            return invalid("invalid assertion")  # Salesforce: exp within 3 minutes
+        if claims["sub"] not in self.usernames:
+            return invalid("user hasn't approved this consumer")
+        return self._issue()
+
+    def _issue(self) -> Response:
+        token = "00D5g000004AbCd!" + secrets.token_urlsafe(48)
+        with self._lock:
+            self.tokens.add(token)
+            self.tokens_issued += 1
+        return Response.json(
+            {
+                "access_token": token,
+                "instance_url": self.base_url,
+                "id": f"{self.base_url}/id/00D5g000004AbCdEAF/0055g00000AAliceAAA",
+                "token_type": "Bearer",
+                "scope": "api",
+                "issued_at": str(int(time.time() * 1000)),
+                "signature": secrets.token_urlsafe(32),
+            }
+        )
+
+    def _authorised(self, token: str | None) -> bool:
+        with self._lock:
+            return bool(token) and token in self.tokens
+
+    # -- REST query -----------------------------------------------------------
+    def _limit_headers(self) -> dict[str, str]:
+        with self._lock:
+            self.api_used += 1
+            used = self.api_used
+        return {"Sforce-Limit-Info": f"api-usage={used}/{self.api_limit}"}
+
+    def _rest(self, request: Request, version: str, locator: str | None) -> Response:
+        header = request.header("authorization") or ""
+        if not self._authorised(header.removeprefix("Bearer ")):
+            return _error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        if not self.min_version <= float(version) <= self.max_version:
+            return _error(404, "NOT_FOUND", "The requested resource does not exist")
+        headers = self._limit_headers()
+        if self.api_used > self.api_limit:
+            return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", headers)
+        if locator is not None:
+            return self._more(version, locator, headers)
+        soql = request.param("q")
+        if not soql:
+            return _error(400, "MALFORMED_QUERY", "q parameter is required", headers)
+        return self._query(version, soql, headers)
+
+    def _known_fields(self, sobject: str) -> set[str]:
+        fields = set(self.defaults.get(sobject, {}))
+        for record in self.objects.get(sobject, []):
+            fields.update(record)
+        return fields - self.unavailable.get(sobject, set())
+
+    def _query(self, version: str, soql: str, headers: dict[str, str]) -> Response:
+        match = _SOQL.match(soql)
+        if not match:
+            return _error(400, "MALFORMED_QUERY", f"unexpected token in: {soql[:80]}", headers)
+        sobject = match.group("object")
+        if sobject not in self.objects:
+            return _error(
+                400,
+                "INVALID_TYPE",
+                f"\n{soql[:60]}\n^\nERROR at Row:1:Column:1\nsObject type '{sobject}' is not supported.",
+                headers,
+            )
+        fields = [f.strip() for f in match.group("fields").split(",") if f.strip()]
+        known = self._known_fields(sobject)
+        for field_path in fields:
+            if field_path.split(".")[0] not in known:
+                return _error(
+                    400,
+                    "INVALID_FIELD",
+                    f"\n{soql[:60]}\n^\nERROR at Row:1:Column:8\nNo such column '{field_path}' on "
+                    f"entity '{sobject}'. If you are attempting to use a custom field, be sure to "
+                    "append the '__c' after the custom field name. Please reference your WSDL or "
+                    "the describe call for the appropriate names.",
+                    headers,
+                )
+        defaults = self.defaults.get(sobject, {})
+        rows = [
+            self._project(sobject, version, {**defaults, **record}, fields)
+            for record in self.objects[sobject]
+        ]
+        return self._batch(version, sobject, rows, 0, headers)
+
+    def _project(
+        self, sobject: str, version: str, record: Mapping[str, Any], fields: list[str]
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "attributes": {
+                "type": sobject,
+                "url": f"/services/data/v{version}/sobjects/{sobject}/{record.get('Id', '')}",
+            }
+        }
+        for field_path in fields:
+            parts = field_path.split(".")
+            source: Any = record
+            target = out
+            for depth, part in enumerate(parts):
+                if not isinstance(source, Mapping) or part not in source:
+                    break  # a field absent from the fixture stays absent (the fault)
+                value = source[part]
+                if depth == len(parts) - 1 or value is None:
+                    target[part] = value
+                    break
+                target = target.setdefault(part, {"attributes": {"type": part}})
+                source = value
+        return out
+
+    def _batch(
+        self,
+        version: str,
+        sobject: str,
+        rows: list[dict[str, Any]],
+        offset: int,
+        headers: dict[str, str],
+    ) -> Response:
+        end = offset + self.batch_size
+        body: dict[str, Any] = {"totalSize": len(rows), "done": end >= len(rows)}
+        if end < len(rows):
+            cursor = "01g5g00000" + secrets.token_hex(4).upper()
+            with self._lock:
+                self._cursors[cursor] = (sobject, rows)
+            body["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}-{end}"
+        body["records"] = rows[offset:end]
+        return Response.json(body, headers=headers)
+
+    def _more(self, version: str, locator: str, headers: dict[str, str]) -> Response:
+        cursor, _, offset = locator.rpartition("-")
+        with self._lock:
+            entry = self._cursors.get(cursor)
+        if entry is None or not offset.isdigit():
+            return _error(400, "INVALID_QUERY_LOCATOR", "invalid query locator", headers)
+        sobject, rows = entry
+        return self._batch(version, sobject, rows, int(offset), headers)
+
+    # -- Metadata API (SOAP) -----------------------------------------------------
+    def _soap(self, request: Request) -> Response:
+        try:
+            root = ET.fromstring(request.body)
+        except ET.ParseError:
+            return soap_fault("INVALID_XML", "could not parse the request")
+        session = root.findtext(f".//{{{MD_NS}}}SessionHeader/{{{MD_NS}}}sessionId")
+        if not self._authorised(session):
+            return soap_fault(
+                "INVALID_SESSION_ID",
+                "Invalid Session ID found in SessionHeader: "
+                "Illegal Session. Session not found, missing session hash",
+            )
+        body = root.find(f"{{{SOAP_NS}}}Body")
+        call = next(iter(body)) if body is not None and len(body) else None
+        if call is None:
+            return soap_fault("INVALID_XML", "empty body")
+        name = call.tag.split("}", 1)[-1]
+        if name == "listMetadata":
+            mtype = call.findtext(f"{{{MD_NS}}}queries/{{{MD_NS}}}type") or ""
+            if mtype not in self.metadata:
+                return soap_fault("INVALID_TYPE", f"Unknown type: {mtype}")
+            results = "".join(
+                f"<result><fullName>{escape(c['fullName'])}</fullName><type>{mtype}</type></result>"
+                for c in self.metadata[mtype]
+            )
+            return _soap(f"<listMetadataResponse>{results}</listMetadataResponse>")
+        if name == "readMetadata":
+            mtype = call.findtext(f"{{{MD_NS}}}type") or ""
+            names = [e.text or "" for e in call.findall(f"{{{MD_NS}}}fullNames")]
+            if len(names) > 10:
+                return soap_fault("INVALID_CROSS_REFERENCE_KEY", "too many full names (max 10)")
+            if mtype not in self.metadata:
+                return soap_fault("INVALID_TYPE", f"Unknown type: {mtype}")
+            by_name = {c["fullName"]: c for c in self.metadata[mtype]}
+            records = "".join(
+                _xml(by_name[n], "records").replace("<records>", f'<records xsi:type="{mtype}">', 1)
+                for n in names
+                if n in by_name
+            )
+            return _soap(f"<readMetadataResponse><result>{records}</result></readMetadataResponse>")
+        return soap_fault("INVALID_OPERATION", f"unsupported call {name}")
+
+
+def start_org(
+    fixture: Mapping[str, Any] | None = None, **kwargs: Any
+) -> tuple[EmulatorServer, SalesforceOrg]:
+    """Start an emulated org on a free loopback port; stop it with ``server.stop()``."""
+    org = SalesforceOrg(fixture if fixture is not None else load_fixture(), **kwargs)
+    server = EmulatorServer(org).start()
+    org.base_url = server.base_url
+    return server, org
