@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from connectors.salesforce._options import SalesforceOptions
 from connectors.salesforce._time import sf_time
@@ -53,6 +54,7 @@ REFRESH_POLICIES: dict[str, str] = {
     "zero": "expire_immediately",
     "specific_lifetime": "expire_after_period",
     "specificlifetime": "expire_after_period",
+    "specific_inactivity": "expire_after_inactivity",
 }
 
 
@@ -284,13 +286,18 @@ def _snake(text: str) -> str:
 
 
 def ip_restricted(relaxation: Any) -> bool | None:
-    """``oauthPolicy.ipRelaxation``: ENFORCE* restricts; BYPASS/relax does not."""
+    """``oauthPolicy.ipRelaxation``: only a plain ENFORCE restricts every use.
+
+    BYPASS (relax), Bypass_2factor and the "enforce, but relax for refresh
+    tokens / activated devices" variants all let a refresh token be used from
+    anywhere, which is how an exfiltration tool keeps access: not restricted.
+    """
     if not isinstance(relaxation, str) or not relaxation:
         return None
     value = relaxation.upper()
-    if value.startswith("ENFORCE"):
+    if value == "ENFORCE":
         return True
-    if value.startswith("BYPASS") or "RELAX" in value:
+    if any(word in value for word in ("BYPASS", "RELAX", "ACTIVATED")):
         return False
     return None
 
@@ -337,6 +344,7 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
         yield _integration(app_ids[key], name, tokens, tokens_known, {}, False, None, user_ids)
 
     used: dict[str, int] = defaultdict(int)
+    usernames = {u.get("Id"): u.get("Username") for u in org.users}
     for token in org.tokens:
         key = _norm(str(token.get("AppName") or ""))
         base = f"oauth_token:{_token_key(token)}"
@@ -348,7 +356,8 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
             {
                 "kind": "credential",
                 "id": token_id,
-                "name": f"{token.get('AppName')} token of {token.get('UserId')}",
+                "name": f"{token.get('AppName')} token of "
+                f"{usernames.get(token.get('UserId')) or token.get('UserId')}",
                 "source_type": "salesforce",
                 "type": "oauth_token",
                 "owner": token.get("UserId"),
@@ -407,9 +416,7 @@ def _integration(
             "refresh_token_policy": refresh_policy,
             "scopes": normalise_scopes(scopes) if scopes else None,
             "ip_restricted": ip_restricted(policy.get("ipRelaxation")),
-            "publisher": md.get("contactEmail")
-            if isinstance(md.get("contactEmail"), str)
-            else None,
+            "publisher": _publisher(md.get("contactEmail")),
             "authorized_users": (
                 sorted({t["UserId"] for t in tokens if t.get("UserId")}) if tokens_known else None
             ),
@@ -419,6 +426,13 @@ def _integration(
             "raw": raw,
         }
     )
+
+
+def _publisher(contact: Any) -> str | None:
+    """The domain of the app's contact email (``dataloader@salesforce.com`` -> salesforce.com)."""
+    if not isinstance(contact, str) or "@" not in contact:
+        return None
+    return contact.rsplit("@", 1)[1].strip().lower() or None
 
 
 def map_session_policies(org: Org) -> Iterator[dict[str, Any]]:
@@ -484,7 +498,8 @@ def map_settings(org: Org) -> Iterator[dict[str, Any]]:
             "raw": {"networkAccess": org.security_settings.get("networkAccess")},
         }
     for profile in org.profile_metadata:
-        full_name = profile.get("fullName")
+        # Metadata full names are URL-encoded ("Custom%3A Admin Clone").
+        full_name = unquote(str(profile.get("fullName") or ""))
         ranges = profile.get("loginIpRanges") or []
         yield {
             "kind": "setting",
