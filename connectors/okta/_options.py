@@ -57,6 +57,7 @@ class OktaOptions:
     timeout: float = 30.0
     max_concurrency: int = 8
     max_attempts: int = 5
+    retry_backoff: float = 0.5
     ca_file: str | None = None
     page_size: int = 200
     type_rules: tuple[TypeRule, ...] = ()
@@ -97,6 +98,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--max-attempts", type=int, default=5, help="tries per request (default: %(default)s)"
+    )
+    t.add_argument(
+        "--retry-backoff",
+        type=float,
+        default=0.5,
+        help="base of the exponential backoff in seconds (default: %(default)s)",
     )
     t.add_argument(
         "--page-size", type=int, default=200, help="users per page, 1-200 (default: %(default)s)"
@@ -221,6 +228,9 @@ def parse_options(options: Mapping[str, Any]) -> OktaOptions:
     timeout = options.get("timeout", 30.0)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise UsageError("okta: option 'timeout' must be a positive number of seconds")
+    backoff = options.get("retry_backoff", 0.5)
+    if isinstance(backoff, bool) or not isinstance(backoff, int | float) or not 0 <= backoff <= 60:
+        raise UsageError("okta: option 'retry_backoff' must be from 0 to 60 seconds")
     rules = options.get("type_rule") or []
     if isinstance(rules, str):
         rules = [rules]
@@ -236,6 +246,7 @@ def parse_options(options: Mapping[str, Any]) -> OktaOptions:
         timeout=float(timeout),
         max_concurrency=_int(options, "max_concurrency", 8, 1, 64),
         max_attempts=_int(options, "max_attempts", 5, 1, 20),
+        retry_backoff=float(backoff),
         ca_file=_str(options, "ca_file"),
         page_size=_int(options, "page_size", 200, 1, 200),
         type_rules=parse_type_rules(

@@ -57,7 +57,7 @@ class OktaConnector:
             o.org_url,
             auth=auth,
             timeout=o.timeout,
-            retry=RetryPolicy(max_attempts=o.max_attempts),
+            retry=RetryPolicy(max_attempts=o.max_attempts, backoff_base=o.retry_backoff),
             verify=o.ca_file or True,
             on_response=RateLimitHeaders(reserve=o.max_concurrency + 1),
             auth_failure=_okta_auth_failure,

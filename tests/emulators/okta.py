@@ -290,6 +290,8 @@ class OktaEmulator:
         self._lock = threading.Lock()
         self._jtis: set[str] = set()
         self.token_requests = 0
+        #: every access token ever issued (tests check that none leaks)
+        self.issued: list[str] = []
         self._index_org()
 
     def _index_org(self) -> None:
@@ -402,6 +404,7 @@ class OktaEmulator:
             return oauth_error(400, "invalid_scope", f"The requested scope is invalid: {unknown}")
         access = secrets.token_urlsafe(32)
         with self._lock:
+            self.issued.append(access)
             self.access_tokens[access] = _Token(
                 frozenset(requested), time.time() + self.access_token_ttl
             )

@@ -85,11 +85,15 @@ def _soap(body: str, status: int = 200) -> Response:
 
 
 def soap_fault(code: str, message: str) -> Response:
-    return _soap(
-        f"<soapenv:Fault><faultcode>sf:{code}</faultcode>"
-        f"<faultstring>{escape(message)}</faultstring></soapenv:Fault>",
-        status=500,
+    """A SOAP 1.1 fault as Salesforce sends it: HTTP 500, unqualified faultcode."""
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_NS}" xmlns:sf="{MD_NS}">'
+        f"<soapenv:Body><soapenv:Fault><faultcode>sf:{code}</faultcode>"
+        f"<faultstring>{escape(message)}</faultstring></soapenv:Fault></soapenv:Body>"
+        "</soapenv:Envelope>"
     )
+    return Response(500, text.encode("utf-8"), {"Content-Type": "text/xml;charset=UTF-8"})
 
 
 class SalesforceOrg:
