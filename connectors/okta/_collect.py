@@ -170,21 +170,27 @@ class OktaCollector:
 
         def enrich(user: dict[str, Any]) -> _UserResult:
             uid = str(user["id"])
-            factors: list[dict[str, Any]] | None = None
-            roles: list[dict[str, Any]] | None = None
-            try:
-                body = self.client.get_json(f"/api/v1/users/{uid}/factors")
-                factors = body if isinstance(body, list) else None
-                if privilege.assignees_ok:
-                    roles = privilege.direct.get(uid, [])
-                else:
-                    body = self.client.get_json(f"/api/v1/users/{uid}/roles")
-                    roles = body if isinstance(body, list) else None
-            except AuthenticationError:
-                raise
-            except ConnectorError as exc:
-                return _UserResult(user, factors, roles, exc.message)
-            return _UserResult(user, factors, roles)
+            errors: list[str] = []
+
+            def fetch(path: str) -> list[dict[str, Any]] | None:
+                try:
+                    body = self.client.get_json(path)
+                except AuthenticationError:
+                    raise
+                except ConnectorError as exc:
+                    errors.append(exc.message)
+                    return None
+                if not isinstance(body, list):
+                    errors.append(f"GET {path}: expected a JSON array")
+                    return None
+                return body
+
+            factors = fetch(f"/api/v1/users/{uid}/factors")
+            if privilege.assignees_ok:
+                roles: list[dict[str, Any]] | None = privilege.direct.get(uid, [])
+            else:
+                roles = fetch(f"/api/v1/users/{uid}/roles")
+            return _UserResult(user, factors, roles, errors[0] if errors else None)
 
         failed: list[str] = []
         first_error = ""

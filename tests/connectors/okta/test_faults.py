@@ -1,0 +1,184 @@
+"""Faults against the emulator: rate limits, 5xx, drops, expired tokens, bad bodies."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from policyengine.errors import AuthenticationError
+from tests.connectors.okta.conftest import (
+    Okta,
+    by_name,
+    collect,
+    oauth_options,
+    ssws_options,
+    start,
+)
+from tests.emulators._server import DROP, Request, Response
+from tests.emulators.okta import OktaOrg, error_body
+
+
+def users_page(n: int, ids: list[str], limit: int = 3):
+    """A matcher for the n-th page (1-based) of /api/v1/users with ``limit``."""
+
+    def match(request: Request) -> bool:
+        if request.path != "/api/v1/users":
+            return False
+        after = request.param("after")
+        return after == (ids[(n - 1) * limit - 1] if n > 1 else None)
+
+    return match
+
+
+def sorted_ids(okta: Okta) -> list[str]:
+    return sorted(u["id"] for u in okta.emulator.org.users)
+
+
+def test_429_with_rate_limit_reset_then_success(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
+    reset = int(time.time()) + 1
+    headers = {
+        "X-Rate-Limit-Limit": "600",
+        "X-Rate-Limit-Remaining": "0",
+        "X-Rate-Limit-Reset": str(reset),
+        "Retry-After": "1",
+    }
+    body = error_body("E0000047", "API call exceeded rate limit due to too many requests.")
+    okta.server.add_fault(Response.json(body, 429, headers), match="/api/v1/api-tokens")
+    started = time.monotonic()
+    result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+    assert result.complete, result.errors
+    assert len(snap["credentials"]) == 3
+    assert len(okta.server.requests_to("/api/v1/api-tokens")) == 2
+    assert time.monotonic() - started >= 0.5  # it waited for the reset, not just the backoff
+
+
+def test_connector_paces_itself_under_the_advertised_limit(
+    rsa_public_pem: str, ssws_env: str, tmp_path: Path
+) -> None:
+    # 10 requests a second for /api/v1/users/{id}/*: 15 factor calls need two resets;
+    # the connector must slow down on X-Rate-Limit-Remaining instead of hitting 429s
+    limits = {"/api/v1/users/{id}": 10}
+    for okta in start(OktaOrg.load(), rsa_public_pem, rate_limits=limits, window=1):
+        options = ssws_options(okta, ssws_env, max_concurrency=4)
+        result, _ = collect(options, tmp_path / "okta.json")
+        assert result.complete, result.errors
+        assert okta.emulator.limiter.rejected == 0
+        assert len(okta.server.requests_to("/api/v1/users/*")) == 18  # 15 factors + 3 roles
+
+
+def test_500_twice_then_success(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
+    body = Response.json(error_body("E0000009", "Internal Server Error"), 500)
+    okta.server.add_fault(body, match="/api/v1/policies", times=2)
+    result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+    assert result.complete, result.errors
+    assert len(snap["session_policies"]) == 3
+    assert len(okta.server.requests_to("/api/v1/policies")) == 3
+
+
+def test_connection_dropped_on_page_3_of_5_is_retried(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    fault = okta.server.add_fault(DROP, match=users_page(3, sorted_ids(okta)), times=1)
+    result, snap = collect(ssws_options(okta, ssws_env, page_size=3), tmp_path / "okta.json")
+    assert fault.hits == 1
+    assert result.complete, result.errors
+    assert len(snap["accounts"]) == 15
+
+
+def test_connection_dropped_for_good_marks_the_snapshot_incomplete(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    okta.server.add_fault(DROP, match=users_page(3, sorted_ids(okta)), times=None)
+    options = ssws_options(okta, ssws_env, page_size=3, max_attempts=3)
+    result, snap = collect(options, tmp_path / "okta.json")
+    assert not result.complete
+    assert snap["source"]["complete"] is False
+    [error] = [e for e in snap["source"]["errors"] if "users" in e]
+    assert "after 6 users (2 pages read)" in error
+    assert "gave up after 3 attempts" in error
+    assert len(snap["accounts"]) == 6  # what was read is kept
+    assert len(snap["credentials"]) == 3  # the other parts are still collected
+
+
+def test_expired_oauth_token_mid_run_is_replaced_once(
+    okta: Okta, oauth_env: str, tmp_path: Path
+) -> None:
+    def expire(request: Request) -> None:
+        okta.emulator.revoke_access_tokens()
+
+    okta.server.add_fault(expire, match="/api/v1/users/*", skip=4, times=1)
+    result, snap = collect(oauth_options(okta, oauth_env), tmp_path / "okta.json")
+    assert result.complete, result.errors
+    assert okta.emulator.token_requests == 2
+    assert len(snap["accounts"]) == 15
+    assert all("mfa" in a for a in snap["accounts"])
+
+
+def test_oauth_token_refused_twice_is_an_authentication_error(
+    okta: Okta, oauth_env: str, tmp_path: Path
+) -> None:
+    def expire(request: Request) -> None:
+        okta.emulator.revoke_access_tokens()
+
+    okta.server.add_fault(expire, match="/api/v1/users/*", times=None)
+    with pytest.raises(AuthenticationError, match="E0000011"):
+        collect(oauth_options(okta, oauth_env), tmp_path / "okta.json")
+
+
+def test_malformed_json_once_is_fetched_again(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
+    okta.server.add_fault(Response(200, b'[{"id": "00T', {}), match="/api/v1/api-tokens")
+    result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+    assert result.complete, result.errors
+    assert len(snap["credentials"]) == 3
+
+
+def test_malformed_json_for_good_names_the_missing_part(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    bad = Response(200, b"<html>proxy error</html>", {"Content-Type": "text/html"})
+    okta.server.add_fault(bad, match="/api/v1/api-tokens", times=None)
+    result, snap = collect(ssws_options(okta, ssws_env, max_attempts=2), tmp_path / "okta.json")
+    assert not result.complete
+    [error] = snap["source"]["errors"]
+    assert error.startswith("okta: API tokens not collected: malformed JSON from http://127.0.0.1")
+    assert snap.get("credentials", []) == []
+    assert len(snap["accounts"]) == 15
+
+
+def test_factors_unreadable_for_one_user_leave_mfa_missing(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    alice = "/api/v1/users/00ualicex00000000000/factors"
+    okta.server.add_fault(Response.json(error_body("E0000009", "x"), 503), match=alice, times=None)
+    result, snap = collect(ssws_options(okta, ssws_env, max_attempts=2), tmp_path / "okta.json")
+    assert not result.complete
+    alice_account = by_name(snap)["alice@example.com"]
+    assert "mfa" not in alice_account  # missing, not "no MFA"
+    assert alice_account["privileged"] is True
+    assert any("factors or roles of 1 users" in e and "00ualicex" in e for e in result.errors)
+
+
+def test_missing_scope_is_missing_data_not_bad_credentials(
+    okta: Okta, oauth_env: str, tmp_path: Path
+) -> None:
+    scopes = "okta.users.read okta.groups.read okta.roles.read okta.policies.read"
+    result, snap = collect(oauth_options(okta, oauth_env, scopes=scopes), tmp_path / "o.json")
+    assert not result.complete
+    assert any("API tokens" in e and "E0000006" in e for e in result.errors)
+    assert len(snap["accounts"]) == 15
+
+
+def test_without_the_assignee_api_roles_are_read_per_user(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    gone = Response.json(error_body("E0000022", "The endpoint does not support it"), 404)
+    okta.server.add_fault(gone, match="/api/v1/iam/assignees/users", times=None)
+    result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+    assert result.complete, result.errors
+    a = by_name(snap)
+    assert a["alice@example.com"]["privileged_via"] == ["role:SUPER_ADMIN"]
+    # bob's ORG_ADMIN comes through the group; /users/{id}/roles also lists it as GROUP
+    assert a["bob@example.com"]["privileged_via"] == ["group:Okta Admins"]
+    assert len(okta.server.requests_to("/api/v1/users/*")) == 30  # factors + roles per user
