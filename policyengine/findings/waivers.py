@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import re
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,29 +177,68 @@ class WaiverProblem:
 
 @dataclass(frozen=True, slots=True)
 class WaiverSet:
-    """The waivers of one file, indexed by policy id for fast matching."""
+    """The waivers of one file, indexed so that matching a finding is a few lookups.
+
+    Index: fingerprint waivers by fingerprint, selectors with an ``id`` by
+    (policy, id), the rest (kind/source/name selectors) by policy. A million
+    findings against thousands of waivers stays linear in the findings.
+    """
 
     waivers: tuple[Waiver, ...] = ()
     path: Path | None = None
     max_days: int = DEFAULT_MAX_DAYS
-    _by_policy: Mapping[str, tuple[Waiver, ...]] = field(default_factory=dict, repr=False)
+    _index: Mapping[tuple[str, ...], tuple[tuple[int, Waiver], ...]] = field(
+        default_factory=dict, repr=False
+    )
+    #: policy -> (one regex of all its name globs, those waivers): one match per finding
+    _globs: Mapping[str, tuple[re.Pattern[str], tuple[tuple[int, Waiver], ...]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def of(
         cls, waivers: Iterable[Waiver], path: Path | None = None, max_days: int = DEFAULT_MAX_DAYS
     ) -> WaiverSet:
         items = tuple(waivers)
-        index: dict[str, list[Waiver]] = {}
-        for w in items:
-            index.setdefault(w.policy, []).append(w)
-        return cls(items, path, max_days, {k: tuple(v) for k, v in index.items()})
+        index: dict[tuple[str, ...], list[tuple[int, Waiver]]] = {}
+        globs: dict[str, list[tuple[int, Waiver]]] = {}
+        for i, w in enumerate(items):
+            if w.fingerprint is not None:
+                key: tuple[str, ...] = ("fp", w.fingerprint)
+            elif w.selector is not None and w.selector.id is not None:
+                key = ("id", w.policy, w.selector.id)
+            elif w.selector is not None and w.selector.name is not None:
+                globs.setdefault(w.policy, []).append((i, w))
+                continue
+            else:
+                key = ("policy", w.policy)
+            index.setdefault(key, []).append((i, w))
+        compiled = {
+            policy: (
+                re.compile("|".join(f"(?:{fnmatch.translate(w.selector.name)})" for _, w in ws)),  # type: ignore[union-attr]
+                tuple(ws),
+            )
+            for policy, ws in globs.items()
+        }
+        return cls(items, path, max_days, {k: tuple(v) for k, v in index.items()}, compiled)
 
     def __len__(self) -> int:
         return len(self.waivers)
 
     def matching(self, finding: Finding) -> list[Waiver]:
         """Waivers about ``finding``, in file order."""
-        return [w for w in self._by_policy.get(finding.policy_id, ()) if w.matches(finding)]
+        get = self._index.get
+        candidates = (
+            *get(("fp", finding.fingerprint), ()),
+            *get(("id", finding.policy_id, finding.resource.id), ()),
+            *get(("policy", finding.policy_id), ()),
+        )
+        glob = self._globs.get(finding.policy_id)
+        if glob is not None and glob[0].match(finding.resource.name):
+            candidates = (*candidates, *glob[1])
+        if not candidates:
+            return []
+        return [w for _, w in sorted(candidates, key=lambda c: c[0]) if w.matches(finding)]
 
 
 # --------------------------------------------------------------------------- loading

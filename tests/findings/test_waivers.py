@@ -242,3 +242,32 @@ def test_orphans_against_a_result_and_against_resources() -> None:
         {"kind": "account", "source": "corp-ad", "id": "s1", "name": "svc-backup"},
     ]
     assert [w.policy for w in orphans(ws, resources)] == ["PE-INT-001"]
+
+
+def test_first_matching_waiver_in_file_order_wins_across_selector_forms(tmp_path: Path) -> None:
+    target = finding("u9", name="adm-u9")
+    entry = (
+        "  - policy: PE-MFA-002\n    {sel}\n    reason: {reason}\n"
+        "    owner: o@example.com\n    expires: 2026-08-01\n"
+    )
+    text = "waivers:\n" + "".join(
+        entry.format(sel=sel, reason=reason)
+        for sel, reason in [
+            ("resource: {kind: account, source: corp-ad}", "by kind and source"),
+            ("resource: {name: 'adm-*'}", "by glob"),
+            ("resource: {id: u9}", "by id"),
+            (f"fingerprint: {target.fingerprint}", "by fingerprint"),
+        ]
+    )
+    ws = load_waivers(write(tmp_path, text))
+    assert [w.reason for w in ws.matching(target)] == [
+        "by kind and source",
+        "by glob",
+        "by id",
+        "by fingerprint",
+    ]
+    other = finding("u1", name="bob", source="okta")
+    assert ws.matching(other) == []
+    out = apply_waivers(result(target), ws)
+    assert out.findings[0].waiver is not None
+    assert out.findings[0].waiver.reason == "by kind and source"
