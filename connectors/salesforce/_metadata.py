@@ -57,9 +57,11 @@ def _fault(response: httpx.Response) -> tuple[str, str] | None:
         root = _parse(response.content)
     except ConnectorError:
         return None
-    code = root.findtext(f".//{{{SOAP_NS}}}Fault/faultcode") or root.findtext(".//faultcode") or ""
-    message = root.findtext(".//faultstring") or ""
-    return code.split(":")[-1], message
+    # faultcode/faultstring are unqualified in SOAP 1.1, but tolerate a default namespace.
+    texts = {el.tag.rsplit("}", 1)[-1]: (el.text or "").strip() for el in root.iter()}
+    if "faultcode" not in texts:
+        return None
+    return texts["faultcode"].split(":")[-1], texts.get("faultstring", "")
 
 
 def soap_fatal(response: httpx.Response) -> str | None:

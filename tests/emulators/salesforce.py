@@ -134,6 +134,7 @@ class SalesforceOrg:
         self.base_url = ""
         self.tokens: set[str] = set()
         self.tokens_issued = 0
+        self.issued: list[str] = []  # every access token ever handed out (for leak checks)
         self.assertions: list[dict[str, Any]] = []
         self._cursors: dict[str, tuple[str, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
@@ -230,6 +231,7 @@ class SalesforceOrg:
         with self._lock:
             self.tokens.add(token)
             self.tokens_issued += 1
+            self.issued.append(token)
         return Response.json(
             {
                 "access_token": token,
