@@ -124,7 +124,9 @@ def _text(
                 f"  {f.severity:<8} {f.policy_id:<12} {f.source}/{f.resource_name}  "
                 f"first seen {f.first_seen}  last seen {f.last_seen}  {state}{waived}"
             )
-    return "\n".join(lines) + "\n"
+    from policyengine.scan._summary import printable
+
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _hours(value: float | None) -> str:

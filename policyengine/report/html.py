@@ -85,11 +85,20 @@ def render(result: Result, options: ReportOptions) -> str:
     resolved = list(scan.get("resolved") or ())
     resolved += [f.to_dict() for f in result.findings if f.change == "resolved"]
     summary = result.summary()
+    counts = scan.get("counts")
+    # With history, the cards match the trend: open includes findings not re-checked.
+    cards = {
+        "open": int(counts["open"]) if counts else len(active),
+        "by_severity": {s: int((counts or summary)["by_severity"].get(s, 0)) for s in SEVERITIES},
+        "carried": int(counts.get("carried", 0)) if counts else 0,
+        "waived": int(counts["waived"]) if counts else summary["waived"],
+    }
     runs = [_run_defaults(r) for r in options.history]
     context = {
         "title": str(options.extra.get("title") or "policyengine compliance report"),
         "result": result,
         "summary": summary,
+        "cards": cards,
         "severities": SEVERITIES,
         "groups": _group(active),
         "active_count": len(active),

@@ -219,6 +219,7 @@ def _write_reports(
             "title": plan.title,
             "scan": {
                 "run_id": run.id,
+                "counts": run.to_dict(),
                 "started_at": started_at,
                 "new": list(outcome.changes.new),
                 "resolved": [r.to_dict() for r in outcome.changes.resolved],

@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from policyengine.scan._run import ScanOutcome
 
 
+def printable(text: str) -> str:
+    """Data shown on a terminal: control characters (escape sequences) made visible."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
 def scan_exit_code(outcome: ScanOutcome, fail_on: str | None) -> int:
     """3 when any source is incomplete; else 1 for an active finding at/above ``fail_on``.
 
@@ -56,7 +61,7 @@ def text_summary(outcome: ScanOutcome, reports: Mapping[str, Path]) -> str:
         lines.append(f"warning: {warning}")
     where = reports.get("html") or reports.get("json")
     lines.append(f"  report: {where if where else outcome.run_dir}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def markdown_summary(outcome: ScanOutcome, reports: Mapping[str, Path]) -> str:

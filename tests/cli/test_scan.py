@@ -312,3 +312,13 @@ def test_done_when_over_the_demo_snapshots(tmp_path, monkeypatch, capsys):
     assert sum(1 for f in still if f["resource"]["source"] == source) == sum(
         1 for f in before.active() if f.resource.source == source and f is not fixed
     )
+
+
+def test_terminal_output_neutralises_escape_sequences(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    pol = str(_policies(tmp_path))
+    snap = _snapshot(tmp_path / "corp.jsonl", "corp", [{"id": "evil\x1b[2J"}])
+    assert _scan(capsys, "--policies", pol, "-s", str(snap))[0] == 0
+    assert main(["history", "--findings", "all"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "corp/evil\\x1b[2J" in out

@@ -185,3 +185,23 @@ def test_rendered_in_headless_chromium(tmp_path):
     _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,2000", report.as_uri())
     assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank canvas
+
+
+def test_evaluate_format_html(tmp_path, capsys):
+    from policyengine.cli.main import main
+    from policyengine.snapshot import SnapshotWriter
+
+    (tmp_path / "p.yaml").write_text(
+        "id: T-1\ntitle: MFA\nseverity: high\nresource: account\n"
+        "require: {mfa.enrolled: true}\nremediation: Enrol {name}.\n"
+    )
+    snap = tmp_path / "corp.jsonl"
+    with SnapshotWriter(snap, connector="okta", instance="corp", collected_at=NOW) as w:
+        w.add({"kind": "account", "id": "u1", "name": XSS, "mfa": {"enrolled": False}})
+    out = tmp_path / "r.html"
+    code = main(["evaluate", "--policies", str(tmp_path / "p.yaml"), "-s", str(snap),
+                 "--format", "html", "-o", str(out), "--fail-on", "none"])  # fmt: skip
+    assert code == 0
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "Enrol &lt;script&gt;" in page
+    assert 'id="trend"' not in page

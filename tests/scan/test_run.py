@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -90,6 +91,9 @@ def test_incomplete_snapshot_keeps_its_findings_open_and_exits_3(tmp_path, polic
     assert "INCOMPLETE: data missing from corp" in text and "HTTP 503" in text
     html = outcome.reports["html"].read_text()
     assert 'id="missing-data"' in html and 'id="carried"' in html
+    # The cards agree with the trend: u1 (not re-checked) still counts as open.
+    card = re.search(r'id="card-open">.*?card-value">(\d+)<.*?card-sub">([^<]*)<', html, re.S)
+    assert card.groups() == ("1", "1 not re-checked · 0 waived")
 
 
 def test_connector_that_fails_marks_its_source_incomplete(tmp_path, policies):
