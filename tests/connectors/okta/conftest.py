@@ -108,3 +108,15 @@ def by_id(snapshot: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
 
 def by_name(snapshot: dict[str, Any], key: str = "accounts") -> dict[str, dict[str, Any]]:
     return {r["name"]: r for r in snapshot[key]}
+
+
+def users_page_matcher(okta: Okta, n: int, limit: int):
+    """Matches the request for the n-th page (1-based) of /api/v1/users with ``limit``."""
+    ids = sorted(u["id"] for u in okta.emulator.org.users)
+
+    def match(request: Any) -> bool:
+        if request.path != "/api/v1/users":
+            return False
+        return request.param("after") == (ids[(n - 1) * limit - 1] if n > 1 else None)
+
+    return match

@@ -15,25 +15,10 @@ from tests.connectors.okta.conftest import (
     oauth_options,
     ssws_options,
     start,
+    users_page_matcher,
 )
 from tests.emulators._server import DROP, Request, Response
 from tests.emulators.okta import OktaOrg, error_body
-
-
-def users_page(n: int, ids: list[str], limit: int = 3):
-    """A matcher for the n-th page (1-based) of /api/v1/users with ``limit``."""
-
-    def match(request: Request) -> bool:
-        if request.path != "/api/v1/users":
-            return False
-        after = request.param("after")
-        return after == (ids[(n - 1) * limit - 1] if n > 1 else None)
-
-    return match
-
-
-def sorted_ids(okta: Okta) -> list[str]:
-    return sorted(u["id"] for u in okta.emulator.org.users)
 
 
 def test_429_with_rate_limit_reset_then_success(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
@@ -80,7 +65,7 @@ def test_500_twice_then_success(okta: Okta, ssws_env: str, tmp_path: Path) -> No
 def test_connection_dropped_on_page_3_of_5_is_retried(
     okta: Okta, ssws_env: str, tmp_path: Path
 ) -> None:
-    fault = okta.server.add_fault(DROP, match=users_page(3, sorted_ids(okta)), times=1)
+    fault = okta.server.add_fault(DROP, match=users_page_matcher(okta, 3, 3), times=1)
     result, snap = collect(ssws_options(okta, ssws_env, page_size=3), tmp_path / "okta.json")
     assert fault.hits == 1
     assert result.complete, result.errors
@@ -90,7 +75,7 @@ def test_connection_dropped_on_page_3_of_5_is_retried(
 def test_connection_dropped_for_good_marks_the_snapshot_incomplete(
     okta: Okta, ssws_env: str, tmp_path: Path
 ) -> None:
-    okta.server.add_fault(DROP, match=users_page(3, sorted_ids(okta)), times=None)
+    okta.server.add_fault(DROP, match=users_page_matcher(okta, 3, 3), times=None)
     options = ssws_options(okta, ssws_env, page_size=3, max_attempts=3)
     result, snap = collect(options, tmp_path / "okta.json")
     assert not result.complete
