@@ -311,3 +311,29 @@ def test_console_entry_point(sides: tuple[Path, Path]) -> None:
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
     assert "New findings (1)" in proc.stdout
+
+
+def test_gzip_saved_result_is_detected_by_content(
+    capsys: pytest.CaptureFixture[str], sides: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import gzip
+
+    base, head = sides
+    code, out, _ = run(capsys, base, base, "--format", "json")
+    assert code == 0  # nothing new: carol is unchanged
+    saved = tmp_path / "previous-run.data"  # the name says nothing
+    saved.write_bytes(gzip.compress(out.encode()))
+    code, out, _ = run(capsys, saved, head, "--format", "json")
+    assert code == 1
+    assert by_change(json.loads(out))["new"] == ["PE-GATE-001:eve"]
+
+
+def test_malformed_saved_result_is_an_error_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], sides: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, head = sides
+    saved = tmp_path / "r.json"
+    saved.write_text(json.dumps({"schema_version": 1, "findings": [{"policy_id": "X"}]}))
+    code, _, err = run(capsys, saved, head)
+    assert code == 2
+    assert str(saved) in err and "Traceback" not in err
