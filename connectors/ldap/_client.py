@@ -97,6 +97,7 @@ def connect(options: LdapOptions, password: str) -> Any:
         check_names=False,
         return_empty_attributes=False,
     )
+    _install_raw_entries(conn)
     where = options.url
     try:
         conn.open()
@@ -133,6 +134,48 @@ def connect(options: LdapOptions, password: str) -> Any:
     return conn
 
 
+def _install_raw_entries(conn: Any) -> None:
+    """Build search entries as raw bytes only, for this connection.
+
+    ldap3 turns every value of every entry into text through per-value
+    configuration look-ups and a case-insensitive dict, then we decode the
+    raw bytes again ourselves: measured, that was over half of the time of a
+    100k-entry collection. This replaces the entry step (not the BER
+    decoding) on this connection's strategy only; other responses go
+    through ldap3 unchanged. Attribute names come back spelled as they were
+    requested (see :func:`paged_search`), so look-ups need no case folding.
+    """
+    strategy = conn.strategy
+    original = strategy.decode_response_fast
+    canonical: dict[str, str] = {}
+    conn._pe_canonical = canonical  # filled by paged_search / read_entry
+
+    def decode_response_fast(ldap_message: dict[str, Any]) -> dict[str, Any]:
+        if ldap_message["protocolOp"] != 4:  # not a searchResEntry
+            return original(ldap_message)  # type: ignore[no-any-return]
+        payload = ldap_message["payload"]
+        attrs: dict[str, list[bytes]] = {}
+        for attribute in payload[1][3]:
+            pair = attribute[3]
+            name = pair[0][3].decode("utf-8")
+            attrs[canonical.get(name.lower(), name)] = [v[3] for v in pair[1][3]]
+        return {
+            "type": "searchResEntry",
+            "dn": payload[0][3].decode("utf-8"),
+            "raw_dn": payload[0][3],
+            "raw_attributes": attrs,
+        }
+
+    strategy.decode_response_fast = decode_response_fast
+
+
+def _remember_names(conn: Any, attributes: Sequence[str]) -> None:
+    canonical = getattr(conn, "_pe_canonical", None)
+    if canonical is not None:
+        for name in attributes:
+            canonical.setdefault(name.lower(), name)
+
+
 def _connect_message(where: str, exc: BaseException, options: LdapOptions) -> str:
     text = str(exc)
     low = text.lower()
@@ -152,6 +195,7 @@ def read_entry(conn: Any, dn: str, attributes: Sequence[str]) -> dict[str, list[
     from ldap3 import BASE
     from ldap3.core import exceptions as lx
 
+    _remember_names(conn, attributes)
     try:
         conn.search(dn, "(objectClass=*)", BASE, attributes=list(attributes))
     except lx.LDAPException as exc:
@@ -183,6 +227,7 @@ def paged_search(
 
     cookie: bytes | None = None
     count = 0
+    _remember_names(conn, attributes)
     while True:
         try:
             conn.search(
