@@ -270,8 +270,11 @@ def parse_waivers(
     """
     from policyengine.policy.yamlload import load_yaml_file
 
-    data, positions = load_yaml_file(path, ConfigError)  # type: ignore[arg-type]
     file = str(path)
+    try:
+        data, positions = load_yaml_file(path, ConfigError)  # type: ignore[arg-type]
+    except ValueError as exc:  # a scalar YAML cannot build, e.g. the date 2026-02-30
+        raise ConfigError(f"invalid value: {exc}", Location(file), "E301") from None
 
     def at(p: tuple[Hashable, ...]) -> tuple[int | None, int | None]:
         while p:
@@ -312,7 +315,8 @@ def parse_waivers(
                 at((*key, "<value>")) if on_value and (*key, "<value>") in positions else at(key)
             )
             fld = ".".join(str(p) for p in epath) or None
-            code = "E302" if epath == ("expires",) and message.endswith("is required") else "E301"
+            no_expiry = message.endswith("is required") or message == "null value not allowed"
+            code = "E302" if epath == ("expires",) and no_expiry else "E301"
             if code == "E302":
                 message = "waiver has no expiry date ('expires: YYYY-MM-DD' is required)"
             problems.append(WaiverProblem(message, code, file, eline, ecol, fld))

@@ -212,6 +212,17 @@ def test_invalid_waivers_name_file_line_col(
     assert words in message
 
 
+@pytest.mark.parametrize("expires", ["2026-02-30", "~"])
+def test_impossible_or_null_expiry_is_an_error_not_a_traceback(
+    tmp_path: Path, expires: str
+) -> None:
+    path = write(tmp_path, ONE.format(expires=expires))
+    with pytest.raises(ConfigError) as info:
+        load_waivers(path)
+    assert str(info.value).startswith(str(path))
+    assert info.value.code in ("E301", "E302")
+
+
 def test_parse_waivers_keeps_valid_entries_and_reports_bad_ones(tmp_path: Path) -> None:
     bad = ONE.format(expires="2026-07-01").replace("    expires: 2026-07-01\n", "")
     good = ONE.format(expires="2026-08-01").replace("waivers:\n", "")
