@@ -160,7 +160,13 @@ def test_exit_3_when_retries_run_out_on_page_3_of_5(
     server, org = org_factory(ten_users(), batch_size=2)
     server.add_fault(DROP, match=lambda r: org.page_of(r.path) == ("User", 3), times=None)
     out = tmp_path / "sf.json"
-    assert main(["--log-format=json", *jwt_args(server, key_pair[0], out)]) == 3
+    try:
+        assert main(["--log-format=json", *jwt_args(server, key_pair[0], out)]) == 3
+    finally:
+        # main() pointed structlog at this test's captured stderr, which closes after it.
+        import structlog
+
+        structlog.reset_defaults()
     snap = json.loads(out.read_text())
     assert snap["source"]["complete"] is False
     assert snap["source"]["errors"][0].startswith("User: ")
