@@ -1,0 +1,33 @@
+"""Bundled demo snapshots of a fictional luxury retailer, Maison Verlaine.
+
+Three sources show the UNC6040 attack chain next to clean resources:
+
+- ``corp-ad.json`` (ldap): admins, a help-desk user, kerberoastable and
+  delegating service accounts, a disabled former employee, a break-glass
+  account, Domain Admins with a nested legacy group.
+- ``salesforce-prod.json`` (salesforce): SMS-only admins with 24 h
+  sessions, a self-authorised look-alike "Data Loader" with full scope,
+  a three-year-old token owned by the former employee, a token of an
+  uninstalled app, API Access Control off.
+- ``okta.json`` (okta): admins with SMS-only MFA, super admins, an API
+  token usable from anywhere, 24 h admin sessions with persistent cookies,
+  a break-glass account with a weak, shared TOTP seed.
+
+The same people appear in several sources with the same email, so
+cross-source correlation works.
+
+>>> [p.name for p in demo_snapshot_paths()]
+['corp-ad.json', 'salesforce-prod.json', 'okta.json']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_DIR = Path(__file__).resolve().parent
+DEMO_FILES: tuple[str, ...] = ("corp-ad.json", "salesforce-prod.json", "okta.json")
+
+
+def demo_snapshot_paths() -> list[Path]:
+    """Paths of the bundled demo snapshots, in a stable order."""
+    return [_DIR / name for name in DEMO_FILES]
