@@ -183,7 +183,9 @@ def main() -> int:
     print(f"users                 {n:>10,.0f}  (+{GROUPS} groups, nested, one privileged)")
     print(f"slapadd load          {big['slapadd_s']:>10.2f} s")
     print(f"ldapsearch (C)        {big['ldapsearch_s']:>10.2f} s")
-    print(f"raw ldap3 paged       {big['ldap3_s']:>10.2f} s   {n / big['ldap3_s']:>9,.0f} entries/s")
+    print(
+        f"raw ldap3 paged       {big['ldap3_s']:>10.2f} s   {n / big['ldap3_s']:>9,.0f} entries/s"
+    )
     print(
         f"policyengine collect  {big['collect_s']:>10.2f} s   {n / big['collect_s']:>9,.0f} "
         f"entries/s  ({big['records']:,.0f} records, {big['snapshot_mib']:.0f} MiB JSONL)"
@@ -193,7 +195,9 @@ def main() -> int:
         f"collect peak RSS      {big['collect_rss_mib']:>10.1f} MiB at {n:,.0f} users; "
         f"{small['collect_rss_mib']:.1f} MiB at {small['users']:,.0f} users"
     )
-    print(f"bench process RSS     {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>10.1f} MiB")
+    print(
+        f"bench process RSS     {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>10.1f} MiB"
+    )
     return 0
 
 

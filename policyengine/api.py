@@ -79,9 +79,6 @@ def evaluate_snapshots(
                 f"two snapshots have the instance name {instance!r}: {seen[instance]} and {reader.file}"
             )
         seen[instance] = reader.file
-    resources: list[dict[str, Any]] = []
-    for reader in readers:
-        resources.extend(reader.records())
     sources = [
         SourceStatus(
             connector=r.source.connector,
@@ -94,8 +91,43 @@ def evaluate_snapshots(
         )
         for r in readers
     ]
-    clock = now or max(r.source.collected_at for r in readers)
-    return evaluate_resources(resources, policy_set, now=clock, sources=sources)
+    moment = parse_now(now or max(r.source.collected_at for r in readers))
+    assert moment is not None
+    return _evaluate_readers(readers, policy_set, moment, sources)
+
+
+def _evaluate_readers(
+    readers: Sequence[Any],
+    policy_set: PolicySet,
+    moment: dt.datetime,
+    sources: Sequence[SourceStatus],
+) -> Result:
+    import time
+    from dataclasses import replace
+
+    from policyengine.engine.stream import evaluate_files
+    from policyengine.log import get_logger
+
+    started = time.perf_counter()
+    bound = policy_set.bind(moment)
+    findings, counts = evaluate_files(readers, bound)
+    findings.sort(key=lambda f: f.sort_key())
+    matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
+    infos = [replace(info, evaluated=matched.get(info.id, 0)) for info in policy_set.infos()]
+    get_logger("policyengine.engine").info(
+        "evaluate.done",
+        records=sum(counts.values()),
+        findings=len(findings),
+        policies=len(bound.policies),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return Result(
+        findings=tuple(findings),
+        policies=tuple(infos),
+        sources=tuple(sources),
+        now=format_timestamp(moment),
+        warnings=tuple(policy_set.warnings),
+    )
 
 
 def evaluate_resources(

@@ -44,6 +44,10 @@ class PolicyEngineError(Exception):
         self.location = location
         self.code = code
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # keep the location when the error crosses a process boundary (parallel evaluation)
+        return (type(self), (self.message, self.location, self.code))
+
     def __str__(self) -> str:
         """``file:line:col: CODE field 'x': message`` (the parts that are known)."""
         prefix = f"{self.location}: " if self.location else ""

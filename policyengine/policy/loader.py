@@ -63,6 +63,9 @@ class PolicyErrors(PolicyError):
         super().__init__(first.message + more, first.location, first.code)
         self.errors = list(errors)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.errors,))
+
 
 def builtin_policy_dir() -> Path:
     """The built-in library: inside the wheel, or ``policies/`` of a source checkout."""

@@ -26,7 +26,7 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 @dataclass(frozen=True, slots=True)
 class Template:
     text: str
-    parts: tuple[str | tuple[str, Any], ...]  # literal, ("path", getter) or ("param", name)
+    parts: tuple[str | tuple[Any, ...], ...]  # literal, ("path", getter, Path) or ("param", name)
 
     def render(self, resource: Mapping[str, Any], index: Any, params: Mapping[str, Any]) -> str:
         out: list[str] = []
@@ -55,7 +55,7 @@ def parse_template(text: str, check_path: Callable[[str], Any]) -> Template:
 
     Raises ValueError for an unbalanced brace or an empty placeholder.
     """
-    parts: list[str | tuple[str, Any]] = []
+    parts: list[str | tuple[Any, ...]] = []
     pos = 0
     for match in _PLACEHOLDER.finditer(text):
         parts.append(text[pos : match.start()])
@@ -72,7 +72,7 @@ def parse_template(text: str, check_path: Callable[[str], Any]) -> Template:
         else:
             path = check_path(inner)
             getter: Getter = compile_getter(path)
-            parts.append(("path", getter))
+            parts.append(("path", getter, path))
     rest = text[pos:]
     if "{" in rest or "}" in rest:
         raise ValueError("unbalanced brace in template (write {{ or }} for a literal brace)")

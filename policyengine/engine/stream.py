@@ -1,0 +1,228 @@
+"""Evaluate snapshot files in bounded memory, on every core.
+
+Records are never all in memory at once. A JSON Lines file is cut into byte
+ranges that worker processes read, validate and check independently; only the
+findings come back. When a policy follows a reference or looks at a person, a
+first pass keeps a *projection* of each referenced resource (identity plus the
+fields references reach, see :mod:`policyengine.engine.needs`), persons are
+correlated from those, and the second pass evaluates against that index.
+Workers are forked after the index is built, so they share it copy-on-write.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from policyengine.engine.correlate import correlate
+from policyengine.engine.evaluate import make_finding
+from policyengine.engine.index import ResourceIndex
+from policyengine.engine.needs import Needs, analyse
+from policyengine.errors import Location, SnapshotError
+from policyengine.findings.model import Finding
+from policyengine.policy.compiled import BoundPolicies
+from policyengine.snapshot._format import is_gzip
+from policyengine.snapshot.reader import SnapshotReader
+from policyengine.snapshot.validate import check_record
+
+#: byte range handed to one worker task
+CHUNK_BYTES = 16 << 20
+#: below this much JSONL, forking workers costs more than it saves
+PARALLEL_MIN_BYTES = 24 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    file: int  # index into the readers
+    start: int  # byte range of a JSONL file; (0, -1) means "the whole file"
+    end: int
+
+
+@dataclass(slots=True)
+class _State:
+    readers: Sequence[SnapshotReader]
+    bound: BoundPolicies
+    needs: Needs
+    index: ResourceIndex
+
+
+_STATE: _State | None = None  # set in the parent before forking; read by workers
+
+
+def evaluate_files(
+    readers: Sequence[SnapshotReader], bound: BoundPolicies, *, workers: int | None = None
+) -> tuple[list[Finding], dict[str, int]]:
+    """Findings of ``bound`` over the snapshot files; also records read per file."""
+    global _STATE
+    needs = analyse(bound)
+    tasks = list(_tasks(readers))
+    parallel = _worker_count(readers, workers)
+    index = ResourceIndex()
+    _STATE = _State(readers, bound, needs, index)
+    counts: dict[str, int] = {}
+    persons: list[dict[str, Any]] = []
+    try:
+        if needs.index:
+            for projections, _, _ in _map(_project_task, tasks, parallel):
+                for p in projections:
+                    index.add(p)
+            if needs.persons:
+                accounts = [index.get("account", *key) for key in _account_keys(index)]
+                persons = correlate([a for a in accounts if a is not None])  # type: ignore[misc]
+                for person in persons:
+                    index.add(person)
+        findings: list[Finding] = []
+        bound.reset_counts()
+        for found, matched, (file_no, n) in _map(_evaluate_task, tasks, parallel):
+            findings.extend(found)
+            for i, m in enumerate(matched):
+                bound.matched[i] += m
+            counts[readers[file_no].file] = counts.get(readers[file_no].file, 0) + n
+        person_check = bound.checkers.get("person")
+        if person_check is not None:
+            for person in persons:
+                for i in person_check(person, index):
+                    findings.append(make_finding(bound.policies[i], person, index))
+        _check_counts(readers, counts)
+        return findings, counts
+    finally:
+        _STATE = None
+
+
+def _account_keys(index: ResourceIndex) -> list[tuple[str, str]]:
+    return [(source, rid) for (kind, source, rid) in index._by_key if kind == "account"]
+
+
+def _worker_count(readers: Sequence[SnapshotReader], workers: int | None) -> int:
+    if workers is not None:
+        return max(1, workers)
+    splittable = sum(r.path.stat().st_size for r in readers if r.jsonl and not is_gzip(r.path))
+    if splittable < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _tasks(readers: Sequence[SnapshotReader]) -> Iterator[Task]:
+    for i, reader in enumerate(readers):
+        if not reader.jsonl or is_gzip(reader.path):
+            yield Task(i, 0, -1)
+            continue
+        size = reader.path.stat().st_size
+        with open(reader.path, "rb") as handle:
+            handle.readline()
+            start = handle.tell()  # after the header
+        while start < size:
+            end = min(size, start + CHUNK_BYTES)
+            yield Task(i, start, end)
+            start = end
+
+
+def _map(func: Any, tasks: list[Task], workers: int) -> Iterator[Any]:
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(func, tasks)
+        return
+    # fork: workers inherit the compiled policies and the index without pickling them
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        yield from pool.imap(func, tasks, chunksize=1)
+
+
+def _records(task: Task) -> Iterator[dict[str, Any]]:
+    """Validated records of one task, with ``source`` and ``source_type`` set."""
+    assert _STATE is not None
+    reader = _STATE.readers[task.file]
+    if task.end == -1:
+        yield from reader.records()
+        return
+    source, connector = reader.source.instance, reader.source.connector
+    loads = orjson.loads
+    with open(reader.path, "rb") as handle:
+        if task.start > 0:
+            handle.seek(task.start - 1)
+            handle.readline()  # finish the line that started before our range
+        pos = handle.tell()
+        while pos < task.end:
+            raw = handle.readline()
+            if not raw:
+                break
+            if raw.strip():
+                try:
+                    record = loads(raw)
+                except orjson.JSONDecodeError:
+                    reader._parse(raw, _line_at(reader, pos))  # raises with the line number
+                    raise
+                problem = (
+                    check_record(record)
+                    if type(record) is dict
+                    else "kind: a resource must be a JSON object"
+                )
+                if problem is not None:
+                    fld, _, message = problem.partition(": ")
+                    raise SnapshotError(
+                        message, Location(reader.file, _line_at(reader, pos), field=fld), "S003"
+                    )
+                record["source"] = source
+                record["source_type"] = connector
+                yield record
+            pos += len(raw)
+
+
+def _line_at(reader: SnapshotReader, offset: int) -> int:
+    """Line number of the byte ``offset`` (only computed on the error path)."""
+    with open(reader.path, "rb") as handle:
+        return handle.read(offset).count(b"\n") + 1
+
+
+def _project_task(task: Task) -> tuple[list[dict[str, Any]], None, None]:
+    assert _STATE is not None
+    needs = _STATE.needs
+    wanted: dict[str, tuple[str, ...] | None] = {}
+    out = []
+    for record in _records(task):
+        kind = record["kind"]
+        if kind not in wanted:
+            wanted[kind] = needs.projection_fields(kind)
+        keep = wanted[kind]
+        if keep is not None:
+            out.append({k: record[k] for k in keep if k in record})
+    return out, None, None
+
+
+def _evaluate_task(task: Task) -> tuple[list[Finding], list[int], tuple[int, int]]:
+    assert _STATE is not None
+    bound, index = _STATE.bound, _STATE.index
+    checkers, policies = bound.checkers, bound.policies
+    persons = _STATE.needs.persons
+    bound.reset_counts()
+    found: list[Finding] = []
+    n = 0
+    for record in _records(task):
+        n += 1
+        kind = record["kind"]
+        checker = checkers.get(kind)
+        if checker is None:
+            continue
+        if persons and kind == "account":
+            projection = index.get("account", record["source"], record["id"])
+            if projection is not None and "person" in projection:
+                record["person"] = projection["person"]
+        for i in checker(record, index):
+            found.append(make_finding(policies[i], record, index))
+    return found, list(bound.matched), (task.file, n)
+
+
+def _check_counts(readers: Sequence[SnapshotReader], counts: dict[str, int]) -> None:
+    for reader in readers:
+        expected = reader.source.record_count
+        got = counts.get(reader.file, 0)
+        if reader.jsonl and not is_gzip(reader.path) and expected is not None and expected != got:
+            raise SnapshotError(
+                f"truncated snapshot: the header says {expected} records, the file has {got}",
+                Location(reader.file),
+                "S004",
+            )
