@@ -37,7 +37,7 @@ def build_assertion(
     claims = {
         "iss": options.client_id,
         "sub": options.username,
-        "aud": options.login_url,
+        "aud": options.audience,
         "exp": issued + JWT_LIFETIME_SECONDS,
     }
     try:

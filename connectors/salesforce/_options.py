@@ -53,6 +53,12 @@ class SalesforceOptions:
     integration_profiles: tuple[str, ...] = DEFAULT_INTEGRATION_PROFILES
     service_account_pattern: re.Pattern[str] | None = None
     metadata: bool = True
+    jwt_audience: str | None = None
+
+    @property
+    def audience(self) -> str:
+        """The JWT ``aud``: the login URL unless ``--jwt-audience`` says otherwise."""
+        return self.jwt_audience or self.login_url
 
     @property
     def flow(self) -> str:
@@ -74,6 +80,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--private-key-file", help="JWT: file holding the PEM private key")
     g.add_argument("--client-secret-env", help="client credentials: variable holding the secret")
     g.add_argument("--client-secret-file", help="client credentials: file holding the secret")
+    g.add_argument(
+        "--jwt-audience",
+        help="JWT 'aud' claim when it differs from --login-url (e.g. https://login.salesforce.com "
+        "while the token is requested from a My Domain URL)",
+    )
     g.add_argument("--api-version", default="62.0", help="REST API version (default 62.0)")
     t = parser.add_argument_group("transport")
     t.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
@@ -234,4 +245,10 @@ def parse_options(options: Mapping[str, Any]) -> SalesforceOptions:
         integration_profiles=_names(options, "integration_profiles", DEFAULT_INTEGRATION_PROFILES),
         service_account_pattern=pattern,
         metadata=metadata,
+        jwt_audience=_audience(options),
     )
+
+
+def _audience(options: Mapping[str, Any]) -> str | None:
+    value = _str(options, "jwt_audience")
+    return check_url(value, "jwt_audience") if value else None

@@ -298,3 +298,20 @@ def test_wrong_api_version_is_missing_data_not_a_crash(
     )
     assert not result.complete
     assert any("NOT_FOUND" in e for e in snap["source"]["errors"])
+
+
+def test_expired_query_locator_marks_the_object_incomplete(
+    emulated: Any, key_pair: Any, tmp_path: Path
+) -> None:
+    server, org = emulated
+    gone = Response.json(
+        [{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}], status=400
+    )
+    server.add_fault(gone, match=lambda r: org.page_of(r.path) == ("OauthToken", 2), times=None)
+    result, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
+    assert not result.complete
+    (error,) = snap["source"]["errors"]
+    assert error.startswith("OauthToken: INVALID_QUERY_LOCATOR")
+    assert len(snap["credentials"]) == 3  # the first batch only
+    # without every token, no app may claim to know all its authorised users
+    assert all("authorized_users" not in i for i in snap["integrations"])

@@ -109,3 +109,18 @@ def test_missing_secret_is_a_usage_error_before_any_request(tmp_path: Any) -> No
     with pytest.raises(UsageError, match="SF_UNSET_VARIABLE_X"):
         connector.collect(writer)
     writer.discard()
+
+
+def test_jwt_audience_defaults_to_the_login_url() -> None:
+    o = parse_options({**BASE, "private_key_env": "K", "username": "u"})
+    assert o.audience == "https://login.salesforce.com"
+    o = parse_options(
+        {
+            **BASE,
+            "login_url": "https://acme.my.salesforce.com",
+            "jwt_audience": "https://login.salesforce.com/",
+            "private_key_env": "K",
+            "username": "u",
+        }
+    )
+    assert o.audience == "https://login.salesforce.com"
