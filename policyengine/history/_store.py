@@ -193,6 +193,8 @@ class HistoryStore:
         store = cls(db, path)
         try:
             db.execute("PRAGMA foreign_keys = ON")
+            # Fingerprints are random keys: a bigger page cache avoids thrashing on large runs.
+            db.execute("PRAGMA cache_size = -65536")
             with store._write():
                 migrate(db)
         except ValueError as exc:
@@ -305,16 +307,16 @@ class HistoryStore:
                     known[r.fingerprint] = r
 
             events: list[tuple[int, str, str]] = []
+            inserts: list[tuple[Any, ...]] = []
+            updates: list[tuple[Any, ...]] = []
+            reopens: list[tuple[Any, ...]] = []
+            resolves: list[tuple[Any, ...]] = []
             for fp, f in current.items():
                 prev = known.get(fp)
                 expires = f.waiver.expires if f.waiver else None
                 ref = f.resource
                 if prev is None:
-                    db.execute(
-                        "INSERT INTO findings (fingerprint, policy_id, severity, title, kind, "
-                        "source, resource_id, resource_name, first_seen, opened_at, last_seen, "
-                        "first_run, last_run, waived, waiver_expires) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    inserts.append(
                         (
                             fp,
                             f.policy_id,
@@ -337,26 +339,11 @@ class HistoryStore:
                     state = "new"
                 else:
                     reopening = prev.resolved_at is not None
-                    db.execute(
-                        "UPDATE findings SET severity = ?, title = ?, resource_name = ?, "
-                        "last_seen = ?, last_run = ?, waived = ?, waiver_expires = ?, "
-                        "opened_at = CASE WHEN ? THEN ? ELSE opened_at END, "
-                        "reopened = reopened + ?, resolved_at = NULL, resolved_run = NULL "
-                        "WHERE fingerprint = ?",
-                        (
-                            f.severity,
-                            f.title,
-                            ref.name,
-                            at,
-                            run_id,
-                            int(f.waived),
-                            expires,
-                            int(reopening),
-                            at,
-                            int(reopening),
-                            fp,
-                        ),
-                    )
+                    row = (f.severity, f.title, ref.name, at, run_id, int(f.waived), expires, fp)
+                    if reopening:
+                        reopens.append((*row[:-1], at, fp))
+                    else:
+                        updates.append(row)
                     if reopening:
                         events.append((run_id, fp, "reopened"))
                         state = "new"
@@ -378,11 +365,7 @@ class HistoryStore:
                     policies is None or row.policy_id in policies
                 )
                 if checked:
-                    db.execute(
-                        "UPDATE findings SET resolved_at = ?, resolved_run = ? "
-                        "WHERE fingerprint = ?",
-                        (at, run_id, fp),
-                    )
+                    resolves.append((at, run_id, fp))
                     events.append((run_id, fp, "resolved"))
                     bump(row.policy_id, row.severity, row.source, "resolved")
                     resolved.append(_replace_resolved(row, at))
@@ -393,6 +376,29 @@ class HistoryStore:
                     if not row.waived:
                         carried.append(row)
 
+            # Batched: one statement per kind of change keeps 100k findings to seconds.
+            db.executemany(
+                "INSERT INTO findings (fingerprint, policy_id, severity, title, kind, "
+                "source, resource_id, resource_name, first_seen, opened_at, last_seen, "
+                "first_run, last_run, waived, waiver_expires) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
+            refresh = (
+                "UPDATE findings SET severity = ?, title = ?, resource_name = ?, "
+                "last_seen = ?, last_run = ?, waived = ?, waiver_expires = ?"
+            )
+            # Still open: leave resolved_at alone so its index is not rewritten.
+            db.executemany(refresh + " WHERE fingerprint = ?", updates)
+            db.executemany(
+                refresh + ", opened_at = ?, reopened = reopened + 1, "
+                "resolved_at = NULL, resolved_run = NULL WHERE fingerprint = ?",
+                reopens,
+            )
+            db.executemany(
+                "UPDATE findings SET resolved_at = ?, resolved_run = ? WHERE fingerprint = ?",
+                resolves,
+            )
             db.executemany(
                 "INSERT INTO events (run_id, fingerprint, event) VALUES (?, ?, ?)", events
             )
