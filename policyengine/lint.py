@@ -206,7 +206,18 @@ def _lint_waivers(path: Path) -> list[LintMessage]:
 
     from policyengine.policy.duration import format_timestamp
 
-    found = lint_waivers(path, max_days=90, now=format_timestamp(dt.datetime.now(dt.UTC)))
+    # the horizon comes from policyengine.yaml next to the waivers (or the current folder)
+    max_days = 90
+    for candidate in (path.parent / "policyengine.yaml", Path("policyengine.yaml")):
+        if candidate.is_file():
+            try:
+                from policyengine.config import load_config
+
+                max_days = load_config(candidate).waiver_max_days
+            except PolicyEngineError:
+                pass
+            break
+    found = lint_waivers(path, max_days=max_days, now=format_timestamp(dt.datetime.now(dt.UTC)))
     return [
         m
         if isinstance(m, LintMessage)

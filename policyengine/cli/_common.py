@@ -74,14 +74,14 @@ def exit_code(result: Any, fail_on: str | None) -> int:
     return 0
 
 
-def apply_waivers(result: Any, waivers_path: Path | None) -> Any:
-    """Apply the waivers file if one is configured (module may be absent in old builds)."""
+def apply_waivers(result: Any, waivers_path: Path | None, max_days: int = 90) -> Any:
+    """Apply the waivers file if one is configured (``max_days``: the waiver horizon)."""
     if waivers_path is None:
         return result
     from policyengine.findings.waivers import apply_waivers as apply
     from policyengine.findings.waivers import load_waivers
 
-    return apply(result, load_waivers(waivers_path))
+    return apply(result, load_waivers(waivers_path, max_days=max_days))
 
 
 def color_enabled(output: Path | None) -> bool:

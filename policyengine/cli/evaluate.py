@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give at least one --snapshot FILE (or --demo)")
     policy_set = load_policy_set(args.policies, config=config, profile=args.profile)
     result = evaluate_snapshots(snapshots, policy_set, now=args.now)
-    result = apply_waivers(result, args.waivers or config.waivers_path)
+    result = apply_waivers(result, args.waivers or config.waivers_path, config.waiver_max_days)
     fail_on = args.fail_on or config.fail_on
     options = ReportOptions(color=color_enabled(args.output), fail_on=fail_on)
     write_output(render(args.format, result, options), args.output)

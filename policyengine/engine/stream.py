@@ -198,7 +198,7 @@ def _evaluate_task(task: Task) -> tuple[list[Finding], list[int], tuple[int, int
     bound, index = _STATE.bound, _STATE.index
     checkers, policies = bound.checkers, bound.policies
     persons = _STATE.needs.persons
-    bound.reset_counts()
+    before = list(bound.matched)  # the checkers count into bound.matched; report our delta
     found: list[Finding] = []
     n = 0
     for record in _records(task):
@@ -213,7 +213,9 @@ def _evaluate_task(task: Task) -> tuple[list[Finding], list[int], tuple[int, int
                 record["person"] = projection["person"]
         for i in checker(record, index):
             found.append(make_finding(policies[i], record, index))
-    return found, list(bound.matched), (task.file, n)
+    delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
+    bound.matched[:] = before
+    return found, delta, (task.file, n)
 
 
 def _check_counts(readers: Sequence[SnapshotReader], counts: dict[str, int]) -> None:

@@ -80,11 +80,30 @@ def load_yaml_text(
         raise error(f"invalid YAML: {exc}", Location(filename), "E001") from None
     finally:
         loader.dispose()
+    if "&" in text:
+        _refuse_anchors(text, filename, error)
     positions: Positions = {}
     if node is None:
         return None, positions
     builder = _Builder(filename, positions, error)
     return builder.build(node, ()), positions
+
+
+def _refuse_anchors(text: str, filename: str, error: type[PolicyError]) -> None:
+    """An anchor without an alias is harmless, but the language has no use for either."""
+    loader = _FastLoader(text) if _FastLoader is not None else yaml.SafeLoader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if getattr(event, "anchor", None):
+                mark = event.start_mark
+                raise error(
+                    "anchors and aliases are not allowed",
+                    Location(filename, mark.line + 1, mark.column + 1),
+                    "E002",
+                )
+    finally:
+        loader.dispose()
 
 
 def load_yaml_file(path: Path, error: type[PolicyError] = PolicyError) -> tuple[Any, Positions]:
@@ -155,7 +174,10 @@ class _Builder:
             return out
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, yaml.YAMLError) as exc:  # e.g. an impossible date 2026-02-30
+            raise self._fail(f"invalid value {node.value!r}: {exc}", node, "E001") from None
 
 
 def position_of(positions: Positions, path: tuple[Hashable, ...]) -> tuple[int | None, int | None]:

@@ -1,0 +1,130 @@
+"""The streaming, multi-process evaluation gives exactly the in-memory answer."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from policyengine.api import evaluate_resources, evaluate_snapshots, load_policy_set
+from policyengine.engine import stream
+from policyengine.errors import SnapshotError
+from policyengine.findings.model import SourceStatus
+
+POLICIES = {
+    "owner.yaml": """\
+        id: PE-S-001
+        title: credentials of disabled owners
+        severity: high
+        resource: credential
+        require: {owner.enabled: true}
+        remediation: Revoke {name} of {owner.name}.
+        """,
+    "mfa.yaml": """\
+        id: PE-S-002
+        title: admins use webauthn
+        severity: critical
+        resource: account
+        match: {enabled: true, privileged: true}
+        require: {mfa.methods: {contains: webauthn}}
+        remediation: Fix {name}.
+        """,
+    "person.yaml": """\
+        id: PE-S-003
+        title: a person disabled somewhere has no enabled account elsewhere
+        severity: high
+        resource: person
+        match: {accounts: {count: {where: {enabled: false}, gte: 1}}}
+        require: {accounts: {count: {where: {enabled: true}, eq: 0}}}
+        remediation: Disable every account of {name}.
+        """,
+    "peer.yaml": """\
+        id: PE-S-004
+        title: accounts whose person has a disabled account elsewhere
+        severity: medium
+        resource: account
+        match: {enabled: true}
+        require: {person.accounts: {count: {where: {enabled: false}, eq: 0}}}
+        on_missing: pass
+        remediation: Check {name}.
+        """,
+}
+
+
+def _data(n: int) -> tuple[list[dict], list[dict]]:
+    rng = random.Random(7)
+    ad, sf = [], []
+    for i in range(n):
+        email = f"user{i}@x.example"
+        ad.append(
+            {
+                "kind": "account",
+                "id": f"a{i}",
+                "name": f"ad{i}",
+                "email": email,
+                "enabled": rng.random() < 0.8,
+                "privileged": rng.random() < 0.2,
+                "mfa": {"methods": rng.sample(["sms", "webauthn", "push"], 1)},
+            }
+        )
+        sf.append(
+            {
+                "kind": "account",
+                "id": f"s{i}",
+                "name": f"sf{i}",
+                "email": email.upper(),
+                "enabled": rng.random() < 0.9,
+            }
+        )
+        if i % 3 == 0:
+            sf.append({"kind": "credential", "id": f"c{i}", "name": f"tok{i}", "owner": f"s{i}"})
+    return ad, sf
+
+
+@pytest.fixture
+def policy_dir(write_policy):
+    import textwrap
+
+    for name, text in POLICIES.items():
+        path = write_policy(textwrap.dedent(text), name)
+    return path.parent
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_parallel_streaming_equals_in_memory(policy_dir, write_snapshot, monkeypatch, workers):
+    ad, sf = _data(3000)
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 64 * 1024)  # many small ranges
+    monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0 if workers > 1 else 1 << 40)
+    ad_path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap")
+    sf_path = write_snapshot(sf, "sf.jsonl", connector="salesforce")
+    policy_set = load_policy_set([policy_dir])
+    streamed = evaluate_snapshots([ad_path, sf_path], policy_set)
+
+    records = [{**r, "source": "corp-ad", "source_type": "ldap"} for r in ad]
+    records += [{**r, "source": "sf", "source_type": "salesforce"} for r in sf]
+    in_memory = evaluate_resources(
+        records,
+        policy_set,
+        now=streamed.now,
+        sources=[SourceStatus("ldap", "corp-ad", streamed.now, True)],
+    )
+    assert [f.to_dict() for f in streamed.findings] == [f.to_dict() for f in in_memory.findings]
+    by_policy = {
+        p: sum(f.policy_id == p for f in streamed.findings)
+        for p in ("PE-S-001", "PE-S-002", "PE-S-003", "PE-S-004")
+    }
+    assert all(by_policy.values()), by_policy
+    assert {p.id: p.evaluated for p in streamed.policies} == {
+        p.id: p.evaluated for p in in_memory.policies
+    }
+
+
+def test_error_in_a_worker_names_the_line(policy_dir, write_snapshot, monkeypatch):
+    ad, _ = _data(2000)
+    ad[1500]["enabled"] = "yes"
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 32 * 1024)
+    monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0)
+    path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap")
+    with pytest.raises(SnapshotError) as err:
+        evaluate_snapshots([path], load_policy_set([policy_dir]))
+    assert f"{path}:1502" in str(err.value) and "field 'enabled'" in str(err.value)
