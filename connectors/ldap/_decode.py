@@ -95,10 +95,8 @@ def generalized_to_iso(value: bytes | str | None) -> str | None:
     if value is None:
         return None
     raw = value.decode("ascii", "replace") if isinstance(value, bytes) else value
-    if len(raw) == 15 and raw[14] == "Z" and raw[:14].isdigit() and raw[:4] != "0000":
-        # the common case, YYYYmmddHHMMSSZ: slice instead of parsing
-        if "01" <= raw[4:6] <= "12" and "01" <= raw[6:8] <= "31" and raw[8:10] <= "23":
-            return f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}T{raw[8:10]}:{raw[10:12]}:{raw[12:14]}Z"
+    if _is_plain_utc(raw):  # the common case: slice instead of parsing
+        return f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}T{raw[8:10]}:{raw[10:12]}:{raw[12:14]}Z"
     m = _GENTIME.match(raw.strip())
     if not m:
         return None
@@ -115,6 +113,21 @@ def generalized_to_iso(value: bytes | str | None) -> str | None:
     if naive.year < 1900:
         return None
     return _iso(naive)
+
+
+def _is_plain_utc(raw: str) -> bool:
+    """``YYYYmmddHHMMSSZ`` with plausible fields (servers send valid dates)."""
+    return (
+        len(raw) == 15
+        and raw[14] == "Z"
+        and raw[:14].isdigit()
+        and raw[:4] != "0000"
+        and "01" <= raw[4:6] <= "12"
+        and "01" <= raw[6:8] <= "31"
+        and raw[8:10] <= "23"
+        and raw[10:12] <= "59"
+        and raw[12:14] <= "60"
+    )
 
 
 def sid_to_str(value: bytes) -> str:

@@ -129,3 +129,32 @@ def test_type_rules():
     assert infer_type(DEFAULT_RULES, name="jdoe", has_spn=False, **kw) == "human"
     with pytest.raises(UsageError, match="longer than"):
         parse_type_rule("service:name=" + "a" * 600)
+
+
+class _RangedServer:
+    """Stands in for a DC that returns `member` in ranges of two values."""
+
+    def __init__(self, members: list[bytes]) -> None:
+        self.members = members
+        self.response: list[dict] = []
+        self.requests: list[str] = []
+
+    def search(self, dn, flt, scope, attributes):
+        (attr,) = attributes
+        self.requests.append(attr)
+        start = int(attr.split("=")[1].split("-")[0])
+        chunk = self.members[start : start + 2]
+        end = "*" if start + 2 >= len(self.members) else str(start + 1)
+        key = f"member;range={start}-{end}"
+        self.response = [{"type": "searchResEntry", "raw_attributes": {key: chunk}}]
+
+
+def test_ad_ranged_member_retrieval_is_followed_to_the_end():
+    from connectors.ldap._collect import _member_values
+
+    members = [f"cn=u{i},dc=x".encode() for i in range(5)]
+    server = _RangedServer(members)
+    first = {"member;range=0-1": members[:2], "cn": [b"big"]}
+    got = _member_values(server, "cn=big,dc=x", first, "member")
+    assert got == [m.decode() for m in members]
+    assert server.requests == ["member;range=2-*", "member;range=4-*"]
