@@ -24,6 +24,11 @@ from policyengine.findings.model import SEVERITIES, Finding, Result
 from policyengine.history._errors import HistoryError, HistoryLockedError
 from policyengine.history._schema import migrate
 
+#: Sources that are derived from all the others (``person`` resources correlated
+#: across sources: ``policyengine.engine.correlate.PERSON_SOURCE``). Their
+#: findings are re-checked only when every source of the run was complete.
+DERIVED_SOURCES = frozenset({"correlation"})
+
 _COUNT_FIELDS = ("open", "new", "resolved", "still_open", "carried", "waived")
 
 
@@ -259,6 +264,8 @@ class HistoryStore:
         """
         at = started_at
         complete_sources = {s.instance for s in result.sources if s.complete}
+        if result.sources and result.complete:
+            complete_sources |= DERIVED_SOURCES
         missing = sorted({s.instance for s in result.sources if not s.complete})
         if evaluated_policies is None:
             evaluated_policies = {p.id for p in result.policies} or None

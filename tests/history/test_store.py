@@ -165,3 +165,19 @@ def test_not_a_database_is_a_clean_error(tmp_path):
     path.write_text("this is not sqlite, it is a text file with enough bytes in it" * 20)
     with pytest.raises(HistoryError, match="not a policyengine history database"):
         HistoryStore.open(path)
+
+
+def test_correlated_person_findings_resolve_only_when_every_source_is_complete(
+    tmp_path, finding, result
+):
+    from policyengine.engine.correlate import PERSON_SOURCE
+    from policyengine.history._store import DERIVED_SOURCES
+
+    assert PERSON_SOURCE in DERIVED_SOURCES
+    person = finding("P-1", PERSON_SOURCE, "email:ann@example.com")
+    with HistoryStore.open(tmp_path / "h.db") as store:
+        store.record_run(result([person]), started_at=T1)
+        kept = store.record_run(result([], incomplete=["sf"]), started_at=T2)
+        fixed = store.record_run(result([]), started_at=T3)
+    assert (kept.run.resolved, kept.run.carried) == (0, 1)
+    assert (fixed.run.resolved, fixed.run.carried) == (1, 0)
