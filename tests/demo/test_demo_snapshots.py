@@ -186,3 +186,23 @@ def test_demo_findings_cover_integrations_credentials_and_directory() -> None:
         "SIEM export",
     }
     assert not {name for _, name in hits} & clean
+
+
+def test_demo_shows_every_policy_family() -> None:
+    """The whole built-in library finds something in every family on the demo."""
+    from policyengine.api import evaluate_snapshots, load_policy_set
+
+    result = evaluate_snapshots(demo_snapshot_paths(), load_policy_set())
+    families = {f.policy_id.rsplit("-", 1)[0] for f in result.findings}
+    library = {p.id.rsplit("-", 1)[0] for p in result.policies}
+    assert library <= families, sorted(library - families)
+    assert {
+        "PE-MFA",
+        "PE-PRIV",
+        "PE-SES",
+        "PE-INT",
+        "PE-CRED",
+        "PE-DIR",
+        "PE-TOTP",
+        "PE-XSRC",
+    } <= families
