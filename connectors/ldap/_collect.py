@@ -219,9 +219,7 @@ class Collection:
         if isinstance(self.profile, ActiveDirectoryProfile):
             return True
         attr = self.mapping["member_of"]
-        for (member,) in self.membership._db.execute("SELECT member FROM edge LIMIT 200"):
-            if member in self.membership.groups:
-                continue
+        for member in self.membership.sample_members():
             entry = read_entry(self.conn, member, [attr])
             if entry is None:
                 continue

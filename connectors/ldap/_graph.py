@@ -149,6 +149,11 @@ class Membership:
             if g in self.groups
         ]
 
+    def sample_members(self, limit: int = 200) -> list[str]:
+        """Some member keys that are not groups (to probe for a memberOf overlay)."""
+        rows = self._db.execute("SELECT member FROM edge LIMIT ?", (limit,))
+        return [m for (m,) in rows if m not in self.groups]
+
     def ancestors(self, key: str) -> frozenset[str]:
         """Every group ``key`` is nested in, transitively (cycles are cut)."""
         cached = self._ancestors.get(key)

@@ -231,3 +231,23 @@ def test_ldaps_to_samba_refuses_a_certificate_naming_another_host(samba, tmp_pat
     assert result.complete is False
     assert "TLS certificate" in result.errors[0]
     assert read_snapshot(out)[1] == []
+
+
+def test_cli_end_to_end_against_samba(samba, tmp_path):
+    from tests.connectors.ldap.conftest import cli
+
+    dc, _ = samba
+    out = tmp_path / "ad.jsonl"
+    env = servers.env_with(PE_TEST_AD_PW=servers.SAMBA_ADMIN_PW)
+    proc = cli(
+        "collect", "ldap", "--url", dc.url, "--base-dn", servers.SAMBA_DOMAIN_DN,
+        "--bind-dn", "Administrator@example.test", "--password-env", "PE_TEST_AD_PW",
+        "--profile", "active_directory", "--page-size", "3", "-o", str(out),
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    header, records = read_snapshot(out)
+    assert header["source"]["complete"] is True
+    accounts = by_name(records, "account")
+    assert accounts["nestedadmin"]["privileged"] is True
+    assert servers.SAMBA_ADMIN_PW not in proc.stderr
