@@ -63,8 +63,9 @@ def main() -> int:
     parser.add_argument("--page-size", type=int, default=200)
     args = parser.parse_args()
 
-    from policyengine import connector as registry
+    from connectors.okta import OktaConnector
     from policyengine.log import configure
+    from policyengine.snapshot.writer import SnapshotWriter
 
     configure("json", "warning", stream=sys.stderr)
     parent, child = mp.Pipe()
@@ -79,8 +80,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "okta.jsonl"
         t0 = time.monotonic()
-        result = registry.run(
-            "okta",
+        connector = OktaConnector.from_options(
             {
                 "org_url": base_url,
                 "token_env": "OKTA_BENCH_TOKEN",
@@ -88,8 +88,9 @@ def main() -> int:
                 "page_size": args.page_size,
             },
             instance="okta",
-            output=out,
         )
+        with SnapshotWriter(out, connector="okta", instance="okta") as result:
+            connector.collect(result)
         wall = time.monotonic() - t0
         size = out.stat().st_size
     parent.send("stop")
@@ -100,9 +101,11 @@ def main() -> int:
     print(f"rate limit:          {limit} on /api/v1/users/{{id}}/*")
     print(f"max concurrency:     {args.max_concurrency}")
     print(f"complete:            {result.complete} {list(result.errors)}")
-    print(f"resources:           {dict(result.counts)}")
+    print(f"resources:           { {k: v for k, v in result.counts.items() if v} }")
     print(f"wall time:           {wall:.1f} s")
     print(f"requests (server):   {stats['requests']:,} ({stats['requests'] / wall:,.0f}/s)")
+    print(f"requests (client):   {connector.request_count:,}, retries {connector.retry_count}")
+    print(f"rate-limit pauses:   {connector.rate_limit_pauses}")
     print(f"429 answers:         {stats['rejected_429']:,}")
     print(f"snapshot size:       {size / 1e6:.1f} MB")
     return 0 if result.complete else 3

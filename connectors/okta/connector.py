@@ -26,7 +26,11 @@ class OktaConnector:
         self.options = options
         self.instance = instance
         self._transport = transport  # tests may pass an httpx transport
+        self._rate_hooks: list[Any] = []
+        #: after collect(): requests sent, retries, pauses on X-Rate-Limit-Remaining / 429
         self.request_count = 0
+        self.retry_count = 0
+        self.rate_limit_pauses = 0
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -53,13 +57,15 @@ class OktaConnector:
         from connectors.http import HttpClient, RateLimitHeaders, RetryPolicy
 
         o = self.options
+        hook = RateLimitHeaders(reserve=o.max_concurrency + 1)
+        self._rate_hooks.append(hook)
         return HttpClient(
             o.org_url,
             auth=auth,
             timeout=o.timeout,
             retry=RetryPolicy(max_attempts=o.max_attempts, backoff_base=o.retry_backoff),
             verify=o.ca_file or True,
-            on_response=RateLimitHeaders(reserve=o.max_concurrency + 1),
+            on_response=hook,
             auth_failure=_okta_auth_failure,
             max_connections=o.max_concurrency + 2,
             transport=self._transport,
@@ -82,6 +88,8 @@ class OktaConnector:
             self.request_count = client.request_count + (
                 token_client.request_count if token_client else 0
             )
+            self.retry_count = client.retry_count
+            self.rate_limit_pauses = sum(h.pauses for h in self._rate_hooks)
             client.close()
             if token_client is not None:
                 token_client.close()
