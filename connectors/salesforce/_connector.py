@@ -268,6 +268,7 @@ class SalesforceConnector:
             ),
             ("ConnectedApp", lambda: _read_all(md, org, "ConnectedApp")),
             ("Profile", lambda: _read_all(md, org, "Profile")),
+            ("ProfileSessionSetting", lambda: _read_all(md, org, "ProfileSessionSetting")),
         ]
         for what, step in steps:
             try:
@@ -288,6 +289,8 @@ class SalesforceConnector:
         for resource in _map.map_integrations_and_credentials(org):
             writer.add(resource)
         for resource in _map.map_session_policies(org):
+            writer.add(resource)
+        for resource in _map.map_profile_session_policies(org):
             writer.add(resource)
         for resource in _map.map_settings(org):
             writer.add(resource)
@@ -367,5 +370,7 @@ def _read_all(md: MetadataClient, org: _map.Org, metadata_type: str) -> None:
     records = md.read_metadata(metadata_type, names) if names else []
     if metadata_type == "ConnectedApp":
         org.app_metadata = records
+    elif metadata_type == "ProfileSessionSetting":
+        org.profile_sessions = records
     else:
         org.profile_metadata = records

@@ -73,6 +73,7 @@ class Org:
     connected_app_settings: dict[str, Any] | None = None
     app_metadata: list[dict[str, Any]] = field(default_factory=list)
     profile_metadata: list[dict[str, Any]] = field(default_factory=list)
+    profile_sessions: list[dict[str, Any]] = field(default_factory=list)
     #: objects read completely (SOQL object or ``md:<MetadataType>``)
     complete: set[str] = field(default_factory=set)
     #: gated PermissionSet fields this org does not have (INVALID_FIELD)
@@ -206,12 +207,39 @@ def org_idle_minutes(org: Org) -> int | None:
     return SESSION_TIMEOUTS.get(str(settings.get("sessionTimeout")))
 
 
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def profile_idle_minutes(org: Org) -> dict[str, int]:
+    """ProfileSessionSetting.sessionTimeout (minutes) by profile name, casefolded.
+
+    The override replaces the org-wide value for that profile's users.
+    """
+    out: dict[str, int] = {}
+    for setting in org.profile_sessions:
+        minutes = _int(setting.get("sessionTimeout"))
+        if minutes is None:
+            continue
+        for name in (setting.get("profile"), setting.get("fullName")):
+            if isinstance(name, str) and name:
+                out.setdefault(_norm(unquote(name)), minutes)
+    return out
+
+
 def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any]]:
     grants = user_grants(org)
     perms_complete = {"PermissionSet", "PermissionSetAssignment"} <= org.complete
     mfa_known = "TwoFactorMethodsInfo" in org.complete
     logins_known = "UserLogin" in org.complete
     idle = org_idle_minutes(org)
+    profile_idle = profile_idle_minutes(org)
     privileged_set = set(options.privileged_permissions)
     for user in org.users:
         user_id = user.get("Id")
@@ -226,6 +254,7 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
         else:
             waived = "BypassMFAForUiLogins" in permissions or (False if perms_complete else None)
         profile = user.get("Profile") or {}
+        user_idle = profile_idle.get(_norm(str(profile.get("Name") or "")), idle)
         roles = [g.name for g in user_grants_] or ([profile["Name"]] if profile.get("Name") else [])
         login = org.logins.get(user_id)
         flags = ["frozen"] if login and login.get("IsFrozen") is True else []
@@ -248,7 +277,7 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
                 "permissions": sorted(permissions) if perms_complete else None,
                 "mfa": map_mfa(org.mfa.get(user_id), known=mfa_known),
                 "mfa_waived": waived,
-                "session": {"idle_timeout_minutes": idle} if idle is not None else None,
+                "session": {"idle_timeout_minutes": user_idle} if user_idle is not None else None,
                 "locked": (
                     _bool(login, "IsPasswordLocked") if login else (False if logins_known else None)
                 ),
@@ -458,6 +487,32 @@ def map_session_policies(org: Org) -> Iterator[dict[str, Any]]:
             "raw": {"sessionSettings": settings},
         }
     )
+
+
+def map_profile_session_policies(org: Org) -> Iterator[dict[str, Any]]:
+    """One ``session_policy`` per ProfileSessionSetting (it overrides the org timeout)."""
+    for setting in org.profile_sessions:
+        profile = unquote(str(setting.get("profile") or setting.get("fullName") or ""))
+        if not profile:
+            continue
+        level = setting.get("requiredSessionLevel")
+        yield _drop_none(
+            {
+                "kind": "session_policy",
+                "id": f"profile:{profile}",
+                "name": f"Profile session settings: {profile}",
+                "source_type": "salesforce",
+                "type": "profile",
+                "applies_to": [profile],
+                "idle_timeout_minutes": _int(setting.get("sessionTimeout")),
+                # A High Assurance session needs MFA at login; STANDARD says nothing
+                # either way (org-wide MFA may still apply), so it stays missing.
+                "mfa_required": True if level == "HIGH_ASSURANCE" else None,
+                "required_session_level": level if isinstance(level, str) else None,
+                "force_logout_on_timeout": _bool(setting, "forceLogout"),
+                "raw": setting,
+            }
+        )
 
 
 def map_settings(org: Org) -> Iterator[dict[str, Any]]:

@@ -49,7 +49,7 @@ def test_every_record_matches_the_model(snapshot: dict[str, Any]) -> None:
         "account": 8,
         "integration": 5,
         "credential": 5,
-        "session_policy": 1,
+        "session_policy": 3,
         "setting": 8,
     }
     for key in ("accounts", "integrations", "credentials", "session_policies", "settings"):
@@ -208,7 +208,7 @@ def test_token_secrets_are_never_queried_or_stored(snapshot: dict[str, Any], emu
 
 
 def test_session_settings_and_switches(snapshot: dict[str, Any]) -> None:
-    (policy,) = snapshot["session_policies"]
+    policy = by_id(snapshot, "session_policies")["org:session_settings"]
     assert policy["applies_to"] == ["everyone"]
     assert policy["idle_timeout_minutes"] == 720  # TwelveHours
     assert policy["ip_locked"] is False
@@ -219,8 +219,22 @@ def test_session_settings_and_switches(snapshot: dict[str, Any]) -> None:
     assert "value" not in settings["mfa_for_all_users"]  # not exposed: missing, never a pass
     assert settings["login_ip_ranges:Admin"]["value"][0]["startAddress"] == "203.0.113.0"
     assert settings["login_ip_ranges:Custom: Admin Clone"]["value"] == []
+
+
+def test_profile_session_settings_override_the_org_timeout(snapshot: dict[str, Any]) -> None:
+    policies = by_id(snapshot, "session_policies")
+    admin = policies["profile:System Administrator"]
+    assert admin["applies_to"] == ["System Administrator"]
+    assert admin["idle_timeout_minutes"] == 120
+    assert admin["mfa_required"] is True  # HIGH_ASSURANCE
+    assert admin["force_logout_on_timeout"] is True
+    help_desk = policies["profile:Help Desk"]
+    assert help_desk["idle_timeout_minutes"] == 1440
+    assert "mfa_required" not in help_desk  # STANDARD: unknown, not false
     accounts = by_id(snapshot, "accounts")
-    assert accounts[ALICE]["session"] == {"idle_timeout_minutes": 720}
+    assert accounts[ALICE]["session"] == {"idle_timeout_minutes": 120}
+    assert accounts[DAN]["session"] == {"idle_timeout_minutes": 1440}
+    assert accounts[ERIN]["session"] == {"idle_timeout_minutes": 720}  # the org value
 
 
 def test_gated_permission_fields_are_dropped_not_fatal(
