@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from policyengine.cli.main import main
 from policyengine.snapshot import SnapshotWriter, open_snapshot
@@ -38,6 +39,13 @@ POLICIES = {
         remediation: Name an owner for {name}.
         """,
 }
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging():
+    """main() points structlog at this test's captured stderr; do not leak it."""
+    yield
+    structlog.reset_defaults()
 
 
 def _policies(tmp_path: Path) -> Path:

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import structlog
 
 from policyengine.findings.model import (
     Evidence,
@@ -201,6 +202,7 @@ def test_evaluate_format_html(tmp_path, capsys):
     out = tmp_path / "r.html"
     code = main(["evaluate", "--policies", str(tmp_path / "p.yaml"), "-s", str(snap),
                  "--format", "html", "-o", str(out), "--fail-on", "none"])  # fmt: skip
+    structlog.reset_defaults()  # main() pointed structlog at this test's captured stderr
     assert code == 0
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and "Enrol &lt;script&gt;" in page
