@@ -208,6 +208,12 @@ class HttpClient:
                 error = f"timed out after {self._client.timeout.read}s: {method} {_safe(url)}"
                 cause: Exception = exc
             except httpx.TransportError as exc:
+                if _certificate_failure(exc):
+                    # not transient: retrying cannot help, and the user must act
+                    raise ConnectorError(
+                        f"TLS certificate of {_safe(url)} not trusted ({_cert_reason(exc)}); "
+                        "pass the CA bundle that signed it (ca_file)"
+                    ) from None
                 error = f"connection failed ({type(exc).__name__}): {method} {_safe(url)}"
                 cause = exc
             else:
@@ -304,6 +310,24 @@ class HttpClient:
                 f"malformed JSON from {_safe(str(response.request.url))} "
                 f"(HTTP {response.status_code}, {len(response.content)} bytes): {exc}"
             ) from None
+
+
+def _certificate_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+def _cert_reason(exc: BaseException) -> str:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "verification failed")
+        seen = seen.__cause__ or seen.__context__
+    return "verification failed"
 
 
 def _safe(url: str) -> str:

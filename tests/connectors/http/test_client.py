@@ -224,3 +224,18 @@ def test_link_pages_reject_a_non_array_page(server: EmulatorServer) -> None:
 def test_missing_ca_file_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="CA file"):
         HttpClient("https://127.0.0.1:1", auth=None, verify="/nonexistent/ca.pem")
+
+
+def test_tls_is_verified_against_the_given_ca(tmp_path) -> None:
+    from tests.emulators._tls import loopback_tls
+
+    context, ca_file = loopback_tls(tmp_path)
+    with EmulatorServer(ok_app, ssl_context=context) as tls_server:
+        assert tls_server.base_url.startswith("https://127.0.0.1:")
+        with HttpClient(tls_server.base_url, auth=None, retry=FAST, verify=str(ca_file)) as c:
+            assert c.get_json("/x")["path"] == "/x"
+        # the system store does not know the test CA: refused at once, not retried
+        with HttpClient(tls_server.base_url, auth=None, retry=FAST) as client:
+            with pytest.raises(ConnectorError, match=r"TLS certificate .* not trusted"):
+                client.get_json("/x")
+            assert client.request_count == 1

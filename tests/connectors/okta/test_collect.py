@@ -211,3 +211,23 @@ def test_admin_assignees_are_listed_once_not_per_user(
         "/api/v1/users/00udavexx00000000003/roles",
         "/api/v1/users/00usvcxxx00000000004/roles",
     }
+
+
+def test_https_with_a_private_ca(rsa_public_pem: str, ssws_env: str, tmp_path: Path) -> None:
+    from tests.connectors.okta.conftest import SSWS_TOKEN
+    from tests.emulators._server import EmulatorServer
+    from tests.emulators._tls import loopback_tls
+    from tests.emulators.okta import OktaEmulator, OktaOrg
+
+    context, ca_file = loopback_tls(tmp_path / "tls")
+    emulator = OktaEmulator(OktaOrg.load(), ssws_tokens={SSWS_TOKEN})
+    with EmulatorServer(emulator, ssl_context=context) as server:
+        emulator.base_url = server.base_url
+        options = {"org_url": server.base_url, "token_env": ssws_env, "ca_file": str(ca_file)}
+        result, snap = collect(options, tmp_path / "okta.json")
+        assert result.complete, result.errors
+        assert len(snap["accounts"]) == 15
+        # without the CA: refused, and the snapshot says why
+        result, _ = collect({**options, "ca_file": None}, tmp_path / "no-ca.json")
+        assert not result.complete
+        assert any("not trusted" in e for e in result.errors)
