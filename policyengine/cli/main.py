@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "lint": "lint",
     "evaluate": "evaluate",
     "diff": "diff",
+    "check-access": "check_access",
     "test": "test",
     "policies": "policies",
     "explain": "explain",
@@ -28,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "history": "history",
     "docs": "docs",
 }
+
+#: commands that never log, so that pre-commit start-up stays instant
+QUIET_COMMANDS = frozenset({"lint", "test", "docs", "policies", "explain"})
 
 EXIT_CODES_HELP = (
     "exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; "
@@ -70,10 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    from policyengine import log
     from policyengine.errors import PolicyEngineError
 
-    log.configure(args.log_format, args.log_level)
+    if args.command not in QUIET_COMMANDS:
+        from policyengine import log  # structlog costs ~0.15 s to import: not for lint
+
+        log.configure(args.log_format, args.log_level)
     try:
         return int(args.run(args))
     except PolicyEngineError as exc:

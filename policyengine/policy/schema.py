@@ -61,7 +61,8 @@ def validate(
         line, col = position_of(positions, prefix)
         return [error(f"a {what} must be a mapping", Location(file, line, col), "E101")]
     validator = _validator(schema)
-    if validator.validate(dict(document)):
+    # normalize=False: we use no defaults or coercion, and normalising costs most of the time
+    if validator.validate(dict(document), normalize=False):
         return []
     out: list[PolicyError] = []
     for path, message in _flatten(validator.errors, ()):
