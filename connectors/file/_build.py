@@ -148,6 +148,7 @@ class _Model:
         self.integrations = self._unique("integration", sections.get("integrations", []))
         self.credentials = self._unique("credential", sections.get("credentials", []))
         self.grants = sections.get("role_grants", [])
+        self._grant_index: dict[tuple[str, str], list[str]] | None = None
         self._check_references()
         if self.errors:
             raise AccessValidationError(self.errors)
@@ -255,7 +256,15 @@ class _Model:
         return {gid: _unique(members) for gid, members in direct.items()}
 
     def _grants_to(self, key: str, target: str) -> list[str]:
-        return [g.data["role"] for g in self.grants if target in (g.data.get(key) or ())]
+        """Roles granted to ``target`` (an account or group id) by ``role_grants``."""
+        if self._grant_index is None:
+            index: dict[tuple[str, str], list[str]] = {}
+            for grant in self.grants:
+                for k in ("accounts", "groups"):
+                    for t in grant.data.get(k) or ():
+                        index.setdefault((k, t), []).append(grant.data["role"])
+            self._grant_index = index
+        return self._grant_index.get((key, target), [])
 
     def _own_group_roles(self) -> dict[str, list[str]]:
         return {
@@ -363,6 +372,10 @@ class _Model:
             for item in section.values():
                 for j, role in enumerate(item.data.get("roles") or ()):
                     first.setdefault(role, {"file": item.file.name, "line": item.line("roles", j)})
+        holders: dict[str, list[str]] = {}
+        for aid, roles in account_roles.items():
+            for role in roles:
+                holders.setdefault(role, []).append(aid)
         for role, location in first.items():
             yield {
                 "kind": "role",
@@ -370,7 +383,7 @@ class _Model:
                 "name": role,
                 "source_type": "file",
                 "location": location,
-                "members": [aid for aid, roles in account_roles.items() if role in roles],
+                "members": holders.get(role, []),
                 "privileged": role in self.privileged_roles,
             }
 

@@ -173,6 +173,14 @@ SECTIONS: dict[str, dict[str, Any]] = {
     "credentials": CREDENTIAL,
 }
 
+#: the top level with lists unchecked inside (items are validated one by one)
+TOP_LEVEL: dict[str, Any] = {
+    "version": {"type": "integer", "allowed": [FORMAT_VERSION]},
+    "privileged_roles": _STRS,
+    **{key: {"type": "list", "nullable": True} for key in SECTIONS},
+}
+
+#: the whole document (for the schema walk behind "did you mean" hints)
 DOCUMENT: dict[str, Any] = {
     "version": {"type": "integer", "allowed": [FORMAT_VERSION]},
     "privileged_roles": _STRS,

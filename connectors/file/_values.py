@@ -68,8 +68,13 @@ def to_timestamp(value: Any) -> str:
     return moment.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def json_safe(value: Any) -> Any:
     """The value with dates turned into timestamps (for ``raw``)."""
+    if type(value) in _PLAIN:  # the common case, checked first: this runs per value
+        return value
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
