@@ -202,7 +202,9 @@ class Collection:
         )
 
     # -- accounts ----------------------------------------------------------------
-    def _direct_groups(self, key: str, attrs: Mapping[str, list[bytes]], use_member_of: bool):
+    def _direct_groups(
+        self, key: str, attrs: Mapping[str, list[bytes]], use_member_of: bool
+    ) -> list[str]:
         if use_member_of:
             direct = [norm_dn(v) for v in all_text(attrs, self.mapping["member_of"])]
             direct += self.membership.not_in_member_of.get(key, ())

@@ -182,7 +182,7 @@ class Membership:
         for g in wanted:
             keys |= self.ancestors(g)
         result = (frozenset(keys), sorted(self.groups[k].id for k in keys))
-        if len(self._sets) < 100_000:  # accounts share few distinct sets; keep the cache bounded
+        if len(self._sets) < 10_000:  # accounts share few distinct sets; keep the cache bounded
             self._sets[wanted] = result
         return result
 
