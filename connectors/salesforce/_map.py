@@ -129,13 +129,18 @@ def user_grants(org: Org) -> dict[str, list[Grant]]:
             by_profile[ps["ProfileId"]] = ps
     grants: dict[str, list[Grant]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
+    granted: dict[str, frozenset[str]] = {}  # per permission set, not per user
+
+    def perms_of(ps: Mapping[str, Any]) -> frozenset[str]:
+        if ps["Id"] not in granted:
+            granted[ps["Id"]] = frozenset(granted_permissions(ps))
+        return granted[ps["Id"]]
+
     for user in org.users:
         ps = by_profile.get(user.get("ProfileId") or "")
-        if ps is not None:
+        if ps is not None and user.get("Id"):
             profile_name = (user.get("Profile") or {}).get("Name") or ps.get("Label") or ps["Id"]
-            grants[user["Id"]].append(
-                Grant("profile", profile_name, frozenset(granted_permissions(ps)))
-            )
+            grants[user["Id"]].append(Grant("profile", profile_name, perms_of(ps)))
             seen.add((user["Id"], ps["Id"]))
     for assignment in org.assignments:
         user_id, ps_id = assignment.get("AssigneeId"), assignment.get("PermissionSetId")
@@ -151,7 +156,7 @@ def user_grants(org: Org) -> dict[str, list[Grant]]:
             Grant(
                 "permission set",
                 ps.get("Name") or ps_id,
-                frozenset(granted_permissions(ps)),
+                perms_of(ps),
                 sf_time(assignment.get("ExpirationDate")),
             )
         )

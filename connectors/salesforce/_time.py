@@ -20,6 +20,8 @@ def sf_time(value: Any) -> str | None:
     """Convert a Salesforce dateTime or date; None (missing) for anything unparseable."""
     if not isinstance(value, str) or not value:
         return None
+    if len(value) == 28 and value.endswith(".000+0000") and value[10] == "T":
+        return value[:19] + "Z"  # the common case, without a datetime round trip
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
