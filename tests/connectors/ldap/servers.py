@@ -429,6 +429,7 @@ def populate_samba(conn) -> dict[str, str]:
     group("Ops (Tier*0)", [dns["carol"]])
     # A name that is an LDAP filter injection if a DN is pasted into a filter unescaped
     user("mallory")
+    user("lockme")
     group("evil)(objectClass=*", [dns["mallory"]])
     # Samba has no SDProp: set adminCount as a DC would for a protected account
     conn.modify(dns["nestedadmin"], {"adminCount": [(ldap3.MODIFY_REPLACE, ["1"])]})

@@ -251,3 +251,30 @@ def test_cli_end_to_end_against_samba(samba, tmp_path):
     accounts = by_name(records, "account")
     assert accounts["nestedadmin"]["privileged"] is True
     assert servers.SAMBA_ADMIN_PW not in proc.stderr
+
+
+def test_failed_binds_lock_an_ad_account(samba, tmp_path, monkeypatch):
+    import ldap3
+
+    dc, dns = samba
+    admin = dc.admin()
+    admin.modify(servers.SAMBA_DOMAIN_DN, {"lockoutThreshold": [(ldap3.MODIFY_REPLACE, ["3"])]})
+    assert admin.result["result"] == 0, admin.result
+    try:
+        for _ in range(4):
+            c = ldap3.Connection(
+                ldap3.Server(dc.url, get_info=ldap3.NONE), dns["lockme"], "nope-x1"
+            )
+            assert c.bind() is False
+        monkeypatch.setenv("PE_TEST_AD_PW", servers.SAMBA_ADMIN_PW)
+        out = tmp_path / "lock.jsonl"
+        assert collect(_options(dc, "PE_TEST_AD_PW"), out).complete
+        accounts = by_name(read_snapshot(out)[1], "account")
+    finally:
+        admin.modify(servers.SAMBA_DOMAIN_DN, {"lockoutThreshold": [(ldap3.MODIFY_REPLACE, ["0"])]})
+        admin.unbind()
+    lockme = accounts["lockme"]
+    assert lockme["locked"] is True
+    assert "LOCKOUT" in lockme["flags"]
+    assert lockme["enabled"] is True  # locked out is not disabled
+    assert accounts["plainuser"]["locked"] is False
