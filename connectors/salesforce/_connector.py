@@ -101,7 +101,9 @@ QUERIES: tuple[ObjectQuery, ...] = (
             "Profile.Name",
             *tuple(f"Permissions{p}" for p in PERMISSIONS + GATED_PERMISSIONS),
         ),
-        optional=tuple(f"Permissions{p}" for p in GATED_PERMISSIONS),
+        # Any permission column may be missing in some edition or release: drop it
+        # and carry on (it is then reported as unavailable, never as false).
+        optional=tuple(f"Permissions{p}" for p in GATED_PERMISSIONS + PERMISSIONS),
     ),
     ObjectQuery(
         "PermissionSetAssignment",

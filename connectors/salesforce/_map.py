@@ -263,6 +263,11 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
         roles = [g.name for g in user_grants_] or ([profile["Name"]] if profile.get("Name") else [])
         login = org.logins.get(user_id)
         flags = ["frozen"] if login and login.get("IsFrozen") is True else []
+        user_type = user.get("UserType")
+        if user_type == "Guest":
+            flags.append("guest")
+        elif isinstance(user_type, str) and user_type not in ("Standard", "AutomatedProcess"):
+            flags.append("external")  # partner / customer portal and community users
         yield _drop_none(
             {
                 "kind": "account",

@@ -238,7 +238,7 @@ def parse_options(options: Mapping[str, Any]) -> SalesforceOptions:
         api_version=api_version,
         timeout=_number(options, "timeout", 30.0, minimum=0.1),
         ca_file=_str(options, "ca_file"),
-        max_concurrency=int(_number(options, "max_concurrency", 4, minimum=1)),
+        max_concurrency=_concurrency(options),
         privileged_permissions=_names(
             options, "privileged_permissions", DEFAULT_PRIVILEGED_PERMISSIONS
         ),
@@ -247,6 +247,20 @@ def parse_options(options: Mapping[str, Any]) -> SalesforceOptions:
         metadata=metadata,
         jwt_audience=_audience(options),
     )
+
+
+#: Salesforce keeps at most 10 query cursors open per user; each worker holds one.
+MAX_CONCURRENCY = 10
+
+
+def _concurrency(options: Mapping[str, Any]) -> int:
+    value = int(_number(options, "max_concurrency", 4, minimum=1))
+    if value > MAX_CONCURRENCY:
+        raise UsageError(
+            f"salesforce: option 'max_concurrency' must be at most {MAX_CONCURRENCY} "
+            f"(Salesforce allows 10 open query cursors per user), got {value}"
+        )
+    return value
 
 
 def _audience(options: Mapping[str, Any]) -> str | None:

@@ -125,3 +125,26 @@ def test_incomplete_token_list_leaves_authorized_users_missing() -> None:
     (app,) = list(map_integrations_and_credentials(org))
     assert "authorized_users" not in app
     assert app["admin_approved"] is True
+
+
+def test_portal_and_guest_users_are_flagged() -> None:
+    from connectors.salesforce._map import map_accounts
+    from connectors.salesforce._options import parse_options
+
+    options = parse_options(
+        {"login_url": "https://login.salesforce.com", "client_id": "c", "client_secret_env": "X"}
+    )
+    org = Org(
+        users=[
+            {"Id": "005P", "Username": "p@partner", "UserType": "PowerPartner"},
+            {"Id": "005G", "Username": "site guest", "UserType": "Guest"},
+            {"Id": "005S", "Username": "s@corp", "UserType": "Standard"},
+        ],
+        complete={"User"},
+    )
+    flags = {a["id"]: a["flags"] for a in map_accounts(org, options)}
+    assert flags == {"005P": ["external"], "005G": ["guest"], "005S": []}
+    accounts = {a["id"]: a for a in map_accounts(org, options)}
+    # permission objects were not read: privilege and permissions are missing, not false
+    assert "privileged" not in accounts["005S"] and "permissions" not in accounts["005S"]
+    assert "mfa" not in accounts["005S"]

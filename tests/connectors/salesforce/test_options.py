@@ -43,6 +43,7 @@ def test_jwt_needs_a_username() -> None:
         ({"api_version": "62"}, "api_version"),
         ({"timeout": "soon"}, "timeout"),
         ({"max_concurrency": 0}, "max_concurrency"),
+        ({"max_concurrency": 11}, "10 open query cursors"),
         ({"service_account_pattern": "(unclosed"}, "not a valid regex"),
         ({"privileged_permissions": [1]}, "list of strings"),
     ],
