@@ -111,6 +111,7 @@ def test_bad_uris_raise_without_the_secret(text: str, message: str) -> None:
     assert isinstance(error, ValueError)
     assert isinstance(error, PolicyEngineError)
     assert message in str(error)
+    assert SECRET not in repr(error) and all(SECRET not in str(a) for a in error.args)
     assert SECRET not in str(error)
     assert SECRET[:16] not in str(error) and SECRET.lower()[:16] not in str(error)
     # no chained exception (e.g. from base64) that a traceback would print
@@ -191,3 +192,42 @@ def test_metadata_feeds_annotate_end_to_end() -> None:
     annotate_shared_seeds(creds)
     # carol's URI has the same secret too: three owners, one seed.
     assert [c["shared_with_count"] for c in creds] == [2, 2, 2]
+
+
+def test_helper_output_feeds_the_totp_policies() -> None:
+    """seed_metadata + annotate_shared_seeds produce what PE-TOTP-001..005 evaluate."""
+    from pathlib import Path
+
+    from policyengine.api import evaluate_resources, load_policy_set
+
+    short = base64.b32encode(b"0123456789").decode()  # 80 bits
+    uris = {"alice": uri(), "bob": uri(), "carol": uri(short, digits="6")}
+    resources: list[dict[str, object]] = [
+        {"kind": "account", "id": owner, "source": "idp", "name": owner} for owner in uris
+    ]
+    seeds = []
+    for owner, text in uris.items():
+        meta = seed_metadata(text, salt=SALT)
+        meta.pop("otp_type")
+        seeds.append(
+            {
+                "kind": "credential",
+                "id": f"seed-{owner}",
+                "source": "idp",
+                "name": f"{owner} totp",
+                "owner": owner,
+                **meta,
+            }
+        )
+    annotate_shared_seeds(seeds)
+    root = Path(__file__).resolve().parents[2] / "policies" / "totp"
+    result = evaluate_resources(
+        [*resources, *seeds], load_policy_set([root]), now="2026-11-01T00:00:00Z"
+    )
+    found = sorted((f.policy_id, f.resource.id) for f in result.findings)
+    assert found == [
+        ("PE-TOTP-001", "seed-carol"),
+        ("PE-TOTP-004", "seed-alice"),
+        ("PE-TOTP-004", "seed-bob"),
+    ]
+    assert SECRET not in repr(result)
