@@ -188,6 +188,25 @@ def test_rendered_in_headless_chromium(tmp_path):
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank canvas
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+def test_search_and_filters_run_in_chromium(tmp_path):
+    report = tmp_path / "report.html"
+    report.write_text(_page(), encoding="utf-8")
+
+    def visible(fragment: str) -> tuple[set[str], str]:
+        dom = _chromium(tmp_path, "--dump-dom", report.as_uri() + fragment).stdout
+        tags = re.findall(r'<details class="finding"[^>]*>', dom)
+        shown = {
+            re.search(r'data-fingerprint="(\w+)"', t).group(1) for t in tags if " hidden" not in t
+        }
+        return shown, re.search(r'id="shown-count">(\d+)<', dom).group(1)
+
+    bob = fingerprint("PE-MFA-002", "account", "corp", "bob")
+    carol = fingerprint("PE-SES-001", "account", "sf", "carol")
+    assert visible("#q=bob") == ({bob}, "1")
+    assert visible("#sev=high") == ({carol}, "1")
+
+
 def test_evaluate_format_html(tmp_path, capsys):
     from policyengine.cli.main import main
     from policyengine.snapshot import SnapshotWriter
