@@ -330,3 +330,23 @@ def test_terminal_output_neutralises_escape_sequences(tmp_path, monkeypatch, cap
     assert main(["history", "--findings", "all"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "corp/evil\\x1b[2J" in out
+
+
+def test_two_scan_processes_at_once_take_turns(tmp_path):
+    """Real processes: with --lock-timeout the second waits; both runs are recorded."""
+    pol = _policies(tmp_path)
+    snap = _snapshot(tmp_path / "corp.jsonl", "corp", [{"id": "u1"}])
+    cmd = [sys.executable, "-m", "policyengine", "--log-format", "json", "scan",
+           "--policies", str(pol), "-s", str(snap), "--lock-timeout", "60"]  # fmt: skip
+    procs = [
+        subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / ".policyengine" / "history.db")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    rows = db.execute("SELECT id, new, still_open FROM runs ORDER BY id").fetchall()
+    assert rows == [(1, 1, 0), (2, 0, 1)]
+    assert len(list((tmp_path / "runs").iterdir())) == 2

@@ -140,3 +140,21 @@ def test_waivers_hide_a_finding_and_history_counts_it_waived(tmp_path, policies)
     assert outcome.changes.run.waived == 1 and outcome.changes.run.open == 1
     html = outcome.reports["html"].read_text()
     assert "hardware key on order" in html[html.index('id="waived"') :]
+
+
+def test_without_waiver_support_every_finding_stays_active_and_a_warning_says_so(
+    tmp_path, policies, monkeypatch
+):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "policyengine.findings.waivers", None)  # import fails
+    snap = write_snapshot(tmp_path / "corp.jsonl", "corp", [account("u1")])
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers: []\n")
+    outcome = run_scan(
+        _plan(tmp_path, policies, snapshots=(snap,), waivers_path=waivers),
+        clock=_clock("2026-11-01T06:00:00Z", "x"),
+    )
+    assert outcome.changes.run.open == 1 and outcome.changes.run.waived == 0
+    assert any("not applied" in w for w in outcome.warnings)
+    assert "warning: waivers in" in text_summary(outcome, outcome.reports)
