@@ -30,6 +30,10 @@ from policyengine.report import ReportOptions
 
 TEMPLATES = Path(__file__).with_name("templates")
 
+#: findings listed per policy; the rest are counted and left to result.json, so a
+#: million-account directory still gives a page a browser can open
+MAX_PER_POLICY = 200
+
 # Chart geometry (SVG user units; the SVG scales to the page width).
 _W, _H, _LEFT, _RIGHT, _TOP, _BOTTOM = 760, 240, 44, 16, 24, 48
 
@@ -100,7 +104,7 @@ def render(result: Result, options: ReportOptions) -> str:
         "summary": summary,
         "cards": cards,
         "severities": SEVERITIES,
-        "groups": _group(active),
+        "groups": _group(active, int(options.extra.get("max_per_policy", MAX_PER_POLICY))),
         "active_count": len(active),
         "waived": waived,
         "resolved": resolved,
@@ -141,8 +145,8 @@ def _run_defaults(run: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _group(findings: Sequence[Finding]) -> list[dict[str, Any]]:
-    """Severity -> policy -> findings, most severe first, in render order."""
+def _group(findings: Sequence[Finding], limit: int = MAX_PER_POLICY) -> list[dict[str, Any]]:
+    """Severity -> policy -> findings, most severe first; at most ``limit`` shown per policy."""
     out: list[dict[str, Any]] = []
     for f in findings:
         if not out or out[-1]["severity"] != f.severity:
@@ -150,8 +154,13 @@ def _group(findings: Sequence[Finding]) -> list[dict[str, Any]]:
         sev = out[-1]
         sev["count"] += 1
         if not sev["policies"] or sev["policies"][-1]["id"] != f.policy_id:
-            sev["policies"].append({"id": f.policy_id, "title": f.title, "findings": []})
-        sev["policies"][-1]["findings"].append(f)
+            sev["policies"].append(
+                {"id": f.policy_id, "title": f.title, "findings": [], "count": 0}
+            )
+        group = sev["policies"][-1]
+        group["count"] += 1
+        if len(group["findings"]) < limit:
+            group["findings"].append(f)
     out.sort(key=lambda g: severity_rank(g["severity"]))
     return out
 

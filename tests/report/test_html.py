@@ -226,3 +226,12 @@ def test_evaluate_format_html(tmp_path, capsys):
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and "Enrol &lt;script&gt;" in page
     assert 'id="trend"' not in page
+
+
+def test_long_policy_lists_are_capped_with_a_pointer_to_the_rest():
+    many = tuple(_finding("PE-MFA-002", "critical", f"user{i}") for i in range(12))
+    result = Result(many, (), (SourceStatus("ldap", "corp", NOW, True),), NOW)
+    page = render("html", result, ReportOptions(extra={"max_per_policy": 5}))
+    assert page.count('<details class="finding"') == 5
+    assert "and 7 more PE-MFA-002 findings" in page
+    assert 'id="card-open">' in page and ">12</div>" in page  # counts stay whole
