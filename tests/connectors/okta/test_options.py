@@ -57,6 +57,7 @@ def test_refused_org_urls(url: str, message: str) -> None:
         ({**BASE, "type_rule": ["robot:name=^r"]}, "not one of"),
         ({**BASE, "type_rule": ["service:^svc"]}, "TYPE:name=REGEX"),
         ({**BASE, "type_rule": ["service:name=("]}, "type_rule"),
+        ({**BASE, "page_sise": 50}, "unknown option 'page_sise'"),
     ],
 )
 def test_bad_options(options: dict, message: str) -> None:
