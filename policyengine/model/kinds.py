@@ -158,7 +158,7 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
     },
     "session_policy": {
         **_COMMON,
-        "applies_to": "list",
+        "applies_to": "refs",  # group ids, or "everyone"
         "max_lifetime_minutes": "number",
         "idle_timeout_minutes": "number",
         "mfa_required": "bool",
@@ -195,4 +195,5 @@ REFERENCES: dict[tuple[str, str], str] = {
     ("credential", "owner"): "account",
     ("credential", "integration"): "integration",
     ("person", "accounts"): "account",
+    ("session_policy", "applies_to"): "group",
 }

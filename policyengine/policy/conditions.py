@@ -117,10 +117,22 @@ class Count(Node):
             return []
         n = self.number(r, x)
         expected = " and ".join(op.describe(orig) for op, _, orig in self.tests)
-        label = "count" if self.where is None else "count where condition holds"
         if not want:
             expected = f"not {expected}"
-        return [Evidence(f"{self.path.text} ({label})", "missing" if n is None else n, expected)]
+        if self.where is None or n is None:
+            return [Evidence(f"{self.path.text} (count)", "missing" if n is None else n, expected)]
+        # name the items that were counted, so that the evidence says *which* accounts
+        items = self.getter(r, x) or []
+        counted = [
+            f"{item.get('source', '?')}/{item.get('name') or item.get('id')}"
+            for item in items
+            if isinstance(item, Mapping) and self.where.eval(item, x) is True
+        ]
+        return [
+            Evidence(
+                f"{self.path.text} (count where condition holds)", counted, f"count {expected}"
+            )
+        ]
 
 
 @dataclass(slots=True)
