@@ -19,7 +19,7 @@ from connectors.salesforce._http import (
     classify,
     token_error,
 )
-from connectors.salesforce._metadata import MetadataClient, soap_fatal
+from connectors.salesforce._metadata import MetadataClient, SoapFault, soap_fatal
 from connectors.salesforce._options import SalesforceOptions, add_arguments, parse_options
 from policyengine.errors import AuthenticationError, ConnectorError
 from policyengine.log import get_logger
@@ -271,6 +271,7 @@ class SalesforceConnector:
             ("ConnectedApp", lambda: _read_all(md, org, "ConnectedApp")),
             ("Profile", lambda: _read_all(md, org, "Profile")),
             ("ProfileSessionSetting", lambda: _read_all(md, org, "ProfileSessionSetting")),
+            ("ExternalClientApplication", lambda: _read_external_client_apps(md, org)),
         ]
         for what, step in steps:
             try:
@@ -376,3 +377,31 @@ def _read_all(md: MetadataClient, org: _map.Org, metadata_type: str) -> None:
         org.profile_sessions = records
     else:
         org.profile_metadata = records
+
+
+def _list_and_read(md: MetadataClient, metadata_type: str) -> list[dict[str, Any]]:
+    names = md.list_metadata(metadata_type)
+    return md.read_metadata(metadata_type, names) if names else []
+
+
+def _read_external_client_apps(md: MetadataClient, org: _map.Org) -> None:
+    """External Client Apps (API 59.0+), their admin OAuth policies and OAuth settings.
+
+    An org or API version without the feature answers INVALID_TYPE: there are
+    none to report. The OAuth settings (scopes) need "Allow Access to OAuth
+    Consumer Secrets via Metadata API"; without it the scopes stay missing.
+    """
+    try:
+        org.ecas = _list_and_read(md, "ExternalClientApplication")
+    except SoapFault as exc:
+        if exc.fault_code == "INVALID_TYPE":
+            log.info("salesforce.no_external_client_apps", reason=str(exc))
+            return
+        raise
+    if not org.ecas:
+        return
+    org.eca_policies = _list_and_read(md, "ExtlClntAppOauthConfigurablePolicies")
+    try:
+        org.eca_settings = _list_and_read(md, "ExtlClntAppOauthSettings")
+    except SoapFault as exc:
+        log.warning("salesforce.eca_oauth_settings_unreadable", error=str(exc))

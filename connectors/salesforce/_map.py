@@ -47,15 +47,24 @@ SESSION_TIMEOUTS: dict[str, int] = {
     "TwentyFourHours": 1440,
 }
 
-#: Metadata ConnectedApp oauthPolicy.refreshTokenPolicy -> normalised words.
+#: Metadata ConnectedApp ``oauthPolicy.refreshTokenPolicy`` and External Client App
+#: ``refreshTokenPolicyType`` (lower case, without ``_``) -> normalised words.
 REFRESH_POLICIES: dict[str, str] = {
     "infinite": "until_revoked",
+    "infinitelifetime": "until_revoked",
     "immediately": "expire_immediately",
+    "immediatelyexpire": "expire_immediately",
     "zero": "expire_immediately",
-    "specific_lifetime": "expire_after_period",
     "specificlifetime": "expire_after_period",
-    "specific_inactivity": "expire_after_inactivity",
+    "specificinactivity": "expire_after_inactivity",
 }
+
+
+def refresh_policy(value: Any) -> str | None:
+    """``refresh_token_policy`` for a metadata literal; None (missing) when unknown."""
+    if not isinstance(value, str):
+        return None
+    return REFRESH_POLICIES.get(value.replace("_", "").lower())
 
 
 @dataclass(slots=True)
@@ -74,6 +83,10 @@ class Org:
     app_metadata: list[dict[str, Any]] = field(default_factory=list)
     profile_metadata: list[dict[str, Any]] = field(default_factory=list)
     profile_sessions: list[dict[str, Any]] = field(default_factory=list)
+    #: External Client Apps (Metadata): the apps, their admin policies, their OAuth settings
+    ecas: list[dict[str, Any]] = field(default_factory=list)
+    eca_policies: list[dict[str, Any]] = field(default_factory=list)
+    eca_settings: list[dict[str, Any]] = field(default_factory=list)
     #: objects read completely (SOQL object or ``md:<MetadataType>``)
     complete: set[str] = field(default_factory=set)
     #: gated PermissionSet fields this org does not have (INVALID_FIELD)
@@ -350,37 +363,50 @@ def _token_key(token: Mapping[str, Any]) -> str:
 
 
 def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
-    """Installed apps, apps known only from tokens (``uninstalled:<AppName>``), and tokens."""
+    """Installed connected apps, External Client Apps, apps known only from tokens
+    (``uninstalled:<AppName>``), and one credential per token."""
     tokens_known = "OauthToken" in org.complete
-    md_known = "md:ConnectedApp" in org.complete
     metadata_by_name: dict[str, dict[str, Any]] = {}
     for md in org.app_metadata:
         for key in (md.get("fullName"), md.get("label")):
             if isinstance(key, str) and key:
                 metadata_by_name.setdefault(_norm(key), md)
-    apps_by_name: dict[str, dict[str, Any]] = {}
-    for app in org.apps:
-        if isinstance(app.get("Name"), str):
-            apps_by_name.setdefault(_norm(app["Name"]), app)
     tokens_by_app: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for token in org.tokens:
         tokens_by_app[_norm(str(token.get("AppName") or ""))].append(token)
-
-    app_ids: dict[str, str] = {}
     user_ids = {u.get("Id") for u in org.users}
-    for key, app in apps_by_name.items():
+
+    app_ids: dict[str, str] = {}  # normalised app name -> integration id
+    app_scopes: dict[str, list[str] | None] = {}
+    for app in org.apps:
+        if not isinstance(app.get("Name"), str) or _norm(app["Name"]) in app_ids:
+            continue
+        key = _norm(app["Name"])
         md = metadata_by_name.get(key) or {}
-        tokens = tokens_by_app.get(key, [])
-        app_ids[key] = app["Id"]
-        yield _integration(
-            app["Id"], app.get("Name"), tokens, tokens_known, md, md_known, app, user_ids
+        resource = _integration(
+            app["Id"], app["Name"], tokens_by_app.get(key, []), tokens_known, md, app, user_ids
         )
+        app_ids[key] = app["Id"]
+        app_scopes[key] = resource.get("scopes")
+        yield resource
+    for eca in _external_client_apps(org):
+        keys = {_norm(k) for k in (eca["name"], eca["full_name"]) if k} - set(app_ids)
+        tokens = [t for k in keys for t in tokens_by_app.get(k, [])]
+        resource = _eca_integration(eca, tokens, tokens_known, user_ids)
+        for key in keys:
+            app_ids[key] = resource["id"]
+            app_scopes[key] = resource.get("scopes")
+        yield resource
+    inventory_known = "ConnectedApplication" in org.complete
     for key, tokens in sorted(tokens_by_app.items()):
-        if key in apps_by_name or not key:
+        if key in app_ids or not key:
             continue
         name = str(tokens[0].get("AppName"))
         app_ids[key] = f"uninstalled:{name}"
-        yield _integration(app_ids[key], name, tokens, tokens_known, {}, False, None, user_ids)
+        resource = _integration(app_ids[key], name, tokens, tokens_known, {}, None, user_ids)
+        if not inventory_known:
+            resource.pop("installed", None)  # we could not see the installed apps
+        yield resource
 
     used: dict[str, int] = defaultdict(int)
     usernames = {u.get("Id"): u.get("Username") for u in org.users}
@@ -389,8 +415,7 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
         base = f"oauth_token:{_token_key(token)}"
         used[base] += 1
         token_id = base if used[base] == 1 else f"{base}-{used[base]}"
-        md = metadata_by_name.get(key) or {}
-        scopes = (md.get("oauthConfig") or {}).get("scopes")
+        use_count = token.get("UseCount")
         yield _drop_none(
             {
                 "kind": "credential",
@@ -401,12 +426,10 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
                 "type": "oauth_token",
                 "owner": token.get("UserId"),
                 "integration": app_ids.get(key),
-                "scopes": normalise_scopes(scopes) if scopes else None,
+                "scopes": app_scopes.get(key),
                 "created_at": sf_time(token.get("CreatedDate")),
                 "last_used_at": sf_time(token.get("LastUsedDate")),
-                "use_count": token.get("UseCount")
-                if isinstance(token.get("UseCount"), int)
-                else None,
+                "use_count": use_count if isinstance(use_count, int) else None,
                 "raw": clean(token),
             }
         )
@@ -418,25 +441,24 @@ def _integration(
     tokens: list[dict[str, Any]],
     tokens_known: bool,
     md: Mapping[str, Any],
-    md_known: bool,
     app: Mapping[str, Any] | None,
     user_ids: set[Any],
 ) -> dict[str, Any]:
+    """A connected app (``app`` is its ConnectedApplication row; None when not installed)."""
     policy = md.get("oauthPolicy") or {}
     scopes = (md.get("oauthConfig") or {}).get("scopes")
     last_used = [t for t in (sf_time(x.get("LastUsedDate")) for x in tokens) if t]
-    installed = app is not None
-    refresh_policy: str | None = REFRESH_POLICIES.get(
-        str(policy.get("refreshTokenPolicy") or "").lower()
-    )
+    refresh: str | None = refresh_policy(policy.get("refreshTokenPolicy"))
     if (
-        refresh_policy is None
+        refresh is None
         and app is not None
         and isinstance(app.get("RefreshTokenValidityPeriod"), int)
     ):
-        refresh_policy = "expire_after_period"  # unit not exposed on the object
+        refresh = "expire_after_period"  # unit not exposed on the object
     owner = app.get("CreatedById") if app else None
-    raw: dict[str, Any] = {"connected_application": clean(app)} if app else {}
+    raw: dict[str, Any] = {"kind": "connected_app"}
+    if app:
+        raw["connected_application"] = clean(app)
     if md:
         raw["metadata"] = md
     raw["token_count"] = len(tokens)
@@ -447,22 +469,84 @@ def _integration(
             "name": name,
             "source_type": "salesforce",
             "type": "connected_app",
-            "installed": installed,
+            "installed": app is not None,
             # An uninstalled app cannot be set to "admin approved users are
             # pre-authorized": any user may authorise it.
             "admin_approved": _bool(app, "OptionsAllowAdminApprovedUsersOnly") if app else False,
             "high_assurance_required": _bool(app, "OptionsHasSessionLevelPolicy") if app else None,
-            "refresh_token_policy": refresh_policy,
+            "refresh_token_policy": refresh,
             "scopes": normalise_scopes(scopes) if scopes else None,
             "ip_restricted": ip_restricted(policy.get("ipRelaxation")),
             "publisher": _publisher(md.get("contactEmail")),
-            "authorized_users": (
-                sorted({t["UserId"] for t in tokens if t.get("UserId")}) if tokens_known else None
-            ),
+            "authorized_users": _authorized(tokens, tokens_known),
             "created_at": sf_time(app.get("CreatedDate")) if app else None,
             "last_used_at": max(last_used) if last_used else None,
             "owner": owner if owner in user_ids else None,
             "raw": raw,
+        }
+    )
+
+
+def _authorized(tokens: list[dict[str, Any]], tokens_known: bool) -> list[str] | None:
+    if not tokens_known:
+        return None
+    return sorted({t["UserId"] for t in tokens if t.get("UserId")})
+
+
+def _external_client_apps(org: Org) -> Iterator[dict[str, Any]]:
+    """External Client Apps joined with their OAuth policies and settings by app name."""
+    policies = {_norm(str(p.get("externalClientApplication") or "")): p for p in org.eca_policies}
+    settings = {_norm(str(s.get("externalClientApplication") or "")): s for s in org.eca_settings}
+    for eca in org.ecas:
+        full_name = str(eca.get("fullName") or "")
+        key = _norm(full_name)
+        yield {
+            "full_name": full_name,
+            "name": str(eca.get("label") or full_name),
+            "app": eca,
+            "policy": policies.get(key),
+            "settings": settings.get(key),
+        }
+
+
+def _eca_integration(
+    eca: Mapping[str, Any], tokens: list[dict[str, Any]], tokens_known: bool, user_ids: set[Any]
+) -> dict[str, Any]:
+    """An External Client App (the successor of connected apps from Spring '26)."""
+    policy = eca["policy"] or {}
+    settings = eca["settings"]
+    permitted = policy.get("permittedUsersPolicyType")
+    action = policy.get("policyAction")
+    scopes_text = (settings or {}).get("commaSeparatedOauthScopes")
+    scopes = [s.strip() for s in str(scopes_text).split(",") if s.strip()] if scopes_text else None
+    last_used = [t for t in (sf_time(x.get("LastUsedDate")) for x in tokens) if t]
+    return _drop_none(
+        {
+            "kind": "integration",
+            "id": f"eca:{eca['full_name']}",
+            "name": eca["name"],
+            "source_type": "salesforce",
+            "type": "connected_app",
+            "installed": True,
+            "admin_approved": (
+                permitted == "AdminApprovedPreAuthorized" if isinstance(permitted, str) else None
+            ),
+            "high_assurance_required": (
+                action == "RaiseSessionLevel" if isinstance(action, str) else None
+            ),
+            "refresh_token_policy": refresh_policy(policy.get("refreshTokenPolicyType")),
+            "scopes": normalise_scopes(scopes) if scopes else None,
+            "ip_restricted": ip_restricted(policy.get("ipRelaxationPolicyType")),
+            "publisher": _publisher(eca["app"].get("contactEmail")),
+            "authorized_users": _authorized(tokens, tokens_known),
+            "last_used_at": max(last_used) if last_used else None,
+            "raw": {
+                "kind": "external_client_app",
+                "app": eca["app"],
+                "policy": eca["policy"],
+                "oauth_settings": settings,
+                "token_count": len(tokens),
+            },
         }
     )
 

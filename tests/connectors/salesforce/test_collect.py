@@ -47,8 +47,8 @@ def test_every_record_matches_the_model(snapshot: dict[str, Any]) -> None:
     counts = snapshot["source"]["counts"]
     assert counts == {
         "account": 8,
-        "integration": 5,
-        "credential": 5,
+        "integration": 7,
+        "credential": 6,
         "session_policy": 3,
         "setting": 8,
     }
@@ -298,3 +298,25 @@ def test_jsonl_snapshot(emulated: Any, key_pair: tuple[Path, bytes], tmp_path: P
     out = tmp_path / "sf.jsonl.gz"
     result = registry.run("salesforce", jwt_options(server, key_pair[0]), instance="sf", output=out)
     assert result.complete and out.stat().st_size > 0
+
+
+def test_external_client_apps_are_inventoried(snapshot: dict[str, Any]) -> None:
+    integrations = by_id(snapshot, "integrations")
+    tableau = integrations["eca:Tableau_Sync"]
+    assert tableau["installed"] is True
+    assert tableau["admin_approved"] is True  # AdminApprovedPreAuthorized
+    assert tableau["high_assurance_required"] is True  # RaiseSessionLevel
+    assert tableau["ip_restricted"] is True
+    assert tableau["refresh_token_policy"] == "expire_after_period"
+    assert tableau["scopes"] == ["api", "refresh_token"]
+    assert tableau["authorized_users"] == []
+    assert tableau["raw"]["kind"] == "external_client_app"
+    export = integrations["eca:Quick_Export_Tool"]
+    assert export["admin_approved"] is False  # AllSelfAuthorized
+    assert export["ip_restricted"] is False
+    assert export["refresh_token_policy"] == "until_revoked"
+    assert {"full", "full_access"} <= set(export["scopes"])
+    assert export["authorized_users"] == [GINA]
+    (token,) = [c for c in snapshot["credentials"] if c["owner"] == GINA]
+    assert token["integration"] == "eca:Quick_Export_Tool"
+    assert "uninstalled:Quick Export Tool" not in integrations

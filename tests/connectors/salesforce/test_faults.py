@@ -66,7 +66,7 @@ def test_503_with_retry_after_then_success(
     server.add_fault(unavailable, match=first_query("OauthToken"), times=1)
     result, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
     assert result.complete
-    assert len(snap["credentials"]) == 5
+    assert len(snap["credentials"]) == 6
     assert any(2.0 < d <= 3.0 for d in fast_retries)
 
 
@@ -112,7 +112,7 @@ def test_connection_dropped_until_retries_run_out_marks_snapshot_incomplete(
     assert error.startswith("User: ")
     assert "4 records read before the error" in error
     assert len(snap["accounts"]) == 4  # pages 1 and 2; the rest is named as missing
-    assert len(snap["credentials"]) == 5  # other objects are unaffected
+    assert len(snap["credentials"]) == 6  # other objects are unaffected
 
 
 def test_expired_session_mid_run_reauthenticates_once(
@@ -166,9 +166,10 @@ def test_malformed_json_every_time_names_the_missing_object(
     assert not result.complete
     (error,) = snap["source"]["errors"]
     assert error.startswith("ConnectedApplication: malformed JSON")
-    # Tokens still name their apps; without the installed-app list they look uninstalled,
-    # which the snapshot's complete:false keeps from passing any gate.
-    assert len(snap["credentials"]) == 5
+    # Tokens still name their apps; whether those apps are installed is now unknown.
+    assert len(snap["credentials"]) == 6
+    outlook = by_id(snap, "integrations")["uninstalled:Salesforce for Outlook"]
+    assert "installed" not in outlook
 
 
 def test_request_limit_exceeded_stops_the_run(
@@ -315,3 +316,35 @@ def test_expired_query_locator_marks_the_object_incomplete(
     assert len(snap["credentials"]) == 3  # the first batch only
     # without every token, no app may claim to know all its authorised users
     assert all("authorized_users" not in i for i in snap["integrations"])
+
+
+def test_org_without_external_client_apps_is_complete(
+    org_factory: Any, key_pair: Any, tmp_path: Path
+) -> None:
+    fixture = load_fixture()
+    for metadata_type in (
+        "ExternalClientApplication",
+        "ExtlClntAppOauthConfigurablePolicies",
+        "ExtlClntAppOauthSettings",
+    ):
+        del fixture["metadata"][metadata_type]  # the org answers INVALID_TYPE
+    server, _ = org_factory(fixture)
+    result, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
+    assert result.complete, result.errors
+    integrations = by_id(snap, "integrations")
+    assert not any(i.startswith("eca:") for i in integrations)
+    # its token now points at an app we cannot see as installed
+    assert integrations["uninstalled:Quick Export Tool"]["installed"] is False
+
+
+def test_unreadable_eca_oauth_settings_leave_scopes_missing(
+    org_factory: Any, key_pair: Any, tmp_path: Path
+) -> None:
+    fixture = load_fixture()
+    del fixture["metadata"]["ExtlClntAppOauthSettings"]
+    server, _ = org_factory(fixture)
+    result, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
+    assert result.complete
+    export = by_id(snap, "integrations")["eca:Quick_Export_Tool"]
+    assert "scopes" not in export
+    assert export["admin_approved"] is False
