@@ -100,7 +100,12 @@ def run_scan(
     clock: Callable[[], str] | None = None,
     progress: Progress | None = None,
 ) -> ScanOutcome:
-    """Run one scan as planned and return its outcome. ``clock`` gives wall-clock UTC."""
+    """Run one scan as planned and return its outcome. ``clock`` gives wall-clock UTC.
+
+    A scan that fails before it is recorded leaves its folder renamed
+    ``<stamp>.failed`` (the snapshots stay there for debugging), so that no
+    tool mistakes it for a finished run.
+    """
     from policyengine.log import get_logger
     from policyengine.snapshot.writer import utc_now_iso
 
@@ -110,32 +115,22 @@ def run_scan(
     with ScanLock(lock_path_for(plan.history_path), timeout=plan.lock_timeout):
         started_at = clock()
         run_dir = make_run_dir(plan.output_dir, started_at)
-        snap_dir = run_dir / "snapshots"
-        snap_dir.mkdir()
         log.info(
             "scan.start",
             run_dir=str(run_dir),
             instances=len(plan.instances),
             snapshots=len(plan.snapshots),
         )
-        copies = _copy_snapshots(plan.snapshots, snap_dir)
-        collected = collect_all(
-            plan.instances,
-            snap_dir,
-            max_workers=plan.max_workers,
-            retries=plan.retries,
-            progress=progress,
-        )
-        if progress:
-            progress.note("evaluating ...")
-        result = _evaluate(plan, copies, collected, started_at)
-        result, warnings = _waive(result, plan)
+        try:
+            result, warnings = _collect_and_evaluate(plan, run_dir, started_at, progress)
+        except BaseException:
+            run_dir.rename(run_dir.with_name(run_dir.name + ".failed"))
+            if progress:
+                progress.close()
+            raise
         with HistoryStore.open(plan.history_path) as store:
             changes = store.record_run(
-                result,
-                started_at=started_at,
-                finished_at=clock(),
-                output_dir=str(run_dir),
+                result, started_at=started_at, finished_at=clock(), output_dir=str(run_dir)
             )
             trend = store.trend(TREND_RUNS)
         outcome = ScanOutcome(
@@ -154,6 +149,25 @@ def run_scan(
             missing=[s.instance for s in outcome.missing],
         )
         return dataclasses.replace(outcome, reports=reports)
+
+
+def _collect_and_evaluate(
+    plan: ScanPlan, run_dir: Path, started_at: str, progress: Progress | None
+) -> tuple[Result, list[str]]:
+    snap_dir = run_dir / "snapshots"
+    snap_dir.mkdir()
+    copies = _copy_snapshots(plan.snapshots, snap_dir)
+    collected = collect_all(
+        plan.instances,
+        snap_dir,
+        max_workers=plan.max_workers,
+        retries=plan.retries,
+        progress=progress,
+    )
+    if progress:
+        progress.note("evaluating ...")
+    result = _evaluate(plan, copies, collected, started_at)
+    return _waive(result, plan)
 
 
 def _copy_snapshots(paths: Sequence[Path], folder: Path) -> list[Path]:

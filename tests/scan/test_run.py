@@ -158,3 +158,15 @@ def test_without_waiver_support_every_finding_stays_active_and_a_warning_says_so
     assert outcome.changes.run.open == 1 and outcome.changes.run.waived == 0
     assert any("not applied" in w for w in outcome.warnings)
     assert "warning: waivers in" in text_summary(outcome, outcome.reports)
+
+
+def test_a_scan_that_fails_leaves_a_failed_folder_and_no_history(tmp_path, policies):
+    from policyengine.errors import UsageError
+    from policyengine.history import HistoryStore
+
+    plan = _plan(tmp_path, policies, snapshots=(tmp_path / "nope.jsonl",))
+    with pytest.raises(UsageError, match="not found"):
+        run_scan(plan, clock=_clock("2026-11-01T06:00:00Z"))
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["2026-11-01T060000Z.failed"]
+    with HistoryStore.open(tmp_path / "h.db") as store:
+        assert store.runs() == []
