@@ -350,3 +350,31 @@ def test_two_scan_processes_at_once_take_turns(tmp_path):
     rows = db.execute("SELECT id, new, still_open FROM runs ORDER BY id").fetchall()
     assert rows == [(1, 1, 0), (2, 0, 1)]
     assert len(list((tmp_path / "runs").iterdir())) == 2
+
+
+def test_ci_examples_parse_and_use_real_options():
+    """The CronJob and the scheduled workflow call options that exist (no docs rot)."""
+    import shlex
+
+    import yaml
+
+    from policyengine.cli.main import build_parser
+
+    root = Path(__file__).resolve().parents[2]
+    docs = list(yaml.safe_load_all((root / "ci" / "kubernetes-cronjob.yaml").read_text()))
+    (job,) = [d for d in docs if d["kind"] == "CronJob"]
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"
+    args = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    config = yaml.safe_load(
+        next(d for d in docs if d["kind"] == "ConfigMap")["data"]["policyengine.yaml"]
+    )
+    assert {c["type"] for c in config["connectors"]} <= {"ldap", "okta", "salesforce", "file"}
+    build_parser(args).parse_args(args)  # exits (SystemExit) on an unknown option
+
+    workflow = yaml.safe_load((root / "ci" / "github-actions-scheduled-scan.yml").read_text())
+    steps = workflow["jobs"]["scan"]["steps"]
+    (scan,) = [s for s in steps if s.get("id") == "scan"]
+    line = " ".join(scan["run"].replace("\\\n", " ").split())
+    argv = shlex.split(line[line.index("policyengine ") :].split(";")[0])[1:]
+    argv = [a for a in argv if not a.startswith("echo")][: argv.index("--retries") + 2]
+    build_parser(argv).parse_args(argv)
