@@ -105,12 +105,14 @@ def _evaluate_readers(
     import time
     from dataclasses import replace
 
+    from policyengine.engine.evaluate import fold_superseded
     from policyengine.engine.stream import evaluate_files
     from policyengine.log import get_logger
 
     started = time.perf_counter()
     bound = policy_set.bind(moment)
     findings, counts = evaluate_files(readers, bound)
+    findings = fold_superseded(findings, _supersedes(bound))
     findings.sort(key=lambda f: f.sort_key())
     matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
     infos = [replace(info, evaluated=matched.get(info.id, 0)) for info in policy_set.infos()]
@@ -139,7 +141,7 @@ def evaluate_resources(
 ) -> Result:
     """Evaluate in-memory resources (each with kind, id, source)."""
     from policyengine.engine.correlate import correlate
-    from policyengine.engine.evaluate import evaluate
+    from policyengine.engine.evaluate import evaluate, fold_superseded
     from policyengine.engine.index import ResourceIndex
 
     moment = parse_now(now)
@@ -150,7 +152,7 @@ def evaluate_resources(
     records.extend(persons)
     index = ResourceIndex(records)
     bound = policy_set.bind(moment)
-    findings = evaluate(bound, records, index)
+    findings = fold_superseded(evaluate(bound, records, index), _supersedes(bound))
     findings.sort(key=lambda f: f.sort_key())
     infos = policy_set.infos()
     matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
@@ -164,3 +166,7 @@ def evaluate_resources(
         now=format_timestamp(moment),
         warnings=tuple(policy_set.warnings),
     )
+
+
+def _supersedes(bound: Any) -> dict[str, tuple[str, ...]]:
+    return {p.id: p.definition.supersedes for p in bound.policies if p.definition.supersedes}

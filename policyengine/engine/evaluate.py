@@ -75,3 +75,45 @@ def _jsonable(evidence: Evidence) -> Evidence:
         if actual is not evidence.actual
         else evidence
     )
+
+
+def fold_superseded(
+    findings: list[Finding], supersedes: Mapping[str, tuple[str, ...]]
+) -> list[Finding]:
+    """Drop findings that a broader finding on the same resource already covers.
+
+    A policy may declare ``supersedes: [PE-MFA-003]``: when both fail on one
+    resource, one finding (the broader one, listing the folded ids) is reported,
+    so that one root cause gives one finding. Folding is transitive.
+    """
+    if not supersedes:
+        return findings
+    fired: dict[tuple[str, str, str], set[str]] = {}
+    for f in findings:
+        r = f.resource
+        fired.setdefault((r.kind, r.source, r.id), set()).add(f.policy_id)
+    covered: dict[tuple[str, str, str], dict[str, str]] = {}
+    for key, ids in fired.items():
+        cover: dict[str, str] = {}
+        for pid in ids:
+            stack = list(supersedes.get(pid, ()))
+            while stack:
+                narrower = stack.pop()
+                if narrower in ids and narrower != pid and narrower not in cover:
+                    cover[narrower] = pid
+                    stack.extend(supersedes.get(narrower, ()))
+        if cover:
+            covered[key] = cover
+    if not covered:
+        return findings
+    out: list[Finding] = []
+    for f in findings:
+        r = f.resource
+        cover = covered.get((r.kind, r.source, r.id), {})
+        if f.policy_id in cover and cover[f.policy_id] != f.policy_id:
+            # keep it only if the policy covering it would itself be dropped (cycles)
+            if cover.get(cover[f.policy_id]) is None:
+                continue
+        folded = tuple(sorted(n for n, by in cover.items() if by == f.policy_id))
+        out.append(f.with_changes(supersedes=folded) if folded else f)
+    return out

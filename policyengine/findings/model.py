@@ -126,6 +126,8 @@ class Finding:
     waiver: WaiverStatus | None = None
     #: set by ``diff``: new, resolved or unchanged
     change: str | None = None
+    #: narrower policies that also failed on this resource and are folded into this finding
+    supersedes: tuple[str, ...] = ()
 
     def sort_key(self) -> tuple[Any, ...]:
         r = self.resource
@@ -151,6 +153,8 @@ class Finding:
             out["waiver"] = self.waiver.to_dict()
         if self.change is not None:
             out["change"] = self.change
+        if self.supersedes:
+            out["supersedes"] = list(self.supersedes)
         return out
 
     @classmethod
@@ -174,6 +178,7 @@ class Finding:
             if w
             else None,
             change=data.get("change"),
+            supersedes=tuple(data.get("supersedes") or ()),
         )
 
 

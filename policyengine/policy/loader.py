@@ -44,6 +44,7 @@ class PolicyDefinition:
     references: tuple[str, ...]
     tags: tuple[str, ...]
     enabled: bool
+    supersedes: tuple[str, ...]
     file: str
     line: int
     positions: Positions = field(repr=False, compare=False)
@@ -175,6 +176,7 @@ def _definition(
         references=tuple(doc.get("references") or ()),
         tags=tuple(doc.get("tags") or ()),
         enabled=doc.get("enabled", True),
+        supersedes=tuple(doc.get("supersedes") or ()),
         file=file,
         line=line or 1,
         positions=positions,

@@ -37,6 +37,8 @@ POLICY_SCHEMA: dict[str, Any] = {
     "references": _STRLIST,
     "tags": _STRLIST,
     "enabled": {"type": "boolean"},
+    # ids of narrower policies whose finding on the same resource this one makes redundant
+    "supersedes": {"type": "list", "schema": {"type": "string", "regex": ID_PATTERN}},
 }
 
 OVERRIDE_SCHEMA: dict[str, Any] = {

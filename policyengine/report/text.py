@@ -90,6 +90,10 @@ def _findings(group: Iterable[Finding], paint: object) -> list[str]:
             out.append(f"    {f.message}")
         for e in f.evidence:
             out.append(f"    why: {e.path} is {_show(e.actual)}, expected {e.expected}")
+        if f.supersedes:
+            out.append(
+                f"    also fixes: {', '.join(f.supersedes)} (same resource, folded into this finding)"
+            )
         fix = textwrap.fill(
             f.remediation, width=96, initial_indent="    fix: ", subsequent_indent="         "
         )

@@ -313,3 +313,29 @@ def test_fingerprint_and_order_are_stable(write_policy):
     second = evaluate_resources(list(reversed(resources)), load_policy_set([path]), now=NOW)
     assert [f.resource.id for f in first.findings] == ["a", "m", "z"]
     assert [f.fingerprint for f in first.findings] == [f.fingerprint for f in second.findings]
+
+
+def test_supersedes_folds_narrower_findings_on_the_same_resource(write_policy):
+    write_policy(
+        HEADER.format(kind="account").replace("PE-T-001", "PE-T-BROAD")
+        + "require: {mfa.methods: {contains: webauthn}}\nsupersedes: [PE-T-NARROW]\n",
+        "broad.yaml",
+    )
+    path = write_policy(
+        HEADER.format(kind="account").replace("PE-T-001", "PE-T-NARROW")
+        + "require: {not: {mfa.methods: {contains: sms}}}\n",
+        "narrow.yaml",
+    )
+    resources = [
+        {"kind": "account", "id": "both", "source": "s", "mfa": {"methods": ["sms"]}},
+        {
+            "kind": "account",
+            "id": "narrow-only",
+            "source": "s",
+            "mfa": {"methods": ["webauthn", "sms"]},
+        },
+    ]
+    result = evaluate_resources(resources, load_policy_set([path.parent]), now=NOW)
+    got = [(f.policy_id, f.resource.id, f.supersedes) for f in result.findings]
+    assert got == [("PE-T-BROAD", "both", ("PE-T-NARROW",)), ("PE-T-NARROW", "narrow-only", ())]
+    assert result.findings[0].to_dict()["supersedes"] == ["PE-T-NARROW"]
