@@ -1,9 +1,14 @@
 """The periodic compliance scan: every connector, one dated run folder, history.
 
->>> from policyengine.scan import ScanPlan, run_scan   # doctest: +SKIP
->>> outcome = run_scan(ScanPlan(policy_set, Path("runs"), Path("history.db"),
-...                             snapshots=(Path("corp.jsonl"),)))
->>> outcome.changes.run.resolved, outcome.reports["html"]
+Example::
+
+    from policyengine.api import load_policy_set
+    from policyengine.scan import ScanPlan, run_scan
+
+    plan = ScanPlan(load_policy_set(), Path("runs"), Path("history.db"),
+                    snapshots=(Path("corp.jsonl"),))
+    outcome = run_scan(plan)
+    outcome.changes.run.resolved, outcome.reports["html"]
 """
 
 from policyengine.scan._collect import Collected, InstanceSpec, collect_all, with_defaults
