@@ -110,10 +110,10 @@ def fold_superseded(
     for f in findings:
         r = f.resource
         cover = covered.get((r.kind, r.source, r.id), {})
-        if f.policy_id in cover and cover[f.policy_id] != f.policy_id:
-            # keep it only if the policy covering it would itself be dropped (cycles)
-            if cover.get(cover[f.policy_id]) is None:
-                continue
+        coverer = cover.get(f.policy_id)
+        # drop it when another fired policy covers it; in a cycle (A covers B covers A) keep both
+        if coverer is not None and coverer != f.policy_id and cover.get(coverer) is None:
+            continue
         folded = tuple(sorted(n for n, by in cover.items() if by == f.policy_id))
         out.append(f.with_changes(supersedes=folded) if folded else f)
     return out
