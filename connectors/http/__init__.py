@@ -8,7 +8,7 @@ on an expired token, bounded concurrency, and errors that never carry a
 secret.
 """
 
-from connectors.http.client import HttpClient, RetryPolicy, TokenAuth
+from connectors.http.client import HttpClient, RetryPolicy, ServerUnreachable, TokenAuth
 from connectors.http.concurrency import map_bounded
 from connectors.http.pagination import link_pages, next_link
 from connectors.http.progress import Progress
@@ -19,6 +19,7 @@ __all__ = [
     "Progress",
     "RateLimitHeaders",
     "RetryPolicy",
+    "ServerUnreachable",
     "TokenAuth",
     "link_pages",
     "map_bounded",

@@ -26,6 +26,14 @@ log = get_logger("policyengine.http")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
+class ServerUnreachable(ConnectorError):
+    """No connection could be made (refused, no route, untrusted TLS certificate).
+
+    Every later request would fail the same way, so a connector may stop
+    collecting at once instead of trying each part in turn.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How hard to try. Delays are ``base * 2**attempt`` with full jitter, capped."""
@@ -210,7 +218,7 @@ class HttpClient:
             except httpx.TransportError as exc:
                 if _certificate_failure(exc):
                     # not transient: retrying cannot help, and the user must act
-                    raise ConnectorError(
+                    raise ServerUnreachable(
                         f"TLS certificate of {_safe(url)} not trusted ({_cert_reason(exc)}); "
                         "pass the CA bundle that signed it (ca_file)"
                     ) from None
@@ -256,7 +264,10 @@ class HttpClient:
                     self._gate.pause_until(time.monotonic() + min(wait, self.retry.max_wait))
             attempt += 1
             if attempt >= self.retry.max_attempts:
-                raise ConnectorError(f"gave up after {attempt} attempts: {error}") from cause
+                kind = (
+                    ServerUnreachable if isinstance(cause, httpx.ConnectError) else ConnectorError
+                )
+                raise kind(f"gave up after {attempt} attempts: {error}") from cause
             delay = self.retry.backoff(attempt)
             with self._count_lock:
                 self.retry_count += 1

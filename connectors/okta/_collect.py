@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.http import HttpClient, Progress, link_pages, map_bounded
+from connectors.http import HttpClient, Progress, ServerUnreachable, link_pages, map_bounded
 from connectors.okta import _mapping as mapping
 from connectors.okta._options import OktaOptions
 from policyengine.errors import AuthenticationError, ConnectorError
@@ -57,10 +57,16 @@ class OktaCollector:
         self.workers = options.max_concurrency
 
     def run(self) -> None:
-        privilege = self._privilege()
-        self._users(privilege)
-        self._guard("API tokens", self._api_tokens)
-        self._guard("global session policies", lambda: self._session_policies(privilege))
+        try:
+            privilege = self._privilege()
+            self._users(privilege)
+            self._guard("API tokens", self._api_tokens)
+            self._guard("global session policies", lambda: self._session_policies(privilege))
+        except ServerUnreachable as exc:
+            # every other part would fail the same way: say it once and stop
+            self.writer.fail(
+                f"okta: {self.options.org_url} unreachable, collection stopped: {exc.message}"
+            )
         log.info(
             "okta.collected",
             requests=self.client.request_count,
@@ -72,7 +78,7 @@ class OktaCollector:
         try:
             func()
             return True
-        except AuthenticationError:
+        except (AuthenticationError, ServerUnreachable):
             raise
         except ConnectorError as exc:
             self.writer.fail(f"okta: {what} not collected: {exc.message}")
@@ -85,7 +91,7 @@ class OktaCollector:
         privilege.groups_ok = self._guard("admin groups", lambda: self._admin_groups(privilege))
         try:
             self._assignees(privilege)
-        except AuthenticationError:
+        except (AuthenticationError, ServerUnreachable):
             raise
         except ConnectorError as exc:
             # Orgs without the IAM assignee API: read /users/{id}/roles for every user.

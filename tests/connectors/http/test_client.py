@@ -239,3 +239,17 @@ def test_tls_is_verified_against_the_given_ca(tmp_path) -> None:
             with pytest.raises(ConnectorError, match=r"TLS certificate .* not trusted"):
                 client.get_json("/x")
             assert client.request_count == 1
+
+
+def test_nothing_listening_is_server_unreachable_after_the_retries() -> None:
+    import socket
+
+    from connectors.http import ServerUnreachable
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with HttpClient(f"http://127.0.0.1:{port}", auth=None, retry=FAST) as client:
+        with pytest.raises(ServerUnreachable, match="gave up after 4 attempts"):
+            client.get_json("/x")
+        assert client.request_count == 4

@@ -230,4 +230,19 @@ def test_https_with_a_private_ca(rsa_public_pem: str, ssws_env: str, tmp_path: P
         # without the CA: refused, and the snapshot says why
         result, _ = collect({**options, "ca_file": None}, tmp_path / "no-ca.json")
         assert not result.complete
-        assert any("not trusted" in e for e in result.errors)
+        [error] = result.errors  # one error, not one per part
+        assert "unreachable, collection stopped: TLS certificate" in error
+        assert "not trusted" in error and "ca_file" in error
+
+
+def test_server_not_listening_is_one_error(ssws_env: str, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    options = {"org_url": f"http://127.0.0.1:{port}", "token_env": ssws_env}
+    result, _ = collect({**options, "retry_backoff": 0.001, "max_attempts": 2}, tmp_path / "x.json")
+    assert not result.complete
+    [error] = result.errors
+    assert "unreachable, collection stopped: gave up after 2 attempts: connection failed" in error
