@@ -263,7 +263,7 @@ def test_realistic_example_repository():
         "session_policy",
     ]
     privileged = sorted(i for (k, i), r in res.items() if k == "account" and r["privileged"])
-    assert privileged == ["bg-okta-01", "cbernard", "jmartin", "ngarnier"]
+    assert privileged == ["bg-okta-01", "bg-okta-02", "cbernard", "jmartin", "ngarnier"]
     # every privileged account in the example holds a phishing-resistant method
     assert all(res[("account", a)]["mfa"]["phishing_resistant"] for a in privileged)
     for resource in res.values():
