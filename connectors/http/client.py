@@ -123,14 +123,20 @@ def _retry_after_seconds(value: str | None) -> float | None:
 class HttpClient:
     """JSON over HTTPS with retries, rate limits and one re-authentication.
 
-    ``vendor_hooks`` lets a connector read its vendor's headers and error
-    bodies: ``on_response(response) -> float | None`` may return seconds to
-    pause every thread (Okta's ``X-Rate-Limit-Reset``), and
-    ``fatal_error(response)`` names a body that must not be retried, and
-    ``auth_failure(response)`` says whether a 401/403 means "credentials
-    refused" (AuthenticationError, exit 2) rather than "no permission for
-    this endpoint" (ConnectorError, missing data). ``verify`` is True (the
-    system CA store), a CA bundle path, or an SSLContext.
+    Three hooks let a connector read its vendor's headers and error bodies:
+    ``on_response(response) -> float | None`` may return seconds to pause
+    every thread (see :class:`~connectors.http.RateLimitHeaders` for Okta's
+    ``X-Rate-Limit-*``); ``fatal_error(response) -> str | None`` names a
+    body that must not be retried; ``auth_failure(response) -> bool`` says
+    whether a 401/403 means "credentials refused" (AuthenticationError, exit
+    2) rather than "no permission for this endpoint" (ConnectorError, missing
+    data). ``verify`` is True (the system CA store), a CA bundle path, or an
+    SSLContext; False is refused, TLS verification is never turned off.
+
+    Failures: AuthenticationError (refused credentials), ServerUnreachable
+    (no connection or an untrusted certificate), ConnectorError (anything
+    else, after the retries). Counters ``request_count`` and ``retry_count``
+    are kept for logs and benchmarks.
     """
 
     def __init__(
@@ -173,7 +179,9 @@ class HttpClient:
 
     @staticmethod
     def _verify(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
-        """httpx 0.28 wants an SSLContext for a CA file; never turn verification off here."""
+        """httpx 0.28 wants an SSLContext for a CA file; verification is never turned off."""
+        if verify is False:
+            raise ValueError("TLS verification cannot be turned off; pass a CA bundle instead")
         if isinstance(verify, str):
             try:
                 return ssl.create_default_context(cafile=verify)

@@ -253,3 +253,8 @@ def test_nothing_listening_is_server_unreachable_after_the_retries() -> None:
         with pytest.raises(ServerUnreachable, match="gave up after 4 attempts"):
             client.get_json("/x")
         assert client.request_count == 4
+
+
+def test_tls_verification_cannot_be_turned_off() -> None:
+    with pytest.raises(ValueError, match="cannot be turned off"):
+        HttpClient("https://127.0.0.1:1", auth=None, verify=False)
