@@ -268,3 +268,60 @@ def test_the_built_in_library_flags_the_same_line(gate):
     # whatever else the library says about the change is about the added lines
     for f in new:
         assert f["resource"]["location"]["file"] in ("access/people.yaml", "access/groups.yaml")
+
+
+FULL_SCOPE_APP = """
+  - id: dataloader-team
+    name: Data Loader (team copy)
+    type: connected_app
+    publisher: Unknown
+    scopes: [full, refresh_token]
+"""
+
+
+def test_a_full_scope_app_without_owner_is_flagged_at_its_line(tmp_path):
+    """The other half of the issue's example, with the built-in library and the example config."""
+    repo = make_repo(tmp_path / "repo")
+    base_sha = git("rev-parse", "HEAD", cwd=repo)
+    apps = repo / "access" / "integrations.yaml"
+    text = apps.read_text()
+    # integrations: is the first list in the file; insert the app at its top
+    marker = "integrations:\n"
+    apps.write_text(text.replace(marker, marker + FULL_SCOPE_APP.lstrip("\n") + "\n", 1))
+    line = text[: text.index(marker)].count("\n") + 2
+    assert apps.read_text().splitlines()[line - 1].strip() == "- id: dataloader-team"
+    git("commit", "-q", "-am", "connect the team's Data Loader", cwd=repo)
+    gate = Gate.__new__(Gate)  # reuse collect() without building the MFA scenario
+    gate.tmp, gate.repo = tmp_path, repo
+    base_tree = tmp_path / "base"
+    git("worktree", "add", "-q", "--detach", str(base_tree), base_sha, cwd=repo)
+    base = gate.collect(base_tree, tmp_path / "base.json")
+    head = gate.collect(repo, tmp_path / "head.json")
+    out = tmp_path / "apps.sarif"
+    done = policyengine(
+        "diff",
+        "--base",
+        base,
+        "--head",
+        head,
+        "--now",
+        NOW,
+        "--format",
+        "sarif",
+        "-o",
+        out,
+        cwd=repo,
+    )
+    assert done.returncode == 1, done.stderr
+    sarif = json.loads(out.read_text())
+    validate_sarif(sarif)
+    new = new_results(sarif)
+    rules = {r["ruleId"] for r in new}
+    assert "PE-INT-003" in rules  # no owner
+    # full scope without admin approval: PE-INT-002, or the narrower/broader
+    # policies that fold it (the library declares `supersedes:`)
+    assert rules & {"PE-INT-001", "PE-INT-002", "PE-INT-009"}, rules
+    for result in new:  # every new finding points at the line that added the app
+        physical = result["locations"][0]["physicalLocation"]
+        assert physical["artifactLocation"]["uri"] == "access/integrations.yaml"
+        assert physical["region"]["startLine"] == line
