@@ -16,6 +16,7 @@ from typing import Any
 
 from connectors.http import HttpClient, Progress, ServerUnreachable, link_pages, map_bounded
 from connectors.okta import _mapping as mapping
+from connectors.okta import _sessions as sessions
 from connectors.okta._options import OktaOptions
 from policyengine.errors import AuthenticationError, ConnectorError
 from policyengine.log import get_logger
@@ -40,6 +41,15 @@ class _Privilege:
 
 
 @dataclass(slots=True)
+class _Sessions:
+    """Global session policies and the memberships needed to apply them to users."""
+
+    policies: list[sessions.Policy]
+    #: user id -> the groups among those the policies name
+    groups: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class _UserResult:
     user: dict[str, Any]
     factors: list[dict[str, Any]] | None
@@ -59,9 +69,13 @@ class OktaCollector:
     def run(self) -> None:
         try:
             privilege = self._privilege()
-            self._users(privilege)
+            policies: list[sessions.Policy] = []
+            known = self._guard(
+                "global session policies", lambda: self._session_policies(privilege, policies)
+            )
+            session_data = self._session_groups(privilege, policies) if known else None
+            self._users(privilege, session_data)
             self._guard("API tokens", self._api_tokens)
-            self._guard("global session policies", lambda: self._session_policies(privilege))
         except ServerUnreachable as exc:
             # every other part would fail the same way: say it once and stop
             self.writer.fail(
@@ -150,7 +164,39 @@ class OktaCollector:
             privilege.direct[uid] = roles
 
     # -- users ------------------------------------------------------------------------
-    def _users(self, privilege: _Privilege) -> None:
+    def _session_groups(
+        self, privilege: _Privilege, policies: list[sessions.Policy]
+    ) -> _Sessions | None:
+        """Members of the groups the session policies name (admin groups are known already)."""
+        data = _Sessions(policies)
+        wanted = sessions.referenced_groups(policies) - {privilege.everyone_group}
+
+        def add(gid: str, members: list[str]) -> None:
+            for uid in members:
+                data.groups.setdefault(uid, set()).add(gid)
+
+        try:
+            for gid in sorted(wanted):
+                if privilege.groups_ok and gid in privilege.admin_groups:
+                    add(gid, [u for u, gs in privilege.membership.items() if gid in gs])
+                    continue
+                members: list[str] = []
+                for page in link_pages(
+                    self.client, f"/api/v1/groups/{gid}/users", params={"limit": 1000}
+                ):
+                    members.extend(str(u["id"]) for u in page if isinstance(u, dict) and "id" in u)
+                add(gid, members)
+        except (AuthenticationError, ServerUnreachable):
+            raise
+        except ConnectorError as exc:
+            self.writer.fail(
+                f"okta: account sessions not computed (members of a group named by a "
+                f"session policy not read): {exc.message}"
+            )
+            return None
+        return data
+
+    def _users(self, privilege: _Privilege, session_data: _Sessions | None = None) -> None:
         stopped: list[str] = []
         listed = 0
 
@@ -208,6 +254,15 @@ class OktaCollector:
                         privilege.admin_groups[g]
                         for g in privilege.membership.get(str(result.user["id"]), [])
                     ]
+                uid = str(result.user["id"])
+                session = None
+                if session_data is not None:
+                    session = sessions.effective_session(
+                        uid,
+                        session_data.groups.get(uid, set()),
+                        session_data.policies,
+                        everyone_group=privilege.everyone_group,
+                    )
                 self.writer.add(
                     mapping.account(
                         result.user,
@@ -215,6 +270,7 @@ class OktaCollector:
                         factors=result.factors,
                         direct_roles=result.roles,
                         admin_groups=groups,
+                        session=session,
                     )
                 )
                 if result.error:
@@ -236,7 +292,7 @@ class OktaCollector:
                 if isinstance(token, dict) and "id" in token:
                     self.writer.add(mapping.credential(token))
 
-    def _session_policies(self, privilege: _Privilege) -> None:
+    def _session_policies(self, privilege: _Privilege, out: list[sessions.Policy]) -> None:
         policies = self.client.get_json("/api/v1/policies", params={"type": "OKTA_SIGN_ON"})
         if not isinstance(policies, list):
             raise ConnectorError("GET /api/v1/policies: expected a JSON array")
@@ -246,6 +302,7 @@ class OktaCollector:
             rules = self.client.get_json(f"/api/v1/policies/{policy['id']}/rules")
             if not isinstance(rules, list):
                 raise ConnectorError(f"GET /api/v1/policies/{policy['id']}/rules: not an array")
+            out.append((policy, [r for r in rules if isinstance(r, dict)]))
             for rule in rules:
                 if isinstance(rule, dict) and "id" in rule:
                     self.writer.add(

@@ -111,13 +111,15 @@ def account(
     factors: Sequence[Mapping[str, Any]] | None,
     direct_roles: Sequence[Mapping[str, Any]] | None,
     admin_groups: Sequence[tuple[str, Sequence[str]]] | None,
+    session: tuple[Mapping[str, Any], Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """One Okta user as an ``account``.
 
     ``factors`` / ``direct_roles`` / ``admin_groups`` are None when they
     could not be read: the fields that depend on them are left out.
     ``admin_groups`` is ``[(group name, [role names])]`` for the admin groups
-    the user is in.
+    the user is in. ``session`` is the effective session limits and the ids
+    of the rules they come from (see ``_sessions``), None when unknown.
     """
     profile = user.get("profile") or {}
     login = str(profile.get("login") or "")
@@ -164,6 +166,9 @@ def account(
             {k: r[k] for k in ("id", "type", "label", "assignmentType", "status") if k in r}
             for r in direct_roles
         ]
+    if session is not None:
+        out["session"] = dict(session[0])
+        raw["session_rules"] = list(session[1])
     out["raw"] = raw
     return out
 

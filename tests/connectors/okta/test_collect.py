@@ -246,3 +246,62 @@ def test_server_not_listening_is_one_error(ssws_env: str, tmp_path: Path) -> Non
     assert not result.complete
     [error] = result.errors
     assert "unreachable, collection stopped: gave up after 2 attempts: connection failed" in error
+
+
+def test_account_session_is_the_governing_rule(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
+    _, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+    a = by_name(snap)
+    # bob (Okta Admins) and kate (Help Desk) fall under the Administrators policy
+    for name in ("bob@example.com", "kate@example.com"):
+        assert a[name]["session"] == {"max_lifetime_minutes": 720, "idle_timeout_minutes": 15}
+        assert a[name]["raw"]["session_rules"] == ["0prADMINS12H0000001"]
+    # alice is a super admin outside those groups: the default policy governs her; its
+    # first rule depends on the network zone, so the default rule (no lifetime) may apply
+    alice = a["alice@example.com"]
+    assert alice["session"] == {}  # no limit for sure: both fields missing
+    assert alice["raw"]["session_rules"] == ["0prOFFICE000000001", "0prDEFAULT00000001"]
+
+
+def test_session_policy_on_a_non_admin_group_reads_its_members(
+    rsa_public_pem: str, ssws_env: str, tmp_path: Path
+) -> None:
+    import copy
+
+    from tests.connectors.okta.conftest import start
+    from tests.emulators.okta import OktaOrg
+
+    org = OktaOrg.load()
+    policy = copy.deepcopy(org.policies[0])
+    policy.update(id="00pENGINEERING00001", name="Engineering", priority=0)
+    policy["conditions"]["people"]["groups"]["include"] = ["00gENGINEERING00001"]
+    rule = copy.deepcopy(org.rules[org.policies[0]["id"]][0])
+    rule.update(id="0prENG00000000001", name="Engineers 8h")
+    rule["actions"]["signon"]["session"].update(
+        maxSessionLifetimeMinutes=480, maxSessionIdleMinutes=30
+    )
+    rule["conditions"]["people"]["users"]["exclude"] = ["00uleoxxx00000000012"]
+    org.policies.append(policy)
+    org.rules[policy["id"]] = [rule]
+    for okta in start(org, rsa_public_pem):
+        result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+        assert result.complete, result.errors
+        assert okta.server.requests_to("/api/v1/groups/00gENGINEERING00001/users")
+        a = by_name(snap)
+        assert a["alice@example.com"]["session"] == {
+            "max_lifetime_minutes": 480,
+            "idle_timeout_minutes": 30,
+        }
+        # leo is excluded from the engineers' rule: no rule of that policy matches him,
+        # so Okta goes on to the next policy (Administrators, through Help Desk)
+        assert a["leo@example.com"]["raw"]["session_rules"] == ["0prADMINS12H0000001"]
+
+
+def test_sessions_unknown_when_policies_are_unreadable(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    from tests.emulators._server import Response
+
+    okta.server.add_fault(Response.json({}, 503), match="/api/v1/policies", times=None)
+    result, snap = collect(ssws_options(okta, ssws_env, max_attempts=2), tmp_path / "okta.json")
+    assert not result.complete
+    assert all("session" not in a for a in snap["accounts"])
