@@ -216,6 +216,8 @@ def credential(token: Mapping[str, Any]) -> dict[str, Any]:
     }
     _put(out, "owner", token.get("userId"))
     _put(out, "created_at", timestamp(token.get("created")))
+    # an Okta API token's value never changes: rotating means creating a new token
+    _put(out, "last_rotated_at", timestamp(token.get("created")))
     _put(out, "expires_at", timestamp(token.get("expiresAt")))
     out["raw"] = {k: v for k, v in token.items() if k != "_links"}
     return out

@@ -139,6 +139,7 @@ def test_api_tokens(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
     assert siem["name"] == "SIEM export"
     assert siem["owner"] == "00ualicex00000000000"
     assert siem["created_at"] == "2025-11-09T20:38:10Z"
+    assert siem["last_rotated_at"] == siem["created_at"]  # a token cannot be rotated in place
     assert siem["expires_at"] == "2026-11-20T20:38:10Z"
     assert "last_used_at" not in siem  # lastUpdated is not last use
     assert siem["raw"]["lastUpdated"] == "2026-10-21T20:38:10.000Z"
