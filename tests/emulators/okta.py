@@ -196,7 +196,22 @@ class OktaOrg:
                 org.factors[uid] = factors
         for i in range(min(admins, n_users)):
             org.user_roles[org.users[i]["id"]] = [_role("ORG_ADMIN", "Organization Administrator")]
-        org.groups = [_group("00gEVERYONE0000000000", "Everyone", "BUILT_IN")]
+        everyone, admin_group = "00gEVERYONE0000000000", "00gADMINS00000000000"
+        org.groups = [_group(everyone, "Everyone", "BUILT_IN"), _group(admin_group, "Admins")]
+        org.group_members = {
+            admin_group: [u["id"] for u in org.users[admins : 2 * admins]],
+        }
+        org.group_roles = {admin_group: [_role("SUPER_ADMIN", "Super Administrator", "GROUP")]}
+        org.policies = [
+            _policy("00pADMINS00000000000", "Admins", 1, [admin_group]),
+            _policy("00pDEFAULT0000000000", "Default Policy", 2, [everyone], system=True),
+        ]
+        org.rules = {
+            "00pADMINS00000000000": [_rule("0prADMINS0000000000", "Admins", 1, 720, 15, True)],
+            "00pDEFAULT0000000000": [
+                _rule("0prDEFAULT000000000", "Default Rule", 1, 0, 120, False)
+            ],
+        }
         return org
 
 
@@ -209,6 +224,47 @@ def _role(rtype: str, label: str, assignment: str = "USER") -> dict[str, Any]:
         "created": "2024-01-01T00:00:00.000Z",
         "lastUpdated": "2024-01-01T00:00:00.000Z",
         "assignmentType": assignment,
+    }
+
+
+def _policy(
+    pid: str, name: str, priority: int, groups: list[str], *, system: bool = False
+) -> dict[str, Any]:
+    return {
+        "id": pid,
+        "status": "ACTIVE",
+        "name": name,
+        "priority": priority,
+        "system": system,
+        "type": "OKTA_SIGN_ON",
+        "conditions": {"people": {"groups": {"include": groups}}},
+        "created": "2024-01-01T00:00:00.000Z",
+        "lastUpdated": "2024-01-01T00:00:00.000Z",
+    }
+
+
+def _rule(
+    rid: str, name: str, priority: int, lifetime: int, idle: int, mfa: bool
+) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "status": "ACTIVE",
+        "name": name,
+        "priority": priority,
+        "system": False,
+        "type": "SIGN_ON",
+        "conditions": {"people": {"users": {"exclude": []}}, "network": {"connection": "ANYWHERE"}},
+        "actions": {
+            "signon": {
+                "access": "ALLOW",
+                "requireFactor": mfa,
+                "session": {
+                    "usePersistentCookie": False,
+                    "maxSessionIdleMinutes": idle,
+                    "maxSessionLifetimeMinutes": lifetime,
+                },
+            }
+        },
     }
 
 
