@@ -79,9 +79,23 @@ def redact_secrets(
     return event_dict
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at write time (tests swap it; a captured
+    stream must not be remembered after it is closed)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+
+
 def configure(log_format: str | None = None, level: str = "info", stream: Any = None) -> None:
     """Set up structlog once for the CLI. ``log_format`` is ``console`` or ``json``."""
-    stream = stream or sys.stderr
+    stream = stream or _CurrentStderr()
     if log_format is None:
         is_tty = hasattr(stream, "isatty") and stream.isatty()
         log_format = "console" if is_tty and not os.environ.get("CI") else "json"

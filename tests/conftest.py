@@ -54,3 +54,12 @@ def write_snapshot(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog():
+    """Each test starts with structlog's defaults, whatever an earlier CLI call configured."""
+    import structlog
+
+    yield
+    structlog.reset_defaults()
