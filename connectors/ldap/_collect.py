@@ -31,6 +31,8 @@ from policyengine.log import get_logger
 
 _log = get_logger("connectors.ldap")
 AD_CAPABILITY = "1.2.840.113556.1.4.800"  # LDAP_CAP_ACTIVE_DIRECTORY_OID
+#: Group entries carry their whole member list: fewer per page bounds memory.
+GROUP_PAGE_SIZE = 25
 
 
 def choose_profile(conn: Any, options: LdapOptions) -> Profile:
@@ -154,7 +156,7 @@ class Collection:
             base,
             group_filter,
             self.profile.group_attributes(mapping),
-            page_size=opts.page_size,
+            page_size=min(opts.page_size, GROUP_PAGE_SIZE),
             stats=self.stats,
             what="group",
         ):

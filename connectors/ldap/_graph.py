@@ -99,7 +99,7 @@ class Membership:
         self._tmp = tempfile.TemporaryDirectory(prefix="pe-ldap-", dir=spool_dir)
         self._db = sqlite3.connect(Path(self._tmp.name) / "members.sqlite")
         self._db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8000;"
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-2000;"
             "CREATE TABLE edge(grp TEXT NOT NULL, member TEXT NOT NULL);"
             "CREATE TABLE ids(dn TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;"
         )
