@@ -28,12 +28,19 @@ class ResourceIndex:
 
     def resolve(self, ref: Any, source: str, kind: str) -> Mapping[str, Any] | None:
         if isinstance(ref, str):
-            return self._by_key.get((kind, source, ref))
-        if isinstance(ref, Mapping):
+            rid, rsource = ref, source
+        elif isinstance(ref, Mapping):
             rid, rsource = ref.get("id"), ref.get("source", source)
-            if isinstance(rid, str) and isinstance(rsource, str):
-                return self._by_key.get((kind, rsource, rid))
-        return None
+            if not isinstance(rid, str) or not isinstance(rsource, str):
+                return None
+        else:
+            return None
+        found = self._by_key.get((kind, rsource, rid))
+        if found is None and kind == "group":
+            # group and role are one idea in the model (DESIGN: "group / role"):
+            # a Salesforce profile or an Okta admin role is a valid target too
+            found = self._by_key.get(("role", rsource, rid))
+        return found
 
     def __len__(self) -> int:
         return len(self._by_key)

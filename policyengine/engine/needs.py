@@ -35,6 +35,8 @@ class Needs:
     def projection_fields(self, kind: str) -> tuple[str, ...] | None:
         """Fields to keep for ``kind``; None when no resource of it is referenced."""
         wanted = set(self.fields.get(kind, ()))
+        if kind == "role":  # a group reference may name a role (ResourceIndex.resolve)
+            wanted.update(self.fields.get("group", ()))
         if kind == "account" and self.persons:
             wanted.update(PERSON_FIELDS)
         if not wanted and not (kind == "account" and self.persons):
