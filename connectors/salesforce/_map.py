@@ -247,7 +247,7 @@ def profile_idle_minutes(org: Org) -> dict[str, int]:
             continue
         for name in (setting.get("profile"), setting.get("fullName")):
             if isinstance(name, str) and name:
-                out.setdefault(_norm(unquote(name)), minutes)
+                out.setdefault(_norm(profile_label(name)), minutes)
     return out
 
 
@@ -558,12 +558,44 @@ def _publisher(contact: Any) -> str | None:
     return contact.rsplit("@", 1)[1].strip().lower() or None
 
 
+#: Metadata API full names of standard profiles -> the label users see (User.Profile.Name).
+#: Custom profiles use their URL-encoded label as full name ("Custom%3A Admin").
+STANDARD_PROFILE_LABELS: dict[str, str] = {
+    "Admin": "System Administrator",
+    "Standard": "Standard User",
+    "ReadOnly": "Read Only",
+    "SolutionManager": "Solution Manager",
+    "MarketingProfile": "Marketing User",
+    "ContractManager": "Contract Manager",
+    "StandardAul": "Standard Platform User",
+}
+
+
+def profile_label(full_name: str) -> str:
+    """``Admin`` -> ``System Administrator``; ``Custom%3A Sales`` -> ``Custom: Sales``."""
+    return STANDARD_PROFILE_LABELS.get(full_name, unquote(full_name))
+
+
+def _org_session(org: Org) -> dict[str, Any]:
+    return dict((org.security_settings or {}).get("sessionSettings") or {})
+
+
+def _org_session_fields(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The org-wide session switches; profile settings inherit them."""
+    return {
+        "ip_locked": _bool(settings, "lockSessionsToIp"),
+        "http_only": _bool(settings, "requireHttpOnly"),
+        "force_logout_on_timeout": _bool(settings, "forceLogoutOnSessionTimeout"),
+        "enforce_ip_ranges_every_request": _bool(settings, "enforceIpRangesEveryRequest"),
+        "lock_sessions_to_domain": _bool(settings, "lockSessionsToDomain"),
+    }
+
+
 def map_session_policies(org: Org) -> Iterator[dict[str, Any]]:
     """The org's session settings as one ``session_policy`` applying to everyone."""
     if org.security_settings is None:
         return
-    settings = org.security_settings.get("sessionSettings") or {}
-    timeout = settings.get("sessionTimeout")
+    settings = _org_session(org)
     yield _drop_none(
         {
             "kind": "session_policy",
@@ -572,24 +604,27 @@ def map_session_policies(org: Org) -> Iterator[dict[str, Any]]:
             "source_type": "salesforce",
             "type": "org",
             "applies_to": ["everyone"],
-            "idle_timeout_minutes": SESSION_TIMEOUTS.get(str(timeout)),
-            "ip_locked": _bool(settings, "lockSessionsToIp"),
-            "http_only": _bool(settings, "requireHttpOnly"),
-            "force_logout_on_timeout": _bool(settings, "forceLogoutOnSessionTimeout"),
-            "enforce_ip_ranges_every_request": _bool(settings, "enforceIpRangesEveryRequest"),
-            "lock_sessions_to_domain": _bool(settings, "lockSessionsToDomain"),
+            "idle_timeout_minutes": SESSION_TIMEOUTS.get(str(settings.get("sessionTimeout"))),
+            **_org_session_fields(settings),
             "raw": {"sessionSettings": settings},
         }
     )
 
 
 def map_profile_session_policies(org: Org) -> Iterator[dict[str, Any]]:
-    """One ``session_policy`` per ProfileSessionSetting (it overrides the org timeout)."""
+    """One effective ``session_policy`` per ProfileSessionSetting.
+
+    The profile's timeout, session level and forced logout override the org's;
+    everything else (HttpOnly, IP lock, ...) is inherited from the org
+    settings, so each policy describes what that profile's users really get.
+    """
+    inherited = _org_session_fields(_org_session(org))
     for setting in org.profile_sessions:
-        profile = unquote(str(setting.get("profile") or setting.get("fullName") or ""))
+        profile = profile_label(str(setting.get("profile") or setting.get("fullName") or ""))
         if not profile:
             continue
         level = setting.get("requiredSessionLevel")
+        force_logout = _bool(setting, "forceLogout")
         yield _drop_none(
             {
                 "kind": "session_policy",
@@ -603,59 +638,89 @@ def map_profile_session_policies(org: Org) -> Iterator[dict[str, Any]]:
                 # either way (org-wide MFA may still apply), so it stays missing.
                 "mfa_required": True if level == "HIGH_ASSURANCE" else None,
                 "required_session_level": level if isinstance(level, str) else None,
-                "force_logout_on_timeout": _bool(setting, "forceLogout"),
+                **inherited,
+                "force_logout_on_timeout": (
+                    force_logout
+                    if force_logout is not None
+                    else inherited["force_logout_on_timeout"]
+                ),
                 "raw": setting,
             }
         )
 
 
-def map_settings(org: Org) -> Iterator[dict[str, Any]]:
-    """Tenant switches: API Access Control, org-wide MFA, trusted and profile login IP ranges."""
-    cas = org.connected_app_settings
-    value = _bool(cas, "enableAdminApprovedAppsOnly") if cas else None
-    yield _drop_none(
+def _setting(setting_id: str, category: str, value: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``setting``; a None value is left out (missing: inconclusive, never a pass)."""
+    return _drop_none(
         {
             "kind": "setting",
-            "id": "api_access_control",
-            "name": "api_access_control",
+            "id": setting_id,
+            "name": setting_id.split(":", 1)[0],
             "source_type": "salesforce",
-            "category": "connected_apps",
+            "category": category,
             "value": value,
-            "raw": cas or {"note": "ConnectedAppSettings could not be read"},
+            "raw": dict(raw),
         }
+    )
+
+
+def map_settings(org: Org) -> Iterator[dict[str, Any]]:
+    """Tenant switches: API Access Control, org-wide MFA, Login-As, MFA registration,
+    trusted IP ranges and each profile's login IP ranges."""
+    cas = org.connected_app_settings
+    yield _setting(
+        "api_access_control",
+        "connected_apps",
+        _bool(cas, "enableAdminApprovedAppsOnly") if cas else None,
+        cas or {"note": "ConnectedAppSettings could not be read"},
     )
     # No documented API exposes the org-wide "Require MFA for all direct UI
     # logins" switch (catalogue D.3): the setting is reported as missing so a
     # policy on it is inconclusive, never a pass.
-    yield {
-        "kind": "setting",
-        "id": "mfa_for_all_users",
-        "name": "mfa_for_all_users",
-        "source_type": "salesforce",
-        "category": "mfa",
-        "raw": {"note": "not exposed by a documented Salesforce API; check Setup manually"},
-    }
-    if org.security_settings is not None:
-        ranges = (org.security_settings.get("networkAccess") or {}).get("ipRanges") or []
-        yield {
-            "kind": "setting",
-            "id": "trusted_ip_ranges",
-            "name": "trusted_ip_ranges",
-            "source_type": "salesforce",
-            "category": "network",
-            "value": ranges,
-            "raw": {"networkAccess": org.security_settings.get("networkAccess")},
+    yield _setting(
+        "mfa_for_all_users",
+        "mfa",
+        None,
+        {"note": "not exposed by a documented Salesforce API; check Setup manually"},
+    )
+    security = org.security_settings
+    session = _org_session(org)
+    unread = {"note": "SecuritySettings could not be read"}
+    yield _setting(
+        "mfa_registration_verified",
+        "mfa",
+        _bool(session, "identityConfirmationOnTwoFactorRegistrationEnabled"),
+        {
+            "sessionSettings.identityConfirmationOnTwoFactorRegistrationEnabled": session.get(
+                "identityConfirmationOnTwoFactorRegistrationEnabled"
+            )
         }
+        if security is not None
+        else unread,
+    )
+    yield _setting(
+        "admin_login_as_any_user",
+        "privileged",
+        _bool(security, "enableAdminLoginAsAnyUser") if security is not None else None,
+        {"enableAdminLoginAsAnyUser": security.get("enableAdminLoginAsAnyUser")}
+        if security is not None
+        else unread,
+    )
+    if security is not None:
+        network = security.get("networkAccess") or {}
+        yield _setting(
+            "trusted_ip_ranges",
+            "network",
+            network.get("ipRanges") or [],
+            {"networkAccess": security.get("networkAccess")},
+        )
     for profile in org.profile_metadata:
         # Metadata full names are URL-encoded ("Custom%3A Admin Clone").
-        full_name = unquote(str(profile.get("fullName") or ""))
+        full_name = str(profile.get("fullName") or "")
         ranges = profile.get("loginIpRanges") or []
-        yield {
-            "kind": "setting",
-            "id": f"login_ip_ranges:{full_name}",
-            "name": "login_ip_ranges",
-            "source_type": "salesforce",
-            "category": "profile",
-            "value": ranges,
-            "raw": {"profile": full_name, "loginIpRanges": ranges},
-        }
+        yield _setting(
+            f"login_ip_ranges:{unquote(full_name)}",
+            "profile",
+            ranges,
+            {"profile": profile_label(full_name), "full_name": full_name, "loginIpRanges": ranges},
+        )

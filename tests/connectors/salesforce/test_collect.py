@@ -50,7 +50,7 @@ def test_every_record_matches_the_model(snapshot: dict[str, Any]) -> None:
         "integration": 7,
         "credential": 6,
         "session_policy": 3,
-        "setting": 8,
+        "setting": 10,
     }
     for key in ("accounts", "integrations", "credentials", "session_policies", "settings"):
         for record in snapshot[key]:
@@ -218,6 +218,9 @@ def test_session_settings_and_switches(snapshot: dict[str, Any]) -> None:
     assert settings["api_access_control"]["value"] is False
     assert "value" not in settings["mfa_for_all_users"]  # not exposed: missing, never a pass
     assert settings["login_ip_ranges:Admin"]["value"][0]["startAddress"] == "203.0.113.0"
+    assert settings["login_ip_ranges:Admin"]["raw"]["profile"] == "System Administrator"
+    assert settings["admin_login_as_any_user"]["value"] is True
+    assert settings["mfa_registration_verified"]["value"] is False
     assert settings["login_ip_ranges:Custom: Admin Clone"]["value"] == []
 
 
@@ -231,6 +234,9 @@ def test_profile_session_settings_override_the_org_timeout(snapshot: dict[str, A
     help_desk = policies["profile:Help Desk"]
     assert help_desk["idle_timeout_minutes"] == 1440
     assert "mfa_required" not in help_desk  # STANDARD: unknown, not false
+    # org-wide switches are inherited: the policy is what the profile's users get
+    assert help_desk["http_only"] is True and help_desk["ip_locked"] is False
+    assert help_desk["force_logout_on_timeout"] is False
     accounts = by_id(snapshot, "accounts")
     assert accounts[ALICE]["session"] == {"idle_timeout_minutes": 120}
     assert accounts[DAN]["session"] == {"idle_timeout_minutes": 1440}
