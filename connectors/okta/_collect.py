@@ -198,27 +198,33 @@ class OktaCollector:
 
     def _users(self, privilege: _Privilege, session_data: _Sessions | None = None) -> None:
         stopped: list[str] = []
-        listed = 0
 
         def users() -> Iterator[dict[str, Any]]:
-            nonlocal listed
-            pages = 0
-            try:
-                for page in link_pages(
-                    self.client, "/api/v1/users", params={"limit": self.options.page_size}
-                ):
-                    pages += 1
-                    for user in page:
-                        if isinstance(user, dict) and "id" in user:
-                            listed += 1
-                            yield user
-            except AuthenticationError:
-                raise
-            except ConnectorError as exc:
-                stopped.append(
-                    f"okta: users not collected after {listed} users ({pages} pages read): "
-                    f"{exc.message}"
-                )
+            # Okta lists every user but DEPROVISIONED ones unless asked for them by search
+            listings = (
+                ("users", {}),
+                ("deprovisioned users", {"search": 'status eq "DEPROVISIONED"'}),
+            )
+            for label, extra in listings:
+                listed = pages = 0
+                try:
+                    for page in link_pages(
+                        self.client,
+                        "/api/v1/users",
+                        params={**extra, "limit": self.options.page_size},
+                    ):
+                        pages += 1
+                        for user in page:
+                            if isinstance(user, dict) and "id" in user:
+                                listed += 1
+                                yield user
+                except (AuthenticationError, ServerUnreachable):
+                    raise
+                except ConnectorError as exc:
+                    stopped.append(
+                        f"okta: {label} not collected after {listed} users "
+                        f"({pages} pages read): {exc.message}"
+                    )
 
         def enrich(user: dict[str, Any]) -> _UserResult:
             uid = str(user["id"])
@@ -237,7 +243,9 @@ class OktaCollector:
                     return None
                 return body
 
-            factors = fetch(f"/api/v1/users/{uid}/factors")
+            # a deactivated user has no usable factors: save the call (mfa stays missing)
+            deprovisioned = user.get("status") == "DEPROVISIONED"
+            factors = None if deprovisioned else fetch(f"/api/v1/users/{uid}/factors")
             if privilege.assignees_ok:
                 roles: list[dict[str, Any]] | None = privilege.direct.get(uid, [])
             else:

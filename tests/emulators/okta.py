@@ -353,6 +353,7 @@ class OktaEmulator:
     def _index_org(self) -> None:
         self.users_sorted = sorted(self.org.users, key=lambda u: u["id"])
         self.user_pos = {u["id"]: i for i, u in enumerate(self.users_sorted)}
+        self._listings: dict[str, tuple[list[dict[str, Any]], dict[str, int]]] = {}
         self.groups_sorted = sorted(self.org.groups, key=lambda g: g["id"])
         self.group_by_id = {g["id"]: g for g in self.org.groups}
         self.user_groups: dict[str, list[str]] = {}
@@ -494,7 +495,9 @@ class OktaEmulator:
         family: str,
         default_limit: int,
         render: Callable[[dict[str, Any]], Any] = lambda x: x,
+        keep: Mapping[str, str] | None = None,
     ) -> Response:
+        """One page; ``keep`` are query parameters the self/next links carry on."""
         limit = self._limit(request, family, default_limit)
         if isinstance(limit, Response):
             return limit
@@ -506,12 +509,12 @@ class OktaEmulator:
                 return _error(400, "E0000031", "Invalid search criteria: after")
             start = index + 1
         page = items[start : start + limit]
-        links = [f'<{self._url(request.path, {"limit": limit})}>; rel="self"']
+        extra = dict(keep or {})
+        links = [f'<{self._url(request.path, {**extra, "limit": limit})}>; rel="self"']
         if start + limit < len(items):
             cursor = page[-1]["id"]
-            links.append(
-                f'<{self._url(request.path, {"after": cursor, "limit": limit})}>; rel="next"'
-            )
+            query = {**extra, "after": cursor, "limit": limit}
+            links.append(f'<{self._url(request.path, query)}>; rel="next"')
         return _json([render(x) for x in page], headers={"Link": ", ".join(links)})
 
     def _url(self, path: str, query: Mapping[str, Any]) -> str:
@@ -519,10 +522,30 @@ class OktaEmulator:
 
     # -- endpoints --------------------------------------------------------------------
     def _users(self, request: Request) -> Response:
-        if request.param("q") or request.param("search") or request.param("filter"):
+        """Without ``search``, every user but DEPROVISIONED ones (as Okta documents);
+        ``search=status eq "X"`` is the one search expression emulated."""
+        if request.param("q") or request.param("filter"):
             return _error(400, "E0000031", "Invalid search criteria (not emulated)")
+        search = request.param("search")
+        if search is None:
+            key = "!DEPROVISIONED"
+        else:
+            found = re.fullmatch(r'status eq "([A-Z_]+)"', search.strip())
+            if not found:
+                return _error(400, "E0000031", f"Invalid search criteria: {search}")
+            key = found.group(1)
+        with self._lock:
+            listing = self._listings.get(key)
+            if listing is None:
+                if key.startswith("!"):
+                    items = [u for u in self.users_sorted if u.get("status") != key[1:]]
+                else:
+                    items = [u for u in self.users_sorted if u.get("status") == key]
+                listing = (items, {u["id"]: i for i, u in enumerate(items)})
+                self._listings[key] = listing
+        keep = {"search": search} if search is not None else None
         return self._page(
-            request, self.users_sorted, self.user_pos, "users", 200, self._render_user
+            request, listing[0], listing[1], "users", 200, self._render_user, keep=keep
         )
 
     def _render_user(self, user: dict[str, Any]) -> dict[str, Any]:

@@ -112,10 +112,11 @@ def by_name(snapshot: dict[str, Any], key: str = "accounts") -> dict[str, dict[s
 
 def users_page_matcher(okta: Okta, n: int, limit: int):
     """Matches the request for the n-th page (1-based) of /api/v1/users with ``limit``."""
-    ids = sorted(u["id"] for u in okta.emulator.org.users)
+    # the default listing leaves DEPROVISIONED users out (they come from a search)
+    ids = sorted(u["id"] for u in okta.emulator.org.users if u["status"] != "DEPROVISIONED")
 
     def match(request: Any) -> bool:
-        if request.path != "/api/v1/users":
+        if request.path != "/api/v1/users" or request.param("search"):
             return False
         return request.param("after") == (ids[(n - 1) * limit - 1] if n > 1 else None)
 

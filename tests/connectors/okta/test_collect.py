@@ -87,7 +87,8 @@ def test_user_status_mapping(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
 
 def test_factor_mapping(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
     _, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
-    mfa = {name: a["mfa"] for name, a in by_name(snap).items()}
+    mfa = {name: a.get("mfa") for name, a in by_name(snap).items()}
+    assert mfa["erin@example.com"] is None  # DEPROVISIONED: factors not read
     assert mfa["bob@example.com"]["methods"] == ["sms"]  # the security question is not MFA
     assert mfa["carol@example.com"] == {
         "enrolled": False,
@@ -172,14 +173,19 @@ def test_session_policies(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
 def test_users_pagination_follows_the_next_link(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
     result, snap = collect(ssws_options(okta, ssws_env, page_size=3), tmp_path / "okta.json")
     assert result.complete
-    pages = okta.server.requests_to("/api/v1/users")
+    requests = okta.server.requests_to("/api/v1/users")
+    pages = [r for r in requests if r.param("search") is None]
     assert len(pages) == 5
     assert pages[0].target == "/api/v1/users?limit=3"
-    ids = sorted(a["id"] for a in snap["accounts"])
+    # DEPROVISIONED users are only listed on request, by a search
+    [search] = [r for r in requests if r.param("search") is not None]
+    assert search.param("search") == 'status eq "DEPROVISIONED"'
+    ids = sorted(a["id"] for a in snap["accounts"] if a["status"] != "DEPROVISIONED")
     # every later request is exactly the server's next link: the previous page's cursor
     assert [p.param("after") for p in pages[1:]] == [ids[2], ids[5], ids[8], ids[11]]
     assert all(p.param("limit") == "3" for p in pages)
-    assert [a["id"] for a in snap["accounts"]] == ids  # written in the server's order
+    # written in the server's order, the deprovisioned listing last
+    assert [a["id"] for a in snap["accounts"]] == [*ids, "00uerinxx00000000005"]
 
 
 def test_oauth_service_app(okta: Okta, oauth_env: str, tmp_path: Path) -> None:

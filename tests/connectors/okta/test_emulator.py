@@ -59,8 +59,19 @@ def test_users_pagination_links(okta: Okta, http: httpx.Client) -> None:
     nxt = r.links["next"]["url"]
     assert nxt.startswith(okta.url + "/api/v1/users?after=")
     last = http.get(nxt, headers=AUTH)
-    assert len(last.json()) == 5
+    assert len(last.json()) == 4  # 15 users, one of them DEPROVISIONED: not listed by default
     assert "next" not in last.links and "self" in last.links
+
+
+def test_deprovisioned_users_come_from_a_search(okta: Okta, http: httpx.Client) -> None:
+    r = http.get(
+        okta.url + "/api/v1/users",
+        params={"search": 'status eq "DEPROVISIONED"', "limit": 200},
+        headers=AUTH,
+    )
+    assert [u["profile"]["login"] for u in r.json()] == ["erin@example.com"]
+    bad = http.get(okta.url + "/api/v1/users", params={"search": "nonsense"}, headers=AUTH)
+    assert bad.status_code == 400 and bad.json()["errorCode"] == "E0000031"
 
 
 def test_unknown_user_is_404_e0000007(okta: Okta, http: httpx.Client) -> None:

@@ -50,7 +50,8 @@ def test_connector_paces_itself_under_the_advertised_limit(
         result, _ = collect(options, tmp_path / "okta.json")
         assert result.complete, result.errors
         assert okta.emulator.limiter.rejected == 0
-        assert len(okta.server.requests_to("/api/v1/users/*")) == 18  # 15 factors + 3 roles
+        # 14 factors (none for the DEPROVISIONED user) + 3 admins' roles
+        assert len(okta.server.requests_to("/api/v1/users/*")) == 17
 
 
 def test_500_twice_then_success(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
@@ -83,7 +84,8 @@ def test_connection_dropped_for_good_marks_the_snapshot_incomplete(
     [error] = [e for e in snap["source"]["errors"] if "users" in e]
     assert "after 6 users (2 pages read)" in error
     assert "gave up after 3 attempts" in error
-    assert len(snap["accounts"]) == 6  # what was read is kept
+    # what was read is kept, and the deprovisioned listing is a part of its own
+    assert len(snap["accounts"]) == 6 + 1
     assert len(snap["credentials"]) == 3  # the other parts are still collected
 
 
@@ -98,7 +100,7 @@ def test_expired_oauth_token_mid_run_is_replaced_once(
     assert result.complete, result.errors
     assert okta.emulator.token_requests == 2
     assert len(snap["accounts"]) == 15
-    assert all("mfa" in a for a in snap["accounts"])
+    assert all("mfa" in a for a in snap["accounts"] if a["status"] != "DEPROVISIONED")
 
 
 def test_oauth_token_refused_twice_is_an_authentication_error(
@@ -166,4 +168,5 @@ def test_without_the_assignee_api_roles_are_read_per_user(
     assert a["alice@example.com"]["privileged_via"] == ["role:SUPER_ADMIN"]
     # bob's ORG_ADMIN comes through the group; /users/{id}/roles also lists it as GROUP
     assert a["bob@example.com"]["privileged_via"] == ["group:Okta Admins"]
-    assert len(okta.server.requests_to("/api/v1/users/*")) == 30  # factors + roles per user
+    # roles for every user, factors for all but the DEPROVISIONED one
+    assert len(okta.server.requests_to("/api/v1/users/*")) == 29
