@@ -84,7 +84,7 @@ def compile_getter(path: Path, *, deref_last: bool = False) -> Getter:
     def step(value: Any, i: int, resource: Mapping[str, Any], index: Any) -> Any:
         if i > last:
             return value
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             return None
         seg = segments[i]
         item = value.get(seg.name)
@@ -124,7 +124,9 @@ def compile_getter(path: Path, *, deref_last: bool = False) -> Getter:
         def nested(resource: Mapping[str, Any], _index: Any) -> Any:
             value: Any = resource
             for name in names:
-                if not isinstance(value, Mapping):
+                if type(value) is not dict and not isinstance(
+                    value, Mapping
+                ):  # fast path: JSON dicts
                     return None
                 value = value.get(name)
                 if value is None:
