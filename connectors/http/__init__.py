@@ -18,7 +18,7 @@ clients): this package adds what every vendor API needs on top:
 
 from connectors.http.client import HttpClient, RetryPolicy, ServerUnreachable, TokenAuth
 from connectors.http.concurrency import map_bounded
-from connectors.http.pagination import link_pages, next_link
+from connectors.http.pagination import link_pages, next_link, same_origin
 from connectors.http.progress import Progress
 from connectors.http.ratelimit import RateLimitHeaders
 
@@ -32,4 +32,5 @@ __all__ = [
     "link_pages",
     "map_bounded",
     "next_link",
+    "same_origin",
 ]

@@ -59,6 +59,19 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
+def same_origin(url: str, other: str) -> bool:
+    """True when ``url`` is relative or has the scheme, host and port of ``other``.
+
+    >>> same_origin("https://a.okta.com/x?after=1", "https://a.okta.com:443/y")
+    True
+    >>> same_origin("https://evil.example/x", "https://a.okta.com/y")
+    False
+    """
+    if not urlsplit(url).scheme:
+        return url.startswith("/") and not url.startswith("//")
+    return _origin(url) == _origin(other)
+
+
 def link_pages(
     client: HttpClient,
     path: str,
@@ -86,7 +99,7 @@ def link_pages(
         following = next_link(response)
         if following is None:
             return
-        if _origin(following) != _origin(str(response.request.url)):
+        if not same_origin(following, str(response.request.url)):
             raise ConnectorError(
                 f"GET {client.url(path)}: next link points at another server; not followed"
             )

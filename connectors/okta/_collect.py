@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.http import HttpClient, Progress, ServerUnreachable, link_pages, map_bounded
+from connectors.http import (
+    HttpClient,
+    Progress,
+    ServerUnreachable,
+    link_pages,
+    map_bounded,
+    same_origin,
+)
 from connectors.okta import _mapping as mapping
 from connectors.okta import _sessions as sessions
 from connectors.okta._options import OktaOptions
@@ -154,6 +161,11 @@ class OktaCollector:
                 raise ConnectorError("GET /api/v1/iam/assignees/users: unexpected body")
             ids.extend(str(v["id"]) for v in body["value"] if isinstance(v, dict) and "id" in v)
             url = ((body.get("_links") or {}).get("next") or {}).get("href")
+            if url and not same_origin(url, self.options.org_url):
+                raise ConnectorError(
+                    "GET /api/v1/iam/assignees/users: next link points at another server; "
+                    "not followed"
+                )
             params = None
 
         def roles_of(uid: str) -> list[dict[str, Any]]:

@@ -170,3 +170,18 @@ def test_without_the_assignee_api_roles_are_read_per_user(
     assert a["bob@example.com"]["privileged_via"] == ["group:Okta Admins"]
     # roles for every user, factors for all but the DEPROVISIONED one
     assert len(okta.server.requests_to("/api/v1/users/*")) == 29
+
+
+def test_assignee_next_link_to_another_server_is_not_followed(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    body = {
+        "value": [{"id": "00ualicex00000000000"}],
+        "_links": {"next": {"href": "https://attacker.example/api/v1/iam/assignees/users"}},
+    }
+    okta.server.add_fault(Response.json(body), match="/api/v1/iam/assignees/users")
+    result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+    # the credentials never leave for attacker.example: the per-user fallback is used
+    assert result.complete, result.errors
+    assert by_name(snap)["alice@example.com"]["roles"] == ["SUPER_ADMIN"]
+    assert len(okta.server.requests_to("/api/v1/users/*")) == 29
