@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from policyengine.engine.correlate import correlate
-from policyengine.engine.evaluate import make_finding
+from policyengine.engine.evaluate import FindingParts, build_finding, finding_parts, make_finding
 from policyengine.engine.index import ResourceIndex
 from policyengine.engine.needs import Needs, analyse
 from policyengine.errors import Location, SnapshotError
@@ -78,8 +78,9 @@ def evaluate_files(
                     index.add(person)
         findings: list[Finding] = []
         bound.reset_counts()
+        policies = bound.policies
         for found, matched, (file_no, n) in _map(_evaluate_task, tasks, parallel):
-            findings.extend(found)
+            findings.extend(build_finding(policies[i], parts) for i, parts in found)
             for i, m in enumerate(matched):
                 bound.matched[i] += m
             counts[readers[file_no].file] = counts.get(readers[file_no].file, 0) + n
@@ -193,13 +194,13 @@ def _project_task(task: Task) -> tuple[list[dict[str, Any]], None, None]:
     return out, None, None
 
 
-def _evaluate_task(task: Task) -> tuple[list[Finding], list[int], tuple[int, int]]:
+def _evaluate_task(task: Task) -> tuple[list[tuple[int, FindingParts]], list[int], tuple[int, int]]:
     assert _STATE is not None
     bound, index = _STATE.bound, _STATE.index
     checkers, policies = bound.checkers, bound.policies
     persons = _STATE.needs.persons
     before = list(bound.matched)  # the checkers count into bound.matched; report our delta
-    found: list[Finding] = []
+    found: list[tuple[int, FindingParts]] = []
     n = 0
     for record in _records(task):
         n += 1
@@ -212,7 +213,7 @@ def _evaluate_task(task: Task) -> tuple[list[Finding], list[int], tuple[int, int
             if projection is not None and "person" in projection:
                 record["person"] = projection["person"]
         for i in checker(record, index):
-            found.append(make_finding(policies[i], record, index))
+            found.append((i, finding_parts(policies[i], record, index)))
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
     bound.matched[:] = before
     return found, delta, (task.file, n)
