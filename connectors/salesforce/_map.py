@@ -27,8 +27,11 @@ MFA_FIELDS: dict[str, str] = {
     "HasBuiltInAuthenticator": "platform",  # Touch ID, Windows Hello
     "HasSalesforceAuthenticator": "push",
     "HasTotp": "totp",
-    "HasUserVerifiedMobileNumber": "sms",  # identity verification only, see docs
-    "HasUserVerifiedEmailAddress": "email",  # identity verification only
+    # A verified mobile number receives identity-verification codes by SMS when
+    # the org allows SMS identity confirmation (sessionSettings.enableSMSIdentity);
+    # Salesforce never accepts SMS as an MFA factor. A verified email address is
+    # not a method at all (every user has one): it stays in raw only.
+    "HasUserVerifiedMobileNumber": "sms",
 }
 #: Methods Salesforce accepts as the second factor of a UI login (sms/email are not).
 MFA_FACTORS = frozenset({"fido2", "platform", "push", "totp"})
@@ -176,12 +179,15 @@ def user_grants(org: Org) -> dict[str, list[Grant]]:
     return grants
 
 
-def map_mfa(record: Mapping[str, Any] | None, *, known: bool) -> dict[str, Any] | None:
+def map_mfa(
+    record: Mapping[str, Any] | None, *, known: bool, sms_identity: bool | None = True
+) -> dict[str, Any] | None:
     """``mfa`` from a TwoFactorMethodsInfo row; None when the object could not be read.
 
     A user with no row has registered nothing. A row that lacks a ``Has*``
     field leaves ``enrolled``/``phishing_resistant`` missing unless a known
-    field already proves them true.
+    field already proves them true. ``sms`` is listed only while the org
+    allows SMS identity confirmation (``sms_identity`` not False).
     """
     if not known and record is None:
         return None
@@ -190,6 +196,8 @@ def map_mfa(record: Mapping[str, Any] | None, *, known: bool) -> dict[str, Any] 
     methods: list[str] = []
     unknown: set[str] = set()
     for key, method in MFA_FIELDS.items():
+        if method == "sms" and sms_identity is False:
+            continue
         value = record.get(key) if has_row else False
         if value is True and method not in methods:
             methods.append(method)
@@ -258,6 +266,9 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
     logins_known = "UserLogin" in org.complete
     idle = org_idle_minutes(org)
     profile_idle = profile_idle_minutes(org)
+    sms_identity = _bool(
+        (org.security_settings or {}).get("sessionSettings") or {}, "enableSMSIdentity"
+    )
     privileged_set = set(options.privileged_permissions)
     for user in org.users:
         user_id = user.get("Id")
@@ -298,16 +309,23 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
                 "privileged": privileged,
                 "privileged_via": via if via or perms_complete else None,
                 "permissions": sorted(permissions) if perms_complete else None,
-                "mfa": map_mfa(org.mfa.get(user_id), known=mfa_known),
+                "mfa": map_mfa(org.mfa.get(user_id), known=mfa_known, sms_identity=sms_identity),
                 "mfa_waived": waived,
                 "session": {"idle_timeout_minutes": user_idle} if user_idle is not None else None,
                 "locked": (
                     _bool(login, "IsPasswordLocked") if login else (False if logins_known else None)
                 ),
                 "flags": flags,
-                "raw": clean(user),
+                "raw": _account_raw(user, org.mfa.get(user_id)),
             }
         )
+
+
+def _account_raw(user: Mapping[str, Any], methods: Mapping[str, Any] | None) -> dict[str, Any]:
+    raw: dict[str, Any] = clean(user)
+    if methods is not None:
+        raw["TwoFactorMethodsInfo"] = clean(methods)
+    return raw
 
 
 def _norm(name: str) -> str:

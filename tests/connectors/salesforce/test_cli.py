@@ -66,7 +66,7 @@ def test_exit_0_and_snapshot(emulated: Any, key_pair: tuple[Path, bytes], tmp_pa
     assert snap["source"]["instance"] == "crm"
     assert snap["source"]["complete"] is True
     accounts = {a["name"]: a for a in snap["accounts"]}
-    assert accounts["bob.admin@kering.example"]["mfa"]["methods"] == ["email", "sms"]
+    assert accounts["bob.admin@kering.example"]["mfa"]["methods"] == ["sms"]
     assert any(i["id"] == "uninstalled:Zapier" for i in snap["integrations"])
     assert "8 account" in proc.stderr and "complete" in proc.stderr
     assert "salesforce.authenticated" in proc.stderr  # the debug log is really there

@@ -92,7 +92,7 @@ def test_admin_with_security_key_is_phishing_resistant(snapshot: dict[str, Any])
     assert "permission:ModifyAllData via profile System Administrator" in alice["privileged_via"]
     assert alice["mfa"] == {
         "enrolled": True,
-        "methods": ["email", "fido2", "push"],
+        "methods": ["fido2", "push"],
         "phishing_resistant": True,
     }
     assert alice["roles"] == ["System Administrator"]
@@ -102,7 +102,7 @@ def test_admin_with_security_key_is_phishing_resistant(snapshot: dict[str, Any])
 def test_admin_with_sms_only_is_not_enrolled(snapshot: dict[str, Any]) -> None:
     bob = by_id(snapshot, "accounts")[BOB]
     assert bob["privileged"] is True
-    assert bob["mfa"]["methods"] == ["email", "sms"]
+    assert bob["mfa"]["methods"] == ["sms"]
     assert bob["mfa"]["enrolled"] is False  # SMS is identity verification, not an MFA factor
     assert bob["mfa"]["phishing_resistant"] is False
 
@@ -151,7 +151,8 @@ def test_a_field_missing_from_a_record_is_missing_not_false(snapshot: dict[str, 
     gina = by_id(snapshot, "accounts")[GINA]
     assert "enabled" not in gina  # IsActive absent from the record
     assert "enrolled" not in gina["mfa"]  # HasTotp absent: enrolment unknown
-    assert gina["mfa"]["methods"] == ["email"]
+    assert gina["mfa"]["methods"] == []  # a verified email address is not a method
+    assert gina["raw"]["TwoFactorMethodsInfo"]["HasUserVerifiedEmailAddress"] is True
 
 
 def test_look_alike_data_loader_is_the_attack_chain(snapshot: dict[str, Any]) -> None:

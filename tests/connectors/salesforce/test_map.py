@@ -71,9 +71,15 @@ def test_sms_and_email_are_not_mfa_enrolment() -> None:
     row = {**ALL_FALSE, "HasUserVerifiedMobileNumber": True, "HasUserVerifiedEmailAddress": True}
     assert map_mfa(row, known=True) == {
         "enrolled": False,
-        "methods": ["email", "sms"],
+        "methods": ["sms"],
         "phishing_resistant": False,
     }
+
+
+def test_sms_is_listed_only_while_sms_identity_confirmation_is_allowed() -> None:
+    row = {**ALL_FALSE, "HasUserVerifiedMobileNumber": True, "HasTotp": True}
+    assert map_mfa(row, known=True, sms_identity=None)["methods"] == ["sms", "totp"]
+    assert map_mfa(row, known=True, sms_identity=False)["methods"] == ["totp"]
 
 
 def test_scopes() -> None:
