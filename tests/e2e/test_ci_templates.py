@@ -129,8 +129,11 @@ def test_gitlab_ci_job(tmp_path):
 
 
 @pytest.mark.parametrize("template", ["github-actions-gate.yml", "gitlab-ci.yml"])
-def test_templates_pin_the_same_policyengine_version(template):
+def test_templates_install_this_project_at_its_release_tag(template):
     from policyengine import __version__
 
     text = (PROJECT / "ci" / template).read_text()
-    assert f'POLICYENGINE_VERSION: "{__version__}"' in text
+    assert f'POLICYENGINE_REF: "v{__version__}"' in text
+    assert "git+https://github.com/policyengine/policyengine@${POLICYENGINE_REF}" in text
+    # the PyPI name "policyengine" is an unrelated project: never install it by name
+    assert not re.search(r"pip install[^\n]*[\s\"']policyengine(==|[\s\"']|$)", text, re.M)
