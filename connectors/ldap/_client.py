@@ -46,11 +46,13 @@ class SearchStats:
 def _tls(options: LdapOptions) -> Any:
     from ldap3 import Tls
 
-    # Verification is always on; --ca-file only changes which CA is trusted.
+    # Verification is always on; --ca-file only changes which CA is trusted,
+    # --tls-server-name only which name the certificate must carry.
     return Tls(
         validate=ssl.CERT_REQUIRED,
         ca_certs_file=options.ca_file,
         version=ssl.PROTOCOL_TLS_CLIENT,
+        valid_names=[options.tls_server_name] if options.tls_server_name else None,
     )
 
 

@@ -47,6 +47,7 @@ class LdapOptions:
     privileged_groups: tuple[str, ...] = ()
     ca_file: str | None = None
     starttls: bool = False
+    tls_server_name: str | None = None
     page_size: int = 500
     timeout: float = 30.0
     attribute_map: Mapping[str, str] = field(default_factory=dict)
@@ -95,6 +96,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t = parser.add_argument_group("transport")
     t.add_argument("--ca-file", help="PEM CA bundle that signed the server certificate")
     t.add_argument("--starttls", action="store_true", help="upgrade ldap:// with StartTLS")
+    t.add_argument(
+        "--tls-server-name",
+        metavar="NAME",
+        help="host name the server certificate must carry, when --url uses another "
+        "(an IP address, a load balancer); verification stays on",
+    )
     t.add_argument("--page-size", type=int, default=500, help="paged search page size")
     t.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
     m = parser.add_argument_group("mapping")
@@ -192,8 +199,39 @@ def _dn(value: str, key: str) -> str:
     return value
 
 
+#: Every option key (argparse dest) this connector takes.
+OPTION_KEYS = frozenset(
+    {
+        "url",
+        "base_dn",
+        "bind_dn",
+        "password_env",
+        "password_file",
+        "profile",
+        "privileged_group",
+        "default_privileged_groups",
+        "ca_file",
+        "starttls",
+        "tls_server_name",
+        "page_size",
+        "timeout",
+        "attribute_map",
+        "user_filter",
+        "group_filter",
+        "type_rule",
+        "default_type_rules",
+        "ppolicy_default",
+    }
+)
+
+
 def parse_options(options: Mapping[str, Any]) -> LdapOptions:
     """Validate ``options`` (dest names) into :class:`LdapOptions`; UsageError names the key."""
+    unknown = sorted(set(options) - OPTION_KEYS)
+    if unknown:
+        raise UsageError(
+            f"ldap: unknown option {unknown[0]!r} (known: {', '.join(sorted(OPTION_KEYS))})"
+        )
     url = _str(options, "url", required=True) or ""
     parts = urlsplit(url)
     if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
@@ -239,6 +277,7 @@ def parse_options(options: Mapping[str, Any]) -> LdapOptions:
         privileged_groups=groups,
         ca_file=_str(options, "ca_file"),
         starttls=starttls,
+        tls_server_name=_str(options, "tls_server_name"),
         page_size=page_size,
         timeout=float(timeout),
         attribute_map=_attribute_map(options),

@@ -278,3 +278,46 @@ def test_failed_binds_lock_an_ad_account(samba, tmp_path, monkeypatch):
     assert "LOCKOUT" in lockme["flags"]
     assert lockme["enabled"] is True  # locked out is not disabled
     assert accounts["plainuser"]["locked"] is False
+
+
+def test_ldaps_to_samba_with_its_ca_and_the_name_on_its_certificate(samba, tmp_path, monkeypatch):
+    """Connect by IP, verify against the CA and the name the certificate carries."""
+    dc, _ = samba
+    monkeypatch.setenv("PE_TEST_AD_PW", servers.SAMBA_ADMIN_PW)
+    out = tmp_path / "tls.jsonl"
+    opts = _options(
+        dc,
+        "PE_TEST_AD_PW",
+        url=dc.ldaps_url,
+        ca_file=str(dc.ca),
+        tls_server_name="DC1.example.test",
+    )
+    result = collect(opts, out)
+    assert result.complete, result.errors
+    assert by_name(read_snapshot(out)[1], "account")["nestedadmin"]["privileged"] is True
+
+
+def test_ldaps_to_samba_with_the_right_name_but_another_ca_is_refused(
+    samba, slapd, tmp_path, monkeypatch
+):
+    dc, _ = samba
+    monkeypatch.setenv("PE_TEST_AD_PW", servers.SAMBA_ADMIN_PW)
+    opts = _options(
+        dc,
+        "PE_TEST_AD_PW",
+        url=dc.ldaps_url,
+        ca_file=str(slapd.ca),
+        tls_server_name="DC1.example.test",
+    )
+    result = collect(opts, tmp_path / "tls.jsonl")
+    assert result.complete is False
+    assert "TLS certificate" in result.errors[0]
+
+
+def test_unknown_options_are_refused():
+    from connectors.ldap._options import parse_options
+    from policyengine.errors import UsageError
+
+    base = {"url": "ldap://h", "base_dn": "dc=x", "bind_dn": "cn=a", "password_env": "X"}
+    with pytest.raises(UsageError, match="unknown option 'pasword_env'"):
+        parse_options({**base, "pasword_env": "Y"})
