@@ -140,14 +140,14 @@ def main() -> None:
         f"({jsonl.stat().st_size / 1e6:.0f} MB JSONL, {json_file.stat().st_size / 1e6:.0f} MB JSON), "
         f"{os.cpu_count()} cores"
     )
-    print(f"{'':28}{'load s':>8}{'eval s':>8}{'wall s':>8}{'peak RSS':>11}")
+    print(f"{'':30}{'load s':>8}{'eval s':>8}{'wall s':>8}{'peak RSS':>11}")
     print(
-        f"{'hand-written loop (JSON)':28}{hand['load_s']:>8.2f}{hand['eval_s']:>8.2f}{hand_wall:>8.2f}"
+        f"{'hand-written loop (JSON)':30}{hand['load_s']:>8.2f}{hand['eval_s']:>8.2f}{hand_wall:>8.2f}"
         f"{hand_rss / 1024:>8.0f} MiB"
     )
     load_eval = done.get("seconds", float("nan"))
     print(
-        f"{'policyengine evaluate (JSONL)':28}{'(streamed)':>8}{load_eval:>8.2f}{eng_wall:>8.2f}"
+        f"{'policyengine evaluate (JSONL)':30}{'-':>8}{load_eval:>8.2f}{eng_wall:>8.2f}"
         f"{eng_rss / 1024:>8.0f} MiB"
     )
     print(
