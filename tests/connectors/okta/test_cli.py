@@ -106,3 +106,29 @@ def test_no_token_or_key_reaches_the_logs(
     for secret in secrets:
         assert secret not in everything
     assert "client_assertion" not in everything
+
+
+def test_secrets_from_files(
+    okta: Okta, rsa_private_pem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token_file = tmp_path / "okta.token"
+    token_file.write_text(SSWS_TOKEN + "\n")  # a trailing newline, as editors leave it
+    key_file = tmp_path / "okta-app.pem"
+    key_file.write_text(rsa_private_pem)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    code_a, err_a = run(
+        capsys, "--org-url", okta.url, "--token-file", str(token_file), "-o", str(a)
+    )
+    code_b, err_b = run(
+        capsys,
+        "--org-url",
+        okta.url,
+        "--client-id",
+        CLIENT_ID,
+        "--private-key-file",
+        str(key_file),
+        "-o",
+        str(b),
+    )
+    assert (code_a, code_b) == (0, 0), err_a + err_b
+    assert json.loads(a.read_text())["accounts"] == json.loads(b.read_text())["accounts"]
