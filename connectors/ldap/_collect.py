@@ -119,6 +119,7 @@ class Collection:
         self.membership = Membership()
         self.roots: dict[str, str] = {}  # privileged root group key -> its name
         self.server_side: dict[str, set[str]] | None = None
+        self.duplicates = 0
 
     def run(self) -> None:
         try:
@@ -138,6 +139,8 @@ class Collection:
         self._find_privileged()
         self._collect_accounts()
         self._write_groups()
+        if self.duplicates > 10:
+            self.writer.fail(f"ldap: {self.duplicates} entries in all had a duplicate id")
         if self.stats.referrals:
             refs = sorted(set(self.stats.referrals))
             self.writer.extra_source["referrals_not_followed"] = refs[:50]
@@ -233,7 +236,7 @@ class Collection:
         return False
 
     def _collect_accounts(self) -> None:
-        opts, mapping, writer, membership = self.options, self.mapping, self.writer, self.membership
+        opts, mapping, membership = self.options, self.mapping, self.membership
         use_member_of = self._use_member_of()
         root_keys = frozenset(self.roots)
         server_side = self.server_side or {}
@@ -285,8 +288,20 @@ class Collection:
             raw = raw_attributes(attrs)
             raw["dn"] = dn
             record["raw"] = raw
-            writer.add(record)
-            membership.add_account(key, account_id)
+            if self._add(record):
+                membership.add_account(key, account_id)
+
+    def _add(self, record: dict[str, Any]) -> bool:
+        """Write one record; a duplicate id (a mapped id attribute that is not
+        unique) is missing data, reported once per record, not a crash."""
+        try:
+            self.writer.add(record)
+        except ValueError as exc:
+            self.duplicates += 1
+            if self.duplicates <= 10:
+                self.writer.fail(f"ldap: {record.get('dn')}: {exc}; the entry was skipped")
+            return False
+        return True
 
     # -- groups out --------------------------------------------------------------
     def _write_groups(self) -> None:
@@ -308,7 +323,7 @@ class Collection:
             _put(record, "created_at", created if isinstance(created, str) else None)
             record.update(group.extra)
             record["raw"] = group.raw
-            self.writer.add(record)
+            self._add(record)
 
 
 def _first(attrs: Mapping[str, list[bytes]], name: str | None) -> bytes | None:

@@ -286,3 +286,19 @@ def test_configured_privileged_group_that_does_not_exist_fails_closed(
     result = collect(opts, out)
     assert result.complete is False
     assert "no-such-group" in result.errors[0]
+
+
+def test_a_mapped_id_that_is_not_unique_skips_the_entry_and_says_so(slapd, password_env, tmp_path):
+    out = tmp_path / "dup.jsonl"
+    opts = _options(slapd, password_env(servers.ROOT_PW), attribute_map={"id": "sn"})
+    result = collect(opts, out)
+    header, records = read_snapshot(out)
+    assert result.complete  # sn is unique in the test data
+    assert len(by_name(records, "account")) == 9
+    # objectClass is inetOrgPerson for everyone: every account after the first collides
+    opts["attribute_map"] = {"id": "objectClass"}
+    result = collect(opts, out)
+    header, records = read_snapshot(out)
+    assert result.complete is False
+    assert "duplicate account id" in header["source"]["errors"][0]
+    assert len(by_name(records, "account")) == 1
