@@ -348,3 +348,32 @@ def test_unreadable_eca_oauth_settings_leave_scopes_missing(
     export = by_id(snap, "integrations")["eca:Quick_Export_Tool"]
     assert "scopes" not in export
     assert export["admin_approved"] is False
+
+
+def test_unreachable_login_url_is_missing_data(key_pair: Any, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = type("S", (), {"base_url": f"http://127.0.0.1:{port}"})()
+    result, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
+    assert not result.complete
+    (error,) = snap["source"]["errors"]
+    assert "connection failed" in error and "/services/oauth2/token" in error
+    assert snap["source"]["counts"] == {}
+
+
+def test_token_response_with_plain_http_instance_url_is_refused(
+    emulated: Any, key_pair: Any, tmp_path: Path
+) -> None:
+    server, _ = emulated
+    downgrade = Response.json(
+        {"access_token": "00Dx!abcdefghijklmnop", "instance_url": "http://evil.example.com"}
+    )
+    server.add_fault(downgrade, match="/services/oauth2/token", times=1)
+    out = tmp_path / "sf.json"
+    with pytest.raises(AuthenticationError, match="plain http"):
+        run_collect(jwt_options(server, key_pair[0]), out)
+    assert not out.exists()
+    assert not server.requests_to("/services/data/v62.0/query")
