@@ -132,3 +132,43 @@ def test_secrets_from_files(
     )
     assert (code_a, code_b) == (0, 0), err_a + err_b
     assert json.loads(a.read_text())["accounts"] == json.loads(b.read_text())["accounts"]
+
+
+def test_installed_command_exits_3_on_a_dropped_page(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    """The real console script, in a child process, with only the base URL changed."""
+    import os
+    import subprocess
+    import sys
+
+    okta.server.add_fault(DROP, match=users_page_matcher(okta, 3, 3), times=None)
+    out = tmp_path / "okta.json"
+    command = Path(sys.executable).parent / "policyengine"
+    proc = subprocess.run(
+        [
+            str(command),
+            "collect",
+            "okta",
+            "--org-url",
+            okta.url,
+            "--token-env",
+            ssws_env,
+            "--page-size",
+            "3",
+            "--max-attempts",
+            "2",
+            "--retry-backoff",
+            "0",
+            "-o",
+            str(out),
+        ],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "INCOMPLETE" in proc.stderr
+    assert SSWS_TOKEN not in proc.stderr + proc.stdout
+    assert json.loads(out.read_text())["source"]["complete"] is False
