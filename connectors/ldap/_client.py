@@ -183,7 +183,10 @@ def _connect_message(where: str, exc: BaseException, options: LdapOptions) -> st
     low = text.lower()
     if "certificate" in low or "hostname" in low or "ssl" in low or "tls" in low:
         if "doesn't match" in low or "hostname" in low or "match" in low:
-            hint = "the certificate does not name this host; connect by a name it carries"
+            hint = (
+                "the certificate does not name this host; connect by a name it carries "
+                "or give that name with --tls-server-name"
+            )
         elif options.ca_file:
             hint = f"it is not signed by the CA in {options.ca_file}"
         else:
