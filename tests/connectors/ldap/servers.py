@@ -216,6 +216,10 @@ def free_loopback_ip() -> str:
         with socket.socket() as s:
             try:
                 s.bind((ip, 389))
+            except PermissionError:
+                raise RuntimeError(
+                    "Samba AD DC tests need root: Samba's LDAP port is fixed at 389"
+                ) from None
             except OSError:
                 continue
         with socket.socket() as s:
