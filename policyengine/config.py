@@ -78,6 +78,17 @@ class Config:
         return Location(str(self.path) if self.path else DEFAULT_CONFIG_NAME, line, col)
 
 
+def _relative_to(base: Path, key: str, value: Any) -> Any:
+    """Connector options that name files (``*_file``, ``path``) are relative to the config."""
+    if not (key.endswith("_file") or key in ("path", "paths", "repo_root")):
+        return value
+    if isinstance(value, str) and value and not Path(value).is_absolute():
+        return str(base / value)
+    if isinstance(value, list):
+        return [_relative_to(base, key, v) for v in value]
+    return value
+
+
 def load_config(path: Path | None) -> Config:
     """Load ``path``; with None, ``./policyengine.yaml`` if present, else defaults."""
     if path is None:
@@ -118,7 +129,9 @@ def load_config(path: Path | None) -> Config:
                 "E101",
             )
         seen.add(item["instance"])
-        options = {k: v for k, v in item.items() if k not in ("instance", "type")}
+        options = {
+            k: _relative_to(base, k, v) for k, v in item.items() if k not in ("instance", "type")
+        }
         line, _ = position_of(positions, ("connectors", i))
         connectors.append(ConnectorInstance(item["instance"], item["type"], options, line))
     return Config(

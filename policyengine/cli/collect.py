@@ -24,7 +24,12 @@ def add_parser(sub: Any, *, full: bool) -> None:
     from policyengine import connector as registry
 
     for name in sorted(registry.available()):
-        cls = registry.load(name)
+        try:
+            cls = registry.load(name)
+        except Exception as exc:  # one broken plug-in must not break the others
+            broken = connectors.add_parser(name, help=f"(cannot be loaded: {type(exc).__name__})")
+            broken.set_defaults(run=_broken(name, exc))
+            continue
         cparser = connectors.add_parser(name, help=cls.summary, description=cls.summary)
         cparser.add_argument("--instance", default=name, help="name of this source in findings")
         cparser.add_argument(
@@ -36,6 +41,15 @@ def add_parser(sub: Any, *, full: bool) -> None:
         cparser.add_argument("--collected-at", help=argparse.SUPPRESS)
         cls.add_arguments(cparser)
         cparser.set_defaults(run=run)
+
+
+def _broken(name: str, exc: Exception) -> Any:
+    def run(_: argparse.Namespace) -> int:
+        from policyengine.errors import UsageError
+
+        raise UsageError(f"connector {name!r} cannot be loaded: {type(exc).__name__}: {exc}")
+
+    return run
 
 
 def run(args: argparse.Namespace) -> int:

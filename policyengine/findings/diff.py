@@ -84,6 +84,7 @@ def _fresh(f: Finding, change: str) -> Finding:
         False,
         None,
         change,
+        f.supersedes,
     )
 
 

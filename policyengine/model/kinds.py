@@ -139,6 +139,7 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "owner": "ref",
         "enabled": "bool",
         "installed": "bool",
+        "expires_at": "timestamp",
         "refresh_token_policy": "str",
         "high_assurance_required": "bool",
     },

@@ -339,3 +339,22 @@ def test_supersedes_folds_narrower_findings_on_the_same_resource(write_policy):
     got = [(f.policy_id, f.resource.id, f.supersedes) for f in result.findings]
     assert got == [("PE-T-BROAD", "both", ("PE-T-NARROW",)), ("PE-T-NARROW", "narrow-only", ())]
     assert result.findings[0].to_dict()["supersedes"] == ["PE-T-NARROW"]
+
+
+def test_supersedes_is_transitive_and_order_independent():
+    from policyengine.engine.evaluate import fold_superseded
+    from policyengine.findings.model import Finding, ResourceRef
+
+    def finding(pid):
+        return Finding(
+            pid, "high", pid, ResourceRef("integration", "s", "app", "app"), "", (), "", {}, pid
+        )
+
+    rules = {"A": ("B", "C"), "B": ("C",), "X": ("Y",), "Y": ("X",)}
+    for order in (["A", "B", "C", "X", "Y"], ["Y", "C", "X", "B", "A"]):
+        out = fold_superseded([finding(p) for p in order], rules)
+        assert sorted((f.policy_id, f.supersedes) for f in out) == [
+            ("A", ("B", "C")),
+            ("X", ()),
+            ("Y", ()),
+        ]
