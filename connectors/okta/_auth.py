@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from connectors.http import HttpClient, TokenAuth
+from connectors.http import HttpClient, ServerUnreachable, TokenAuth
 from connectors.okta._options import OktaOptions
 from policyengine.errors import AuthenticationError, ConnectorError, UsageError
 from policyengine.log import get_logger, register_secret
@@ -71,12 +71,17 @@ def load_private_key(options: OktaOptions) -> tuple[Any, str, str | None]:
 
 
 def oauth_auth(options: OktaOptions, token_client: HttpClient) -> TokenAuth:
-    """A refreshable Bearer auth minting access tokens from the org authorization server."""
+    """A refreshable Bearer auth minting access tokens from the org authorization server.
+
+    ``token_client`` should make one attempt per request: a retry here signs
+    a new assertion, because Okta refuses a ``jti`` it has seen (replay).
+    """
     key, algorithm, kid = load_private_key(options)
     token_url = f"{options.org_url}/oauth2/v1/token"
     client_id = options.client_id or ""
 
-    def fetch() -> tuple[str, None]:
+    def request_token() -> object:
+        """One token request with a fresh assertion (a retried one would be a replay)."""
         import jwt
 
         now = int(time.time())
@@ -98,16 +103,29 @@ def oauth_auth(options: OktaOptions, token_client: HttpClient) -> TokenAuth:
             "client_assertion_type": ASSERTION_TYPE,
             "client_assertion": assertion,
         }
-        try:
-            body = token_client.get_json_post(token_url, form)
-        except AuthenticationError:
-            raise
-        except ConnectorError as exc:
-            if "HTTP 400" in exc.message:
-                raise AuthenticationError(
-                    f"okta: OAuth token request refused: {exc.message}"
-                ) from None
-            raise
+        return token_client.get_json_post(token_url, form)
+
+    def fetch() -> tuple[str, None]:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                body: Any = request_token()
+                break
+            except AuthenticationError:
+                raise
+            except ServerUnreachable:
+                raise
+            except ConnectorError as exc:
+                if "HTTP 400" in exc.message:
+                    raise AuthenticationError(
+                        f"okta: OAuth token request refused: {exc.message}"
+                    ) from None
+                if attempt >= options.max_attempts:
+                    raise
+                delay = token_client.retry.backoff(attempt)
+                log.warning("okta.token_retry", attempt=attempt, delay=round(delay, 3))
+                time.sleep(delay)
         access = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(access, str) or not access:
             raise AuthenticationError("okta: the token endpoint returned no access_token")

@@ -53,7 +53,7 @@ class OktaConnector:
         else:
             read_secret(env=o.token_env, file=o.token_file, what="Okta API token")
 
-    def _client(self, auth: Any) -> Any:
+    def _client(self, auth: Any, *, attempts: int | None = None) -> Any:
         from connectors.http import HttpClient, RateLimitHeaders, RetryPolicy
 
         o = self.options
@@ -63,7 +63,9 @@ class OktaConnector:
             o.org_url,
             auth=auth,
             timeout=o.timeout,
-            retry=RetryPolicy(max_attempts=o.max_attempts, backoff_base=o.retry_backoff),
+            retry=RetryPolicy(
+                max_attempts=attempts or o.max_attempts, backoff_base=o.retry_backoff
+            ),
             verify=o.ca_file or True,
             on_response=hook,
             auth_failure=_okta_auth_failure,
@@ -77,7 +79,7 @@ class OktaConnector:
 
         token_client = None
         if self.options.oauth:
-            token_client = self._client(None)
+            token_client = self._client(None, attempts=1)  # _auth retries, re-signing
             auth = oauth_auth(self.options, token_client)
         else:
             auth = ssws_auth(self.options)

@@ -185,3 +185,16 @@ def test_assignee_next_link_to_another_server_is_not_followed(
     assert result.complete, result.errors
     assert by_name(snap)["alice@example.com"]["roles"] == ["SUPER_ADMIN"]
     assert len(okta.server.requests_to("/api/v1/users/*")) == 29
+
+
+def test_token_endpoint_500_is_retried_with_a_fresh_assertion(
+    okta: Okta, oauth_env: str, tmp_path: Path
+) -> None:
+    import jwt
+
+    okta.server.add_fault(Response.json({}, 500), match="/oauth2/v1/token", times=2)
+    result, _ = collect(oauth_options(okta, oauth_env), tmp_path / "okta.json")
+    assert result.complete, result.errors
+    assertions = [r.form()["client_assertion"] for r in okta.server.requests_to("/oauth2/v1/token")]
+    jtis = [jwt.decode(a, options={"verify_signature": False})["jti"] for a in assertions]
+    assert len(jtis) == 3 and len(set(jtis)) == 3  # a replayed jti would be refused
