@@ -158,3 +158,51 @@ def test_ad_ranged_member_retrieval_is_followed_to_the_end():
     got = _member_values(server, "cn=big,dc=x", first, "member")
     assert got == [m.decode() for m in members]
     assert server.requests == ["member;range=2-*", "member;range=4-*"]
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + content
+
+
+def _entry_message(message_id: int, dn: bytes, attrs: list[tuple[bytes, list[bytes]]]) -> bytes:
+    attributes = b"".join(
+        _tlv(0x30, _tlv(0x04, name) + _tlv(0x31, b"".join(_tlv(0x04, v) for v in vals)))
+        for name, vals in attrs
+    )
+    entry = _tlv(0x64, _tlv(0x04, dn) + _tlv(0x30, attributes))
+    return _tlv(0x30, _tlv(0x02, message_id.to_bytes(2, "big")) + entry)
+
+
+def test_fast_entry_parser_agrees_with_ldap3():
+    from ldap3.utils.asn1 import decode_message_fast
+
+    from connectors.ldap._wire import parse_search_entry
+
+    big = b"x" * 70_000  # three-octet length form
+    message = _entry_message(
+        300,
+        b"uid=a,dc=x",
+        [(b"memberof", [b"cn=g1", b"cn=g2"]), (b"jpegPhoto", [big]), (b"empty", [])],
+    )
+    parsed = parse_search_entry(message, {"memberof": "memberOf"})
+    assert parsed == (
+        300,
+        b"uid=a,dc=x",
+        {"memberOf": [b"cn=g1", b"cn=g2"], "jpegPhoto": [big], "empty": []},
+    )
+    theirs = decode_message_fast(message)
+    assert theirs["messageID"] == 300 and theirs["protocolOp"] == 4
+    assert [bytes(v[3]) for v in theirs["payload"][1][3][0][3][1][3]] == [b"cn=g1", b"cn=g2"]
+
+
+def test_fast_entry_parser_steps_aside_for_other_messages():
+    from connectors.ldap._wire import parse_search_entry
+
+    done = _tlv(0x30, _tlv(0x02, b"\x05") + _tlv(0x65, b"\x0a\x01\x00\x04\x00\x04\x00"))
+    assert parse_search_entry(done, {}) is None
+    assert parse_search_entry(b"\x30\x80garbage", {}) is None  # indefinite length
+    assert parse_search_entry(b"\x30\x05\x02", {}) is None  # truncated
