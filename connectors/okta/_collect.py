@@ -1,11 +1,13 @@
 """Walk the Okta Management API and hand normalised resources to the writer.
 
-Order: admin groups (their roles and members) and direct admin assignees
-first, so that each user can be written as soon as its factors arrive; then
-users page by page with their factors fetched concurrently; then API tokens
-and global session policies. A part that cannot be read is recorded with
-``writer.fail`` (the snapshot says ``complete: false`` and names it) and the
-rest is still collected; refused credentials stop everything.
+Order: admin groups (their roles and members), direct admin assignees and
+global session policies (with the members of the groups they name) first,
+so that each user can be written as soon as its factors arrive; then users
+page by page with their factors fetched concurrently (DEPROVISIONED users
+last, from their own listing); then API tokens. A part that cannot be read
+is recorded with ``writer.fail`` (the snapshot says ``complete: false`` and
+names it) and the rest is still collected; refused credentials stop
+everything, and an unreachable org stops with one error.
 """
 
 from __future__ import annotations
@@ -106,6 +108,13 @@ class OktaCollector:
             log.error("okta.part_failed", part=what, error=exc.message)
             return False
 
+    def _array(self, path: str) -> list[dict[str, Any]]:
+        """GET a JSON array of objects; anything else is a ConnectorError naming the path."""
+        body = self.client.get_json(path)
+        if not isinstance(body, list):
+            raise ConnectorError(f"GET {path}: expected a JSON array, got {type(body).__name__}")
+        return [item for item in body if isinstance(item, dict)]
+
     # -- admin roles ---------------------------------------------------------------
     def _privilege(self) -> _Privilege:
         privilege = _Privilege()
@@ -131,8 +140,7 @@ class OktaCollector:
                 privilege.everyone_group = g.get("id")
 
         def roles_of(g: dict[str, Any]) -> list[dict[str, Any]]:
-            page = self.client.get_json(f"/api/v1/groups/{g['id']}/roles")
-            return page if isinstance(page, list) else []
+            return self._array(f"/api/v1/groups/{g['id']}/roles")
 
         admin: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
         for g, roles in map_bounded(roles_of, groups, workers=self.workers):
@@ -169,8 +177,7 @@ class OktaCollector:
             params = None
 
         def roles_of(uid: str) -> list[dict[str, Any]]:
-            page = self.client.get_json(f"/api/v1/users/{uid}/roles")
-            return page if isinstance(page, list) else []
+            return self._array(f"/api/v1/users/{uid}/roles")
 
         for uid, roles in map_bounded(roles_of, ids, workers=self.workers):
             privilege.direct[uid] = roles
@@ -244,16 +251,12 @@ class OktaCollector:
 
             def fetch(path: str) -> list[dict[str, Any]] | None:
                 try:
-                    body = self.client.get_json(path)
-                except AuthenticationError:
+                    return self._array(path)
+                except (AuthenticationError, ServerUnreachable):
                     raise
                 except ConnectorError as exc:
                     errors.append(exc.message)
                     return None
-                if not isinstance(body, list):
-                    errors.append(f"GET {path}: expected a JSON array")
-                    return None
-                return body
 
             # a deactivated user has no usable factors: save the call (mfa stays missing)
             deprovisioned = user.get("status") == "DEPROVISIONED"
@@ -266,15 +269,15 @@ class OktaCollector:
 
         failed: list[str] = []
         first_error = ""
+        in_a_row = 0
+        # a server failing every per-user call would cost retries x users: stop early
+        give_up_after = max(25, 3 * self.workers)
         with Progress("okta users") as progress:
             for _, result in map_bounded(enrich, users(), workers=self.workers, ordered=True):
+                uid = str(result.user["id"])
                 groups = None
                 if privilege.groups_ok:
-                    groups = [
-                        privilege.admin_groups[g]
-                        for g in privilege.membership.get(str(result.user["id"]), [])
-                    ]
-                uid = str(result.user["id"])
+                    groups = [privilege.admin_groups[g] for g in privilege.membership.get(uid, [])]
                 session = None
                 if session_data is not None:
                     session = sessions.effective_session(
@@ -293,10 +296,19 @@ class OktaCollector:
                         session=session,
                     )
                 )
-                if result.error:
-                    failed.append(str(result.user["id"]))
-                    first_error = first_error or result.error
                 progress.advance()
+                if not result.error:
+                    in_a_row = 0
+                    continue
+                failed.append(uid)
+                first_error = first_error or result.error
+                in_a_row += 1
+                if in_a_row >= give_up_after:
+                    stopped.append(
+                        f"okta: users after {uid} not collected: the factors or roles of "
+                        f"{in_a_row} users in a row could not be read ({result.error})"
+                    )
+                    break
         for message in stopped:
             self.writer.fail(message)
         if failed:
@@ -319,10 +331,8 @@ class OktaCollector:
         for policy in policies:
             if not isinstance(policy, dict) or "id" not in policy:
                 continue
-            rules = self.client.get_json(f"/api/v1/policies/{policy['id']}/rules")
-            if not isinstance(rules, list):
-                raise ConnectorError(f"GET /api/v1/policies/{policy['id']}/rules: not an array")
-            out.append((policy, [r for r in rules if isinstance(r, dict)]))
+            rules = self._array(f"/api/v1/policies/{policy['id']}/rules")
+            out.append((policy, rules))
             for rule in rules:
                 if isinstance(rule, dict) and "id" in rule:
                     self.writer.add(

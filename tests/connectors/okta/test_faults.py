@@ -198,3 +198,35 @@ def test_token_endpoint_500_is_retried_with_a_fresh_assertion(
     assertions = [r.form()["client_assertion"] for r in okta.server.requests_to("/oauth2/v1/token")]
     jtis = [jwt.decode(a, options={"verify_signature": False})["jti"] for a in assertions]
     assert len(jtis) == 3 and len(set(jtis)) == 3  # a replayed jti would be refused
+
+
+def test_factor_endpoint_down_for_everyone_stops_early(
+    rsa_public_pem: str, ssws_env: str, tmp_path: Path
+) -> None:
+    org = OktaOrg.generate(300)
+    for okta in start(org, rsa_public_pem):
+        down = Response.json(error_body("E0000009", "Internal Server Error"), 500)
+        okta.server.add_fault(down, match=lambda r: r.path.endswith("/factors"), times=None)
+        options = ssws_options(okta, ssws_env, max_attempts=2, max_concurrency=4)
+        result, snap = collect(options, tmp_path / "okta.json")
+        assert not result.complete
+        factor_calls = [r for r in okta.server.requests if r.path.endswith("/factors")]
+        assert len(factor_calls) < 2 * 60  # not 2 x 300: it gave up after 25 users in a row
+        assert any("users in a row could not be read" in e for e in result.errors)
+        assert len(snap["accounts"]) < 60
+
+
+def test_server_going_away_mid_run_is_one_error(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
+    import socket
+
+    def shut(request: Request) -> None:
+        listener = okta.server._httpd.socket  # nothing accepts new connections any more
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+
+    # then every open connection is dropped: the client must reconnect, and cannot
+    okta.server.add_fault(shut, match="/api/v1/users/*", skip=2, times=1)
+    okta.server.add_fault(DROP, match="/api/v1/users/*", skip=2, times=None)
+    result, _ = collect(ssws_options(okta, ssws_env, max_attempts=2), tmp_path / "okta.json")
+    assert not result.complete
+    assert any("unreachable, collection stopped" in e for e in result.errors), result.errors
