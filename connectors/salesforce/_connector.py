@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from connectors.http import TokenAuth, map_bounded
+from connectors.http import HttpClient, ServerUnreachable, TokenAuth, map_bounded
 from connectors.salesforce import _map
 from connectors.salesforce._auth import make_fetch
 from connectors.salesforce._http import (
@@ -15,7 +15,7 @@ from connectors.salesforce._http import (
     ApiUsage,
     Rest,
     SalesforceApiError,
-    SalesforceHttp,
+    auth_failure,
     classify,
     token_error,
 )
@@ -196,20 +196,26 @@ class SalesforceConnector:
         return cls(parse_options(options), instance=instance)
 
     # -- collection --------------------------------------------------------------
-    def _clients(self, usage: ApiUsage) -> tuple[SalesforceHttp, SalesforceHttp]:
+    def _clients(self, usage: ApiUsage) -> tuple[HttpClient, HttpClient]:
         o = self.options
         verify: bool | str = o.ca_file or True
-        token_http = SalesforceHttp(
-            o.login_url, auth=None, timeout=o.timeout, verify=verify, fatal_error=token_error
+        token_http = HttpClient(
+            o.login_url,
+            auth=None,
+            timeout=o.timeout,
+            verify=verify,
+            fatal_error=token_error,
+            auth_failure=auth_failure,
         )
         auth = TokenAuth(make_fetch(o, token_http))
-        api = SalesforceHttp(
+        api = HttpClient(
             o.login_url,
             auth=auth,
             timeout=o.timeout,
             verify=verify,
             on_response=usage.observe,
             fatal_error=_combined_fatal,
+            auth_failure=auth_failure,
             max_connections=max(4, o.max_concurrency * 2),
         )
         return token_http, api
@@ -235,7 +241,7 @@ class SalesforceConnector:
             token_http.close()
 
     def _query_all(self, rest: Rest, org: _map.Org, writer: Any) -> bool:
-        """Run the SOQL queries concurrently; return True if the API limit stopped the run."""
+        """Run the SOQL queries concurrently; True if the run must stop (API limit, no server)."""
         stopped = False
 
         def fetch(query: ObjectQuery) -> Fetched:
@@ -253,7 +259,8 @@ class SalesforceConnector:
             else:
                 if isinstance(result.error, AuthenticationError):
                     raise result.error
-                stopped = stopped or isinstance(result.error, ApiLimitExceeded)
+                # A spent API allowance or a vanished server fails every later call too.
+                stopped = stopped or isinstance(result.error, ApiLimitExceeded | ServerUnreachable)
                 writer.fail(
                     f"{query.sobject}: {result.error} ({len(result.records)} records read "
                     "before the error; the rest are missing)"
@@ -278,7 +285,7 @@ class SalesforceConnector:
                 step()
             except AuthenticationError:
                 raise
-            except ApiLimitExceeded as exc:
+            except (ApiLimitExceeded, ServerUnreachable) as exc:
                 writer.fail(f"Metadata API {what}: {exc}")
                 return
             except ConnectorError as exc:

@@ -1,7 +1,8 @@
 """Salesforce on top of the shared HTTP layer: its errors, limits and query paging.
 
 The shared :class:`~connectors.http.HttpClient` retries 429/5xx and dropped
-connections and re-authenticates once on 401. This module adds what only
+connections and re-authenticates once on 401. This module supplies its
+hooks (``on_response``, ``fatal_error``, ``auth_failure``) with what only
 Salesforce does:
 
 - ``Sforce-Limit-Info: api-usage=25/15000`` on every REST response is parsed
@@ -74,7 +75,7 @@ def error_body(response: httpx.Response) -> tuple[str, str]:
 
 
 class ApiUsage:
-    """The latest ``api-usage=used/limit`` seen, shared by all threads."""
+    """The highest ``api-usage=used/limit`` seen, shared by all threads."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -89,7 +90,9 @@ class ApiUsage:
             return None
         used, limit = int(match.group(1)), int(match.group(2))
         with self._lock:
-            self.used, self.limit = used, limit
+            # Responses of concurrent requests arrive out of order; usage only grows.
+            if self.used is None or used >= self.used:
+                self.used, self.limit = used, limit
             warn = limit > 0 and used >= 0.9 * limit and not self._warned
             self._warned = self._warned or warn
         if warn:
@@ -122,14 +125,18 @@ def classify(response: httpx.Response) -> str | None:
     return None
 
 
-class SalesforceHttp(HttpClient):
-    """HttpClient with Salesforce's idea of which 403s are refused credentials."""
+def auth_failure(response: httpx.Response) -> bool:
+    """``auth_failure`` hook: which 401/403 answers are refused credentials (exit 2).
 
-    def _is_auth_failure(self, response: httpx.Response) -> bool:
-        if response.status_code == 401:
-            return True
-        code, _ = error_body(response)
-        return response.status_code == 403 and code in _AUTH_403
+    A 401 that survives one re-authentication is; a 403 only for
+    ``API_DISABLED_FOR_ORG`` / ``API_CURRENTLY_DISABLED``. Every other 403
+    (``INSUFFICIENT_ACCESS`` on one object, ``REQUEST_LIMIT_EXCEEDED``) is
+    missing data, handled by :func:`classify`.
+    """
+    if response.status_code == 401:
+        return True
+    code, _ = error_body(response)
+    return response.status_code == 403 and code in _AUTH_403
 
 
 class Rest:
@@ -140,24 +147,15 @@ class Rest:
         self.api_version = api_version
 
     def _page(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
-        # A page that is not JSON (a proxy's error page, a truncated body) is
-        # fetched once more: GETs of a query locator are idempotent.
-        for attempt in (1, 2):
-            response = self.http.request("GET", path, params=params)
-            try:
-                page = self.http.decode(response)
-            except ConnectorError:
-                if attempt == 2:
-                    raise
-                log.warning("salesforce.malformed_page", path=path.split("?", 1)[0])
-                continue
-            if not isinstance(page, dict) or not isinstance(page.get("records"), list):
-                raise ConnectorError(
-                    f"unexpected query response from {path}: no 'records' list "
-                    f"(keys: {sorted(page)[:8] if isinstance(page, dict) else type(page).__name__})"
-                )
-            return page
-        raise AssertionError("unreachable")
+        # fetch_json asks again when a body is not JSON (a proxy's error page, a
+        # truncated answer): GETs of a query locator are idempotent.
+        _, page = self.http.fetch_json("GET", path, params=params)
+        if not isinstance(page, dict) or not isinstance(page.get("records"), list):
+            raise ConnectorError(
+                f"unexpected query response from {path.split('?', 1)[0]}: no 'records' list "
+                f"(keys: {sorted(page)[:8] if isinstance(page, dict) else type(page).__name__})"
+            )
+        return page
 
     def query(self, soql: str, *, tooling: bool = False) -> Iterator[dict[str, Any]]:
         """Yield every record of ``soql``, following ``nextRecordsUrl`` until ``done``."""
