@@ -117,6 +117,26 @@ def test_cli_server_not_listening_exits_3(tmp_path):
     assert read_snapshot(out)[0]["source"]["complete"] is False
 
 
+def test_a_hung_server_times_out_into_an_incomplete_snapshot(password_env, tmp_path):
+    import time
+
+    from tests.connectors.ldap.proxy import SilentListener
+
+    hung = SilentListener()
+    try:
+        out = tmp_path / "hung.jsonl"
+        started = time.monotonic()
+        result = collect(
+            _options(f"ldap://127.0.0.1:{hung.port}", password_env("x-pass"), timeout=1), out
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        hung.close()
+    assert result.complete is False
+    assert elapsed < 15
+    assert read_snapshot(out)[0]["source"]["errors"]
+
+
 @pytest.mark.parametrize("cut_after", [900, 2500])
 def test_connection_dropped_mid_search_marks_snapshot_incomplete(
     slapd, password_env, tmp_path, cut_after
