@@ -39,6 +39,22 @@ EXIT_CODES_HELP = (
 )
 
 
+_GLOBAL_OPTIONS_WITH_VALUE = ("--log-format", "--log-level")
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv``, skipping global options and their values."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _GLOBAL_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policyengine",
@@ -55,7 +71,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    wanted = next((a for a in argv if not a.startswith("-")), None)
+    wanted = _command_in(argv)
     for name, module_name in COMMANDS.items():
         try:
             module = importlib.import_module(f"policyengine.cli.{module_name}")
