@@ -264,3 +264,9 @@ def test_lint_clean_exits_0(write_policy, capsys, tmp_path):
     )
     code, out, _ = run(["lint", str(policy.parent)], capsys)
     assert (code, out) == (0, "All checks passed.\n")
+
+
+def test_global_options_before_the_command(write_policy, capsys):
+    policy = write_policy(POLICY)
+    code = main(["--log-format", "json", "--log-level", "info", "lint", "--no-warnings", str(policy)])
+    assert code == 0 and "All checks passed" not in capsys.readouterr().err
