@@ -46,6 +46,7 @@ def test_jwt_needs_a_username() -> None:
         ({"max_concurrency": 11}, "10 open query cursors"),
         ({"service_account_pattern": "(unclosed"}, "not a valid regex"),
         ({"privileged_permissions": [1]}, "list of strings"),
+        ({"pasword_env": "X"}, "unknown option 'pasword_env'"),
     ],
 )
 def test_bad_options_name_the_option(extra: dict[str, Any], message: str) -> None:
