@@ -119,6 +119,11 @@ QUERIES: tuple[ObjectQuery, ...] = (
         optional=("PermissionSetGroupId", "IsActive", "ExpirationDate"),
     ),
     ObjectQuery(
+        "PermissionSetGroup",
+        ("Id", "DeveloperName", "MasterLabel", "Status"),
+        optional=("Status",),
+    ),
+    ObjectQuery(
         "TwoFactorMethodsInfo",
         (
             "UserId",
@@ -356,6 +361,8 @@ def _store(org: _map.Org, sobject: str, result: Fetched) -> None:
         }
     elif sobject == "PermissionSetAssignment":
         org.assignments = records
+    elif sobject == "PermissionSetGroup":
+        org.permission_set_groups = {r["Id"]: r for r in records if r.get("Id")}
     elif sobject == "TwoFactorMethodsInfo":
         org.mfa = {r["UserId"]: r for r in records if r.get("UserId")}
     elif sobject == "UserLogin":

@@ -77,6 +77,7 @@ class Org:
     users: list[dict[str, Any]] = field(default_factory=list)
     permission_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
     assignments: list[dict[str, Any]] = field(default_factory=list)
+    permission_set_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     mfa: dict[str, dict[str, Any]] = field(default_factory=dict)
     logins: dict[str, dict[str, Any]] = field(default_factory=dict)
     apps: list[dict[str, Any]] = field(default_factory=list)
@@ -168,13 +169,17 @@ def user_grants(org: Org) -> dict[str, list[Grant]]:
         if ps is None or ps.get("IsOwnedByProfile"):
             continue
         seen.add((user_id, ps_id))
+        # A group assignment points at the group's aggregate permission set
+        # (muted permissions already removed); name the group, not that set.
+        group_id = assignment.get("PermissionSetGroupId")
+        group = org.permission_set_groups.get(group_id) if group_id else None
+        if group_id:
+            kind = "permission set group"
+            name = (group or {}).get("DeveloperName") or ps.get("Label") or group_id
+        else:
+            kind, name = "permission set", ps.get("Name") or ps_id
         grants[user_id].append(
-            Grant(
-                "permission set",
-                ps.get("Name") or ps_id,
-                perms_of(ps),
-                sf_time(assignment.get("ExpirationDate")),
-            )
+            Grant(kind, name, perms_of(ps), sf_time(assignment.get("ExpirationDate")))
         )
     return grants
 

@@ -327,3 +327,14 @@ def test_external_client_apps_are_inventoried(snapshot: dict[str, Any]) -> None:
     (token,) = [c for c in snapshot["credentials"] if c["owner"] == GINA]
     assert token["integration"] == "eca:Quick_Export_Tool"
     assert "uninstalled:Quick Export Tool" not in integrations
+
+
+def test_privilege_through_a_permission_set_group_names_the_group(
+    snapshot: dict[str, Any],
+) -> None:
+    gina = by_id(snapshot, "accounts")[GINA]
+    assert gina["privileged"] is True
+    assert gina["privileged_via"] == [
+        "permission:ViewAllData via permission set group Sales_Ops_Admins"
+    ]
+    assert "Sales_Ops_Admins" in gina["roles"]
