@@ -169,8 +169,8 @@ def user_grants(org: Org) -> dict[str, list[Grant]]:
         if ps is None or ps.get("IsOwnedByProfile"):
             continue
         seen.add((user_id, ps_id))
-        # A group assignment points at the group's aggregate permission set
-        # (muted permissions already removed); name the group, not that set.
+        # A group assignment points at the permission set holding the group's
+        # aggregated permissions; name the group, not that generated set.
         group_id = assignment.get("PermissionSetGroupId")
         group = org.permission_set_groups.get(group_id) if group_id else None
         if group_id:
