@@ -18,6 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SLAPD = shutil.which("slapd") or ("/usr/sbin/slapd" if Path("/usr/sbin/slapd").exists() else None)
 SLAPADD = shutil.which("slapadd") or (
@@ -209,25 +210,36 @@ SAMBA_ADMIN_PW = "Passw0rd!Admin1"
 SAMBA_ADMIN_DN = f"CN=Administrator,CN=Users,{SAMBA_DOMAIN_DN}"
 
 
-def free_loopback_ip() -> str:
-    """A 127.0.0.x whose LDAP port is free (Samba's LDAP port is fixed at 389)."""
+def claim_loopback_ip() -> tuple[str, Any]:
+    """A 127.0.0.x for one Samba DC (its LDAP port is fixed at 389), and the lock
+    that reserves it: two test sessions at once must not pick the same address
+    (the second DC would fail to bind, and its tests would talk to the first).
+    The lock is an flock, released when the holder closes it or dies."""
+    import fcntl
+
     for last in range(60, 250):
         ip = f"127.0.0.{last}"
-        with socket.socket() as s:
-            try:
-                s.bind((ip, 389))
-            except PermissionError:
-                raise RuntimeError(
-                    "Samba AD DC tests need root: Samba's LDAP port is fixed at 389"
-                ) from None
-            except OSError:
-                continue
-        with socket.socket() as s:
-            try:
-                s.bind((ip, 636))
-            except OSError:
-                continue
-        return ip
+        lock = open(f"/tmp/pe-test-samba-{ip}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        free = True
+        for port in (389, 636):
+            with socket.socket() as s:
+                try:
+                    s.bind((ip, port))
+                except PermissionError:
+                    lock.close()
+                    raise RuntimeError(
+                        "Samba AD DC tests need root: Samba's LDAP port is fixed at 389"
+                    ) from None
+                except OSError:
+                    free = False
+        if free:
+            return ip, lock
+        lock.close()
     raise RuntimeError("no free loopback address for Samba")
 
 
@@ -238,6 +250,7 @@ class SambaDC:
     directory: Path
     ip: str = ""
     proc: subprocess.Popen | None = None
+    ip_lock: Any = None
 
     @property
     def url(self) -> str:
@@ -252,7 +265,7 @@ class SambaDC:
         return self.directory / "private" / "tls" / "ca.pem"
 
     def provision(self) -> None:
-        self.ip = free_loopback_ip()
+        self.ip, self.ip_lock = claim_loopback_ip()
         d = self.directory
         subprocess.run(
             [SAMBA_TOOL, "domain", "provision", f"--targetdir={d}", f"--realm={SAMBA_REALM}",
@@ -315,6 +328,9 @@ class SambaDC:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        if self.ip_lock is not None:
+            self.ip_lock.close()
+            self.ip_lock = None
 
     def admin(self):  # -> ldap3.Connection over ldaps (unicodePwd needs an encrypted link)
         import ssl
