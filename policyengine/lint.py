@@ -101,11 +101,9 @@ def lint_paths(paths: Sequence[Path], *, require_tests: bool = True) -> list[Lin
 
 
 def _quality(definition: object, *, require_tests: bool, test_file: Path) -> Iterable[LintMessage]:
-    from policyengine.policy.compiled import compile_policy
     from policyengine.policy.loader import PolicyDefinition
 
     assert isinstance(definition, PolicyDefinition)
-    import datetime as dt
 
     loc = definition.location("id")
     line, col = loc.line or 1, loc.col or 1
@@ -118,10 +116,7 @@ def _quality(definition: object, *, require_tests: bool, test_file: Path) -> Ite
             f"{definition.id} has no tests (expected {test_file.name})",
             "warning",
         )
-    compiled = compile_policy(
-        definition, now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), params=definition.params
-    )
-    for name in sorted(set(definition.params) - compiled.used_params):
+    for name in sorted(set(definition.params) - definition.used_params):
         p = definition.location("params", name)
         yield LintMessage(
             definition.file,

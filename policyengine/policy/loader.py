@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class PolicyDefinition:
     line: int
     positions: Positions = field(repr=False, compare=False)
     prefix: tuple[Hashable, ...] = ()
+    #: parameters the conditions and templates refer to (for lint W202)
+    used_params: frozenset[str] = frozenset()
 
     def location(self, *path: Hashable) -> Location:
         line, col = position_of(self.positions, (*self.prefix, *path))
@@ -187,9 +189,9 @@ def _definition(
     from policyengine.policy.compiled import compile_policy
 
     try:
-        compile_policy(
+        compiled = compile_policy(
             definition, now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), params=definition.params
         )
     except PolicyError as exc:
         raise PolicyErrors([exc]) from None
-    return definition
+    return replace(definition, used_params=compiled.used_params)
