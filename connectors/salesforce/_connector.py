@@ -63,6 +63,8 @@ class ObjectQuery:
     sobject: str
     fields: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    #: helps the mapping but is not data a policy judges: a failure is only logged
+    auxiliary: bool = False
 
     def soql(self, dropped: set[str]) -> str:
         fields = [f for f in self.fields if f not in dropped]
@@ -160,6 +162,14 @@ QUERIES: tuple[ObjectQuery, ...] = (
             "StartUrl",
         ),
         optional=("MobileSessionTimeout", "StartUrl"),
+    ),
+    # App Launcher items link a token (AppMenuItemId) to its installed app
+    # (ApplicationId). Auxiliary: without them tokens are matched by name.
+    ObjectQuery(
+        "AppMenuItem",
+        ("Id", "ApplicationId", "Name", "Label", "Type"),
+        optional=("Type",),
+        auxiliary=True,
     ),
     # Never DeleteToken / AccessToken / RequestToken: those are secrets.
     ObjectQuery(
@@ -261,6 +271,14 @@ class SalesforceConnector:
             )
             if result.error is None:
                 org.complete.add(query.sobject)
+            elif query.auxiliary and not isinstance(
+                result.error, AuthenticationError | ApiLimitExceeded | ServerUnreachable
+            ):
+                log.warning(
+                    "salesforce.auxiliary_unavailable",
+                    object=query.sobject,
+                    error=str(result.error),
+                )
             else:
                 if isinstance(result.error, AuthenticationError):
                     raise result.error
@@ -367,6 +385,8 @@ def _store(org: _map.Org, sobject: str, result: Fetched) -> None:
         org.mfa = {r["UserId"]: r for r in records if r.get("UserId")}
     elif sobject == "UserLogin":
         org.logins = {r["UserId"]: r for r in records if r.get("UserId")}
+    elif sobject == "AppMenuItem":
+        org.menu_items = records
     elif sobject == "ConnectedApplication":
         org.apps = [r for r in records if r.get("Id")]
     elif sobject == "OauthToken":

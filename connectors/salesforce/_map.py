@@ -81,6 +81,7 @@ class Org:
     mfa: dict[str, dict[str, Any]] = field(default_factory=dict)
     logins: dict[str, dict[str, Any]] = field(default_factory=dict)
     apps: list[dict[str, Any]] = field(default_factory=list)
+    menu_items: list[dict[str, Any]] = field(default_factory=list)
     tokens: list[dict[str, Any]] = field(default_factory=list)
     security_settings: dict[str, Any] | None = None
     connected_app_settings: dict[str, Any] | None = None
@@ -385,56 +386,92 @@ def _token_key(token: Mapping[str, Any]) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
+def _id15(value: Any) -> str:
+    """Salesforce ids compare on their first 15 characters (18 adds a checksum)."""
+    return str(value or "")[:15]
+
+
 def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
     """Installed connected apps, External Client Apps, apps known only from tokens
-    (``uninstalled:<AppName>``), and one credential per token."""
+    (``uninstalled:<AppName>``), and one credential per token.
+
+    A token belongs to an installed app through its ``AppMenuItemId`` (the App
+    Launcher item whose ``ApplicationId`` is the app) or, failing that, by name:
+    ``OauthToken.AppName`` is the app's label, compared with the app's Name, its
+    menu item's Label and its metadata label, ignoring case.
+    """
     tokens_known = "OauthToken" in org.complete
     metadata_by_name: dict[str, dict[str, Any]] = {}
     for md in org.app_metadata:
         for key in (md.get("fullName"), md.get("label")):
             if isinstance(key, str) and key:
                 metadata_by_name.setdefault(_norm(key), md)
-    tokens_by_app: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for token in org.tokens:
-        tokens_by_app[_norm(str(token.get("AppName") or ""))].append(token)
+    menus_by_app: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for menu in org.menu_items:
+        if menu.get("ApplicationId"):
+            menus_by_app[_id15(menu["ApplicationId"])].append(menu)
     user_ids = {u.get("Id") for u in org.users}
 
-    app_ids: dict[str, str] = {}  # normalised app name -> integration id
-    app_scopes: dict[str, list[str] | None] = {}
+    # Every installed app (connected app or External Client App), with its names.
+    installed: list[dict[str, Any]] = []
+    by_name: dict[str, dict[str, Any]] = {}
+    by_menu: dict[str, dict[str, Any]] = {}
     for app in org.apps:
-        if not isinstance(app.get("Name"), str) or _norm(app["Name"]) in app_ids:
-            continue
-        key = _norm(app["Name"])
-        md = metadata_by_name.get(key) or {}
-        resource = _integration(
-            app["Id"], app["Name"], tokens_by_app.get(key, []), tokens_known, md, app, user_ids
-        )
-        app_ids[key] = app["Id"]
-        app_scopes[key] = resource.get("scopes")
-        yield resource
-    for eca in _external_client_apps(org):
-        keys = {_norm(k) for k in (eca["name"], eca["full_name"]) if k} - set(app_ids)
-        tokens = [t for k in keys for t in tokens_by_app.get(k, [])]
-        resource = _eca_integration(eca, tokens, tokens_known, user_ids)
+        menus = menus_by_app.get(_id15(app["Id"]), [])
+        names = {app.get("Name")} | {m.get("Label") for m in menus} | {m.get("Name") for m in menus}
+        keys = {_norm(n) for n in names if isinstance(n, str) and n}
+        md = next((metadata_by_name[k] for k in sorted(keys) if k in metadata_by_name), {})
+        if isinstance(md.get("label"), str):
+            keys.add(_norm(md["label"]))
+        label = next((m["Label"] for m in menus if m.get("Label")), None) or md.get("label")
+        entry = {"kind": "connected_app", "id": app["Id"], "app": app, "md": md, "tokens": []}
+        entry["name"] = label or app.get("Name")
+        installed.append(entry)
         for key in keys:
-            app_ids[key] = resource["id"]
-            app_scopes[key] = resource.get("scopes")
-        yield resource
+            by_name.setdefault(key, entry)
+        for menu in menus:
+            by_menu[_id15(menu.get("Id"))] = entry
+    for eca in _external_client_apps(org):
+        entry = {"kind": "eca", "id": f"eca:{eca['full_name']}", "eca": eca, "tokens": []}
+        installed.append(entry)
+        for key in {_norm(k) for k in (eca["name"], eca["full_name"]) if k}:
+            by_name.setdefault(key, entry)
+
+    uninstalled: dict[str, dict[str, Any]] = {}
+    owner_of: list[dict[str, Any] | None] = []
+    for token in org.tokens:
+        name = str(token.get("AppName") or "")
+        entry = (
+            by_menu.get(_id15(token.get("AppMenuItemId"))) if token.get("AppMenuItemId") else None
+        )
+        entry = entry or by_name.get(_norm(name))
+        if entry is None and name:
+            entry = uninstalled.setdefault(
+                _norm(name),
+                {"kind": "uninstalled", "id": f"uninstalled:{name}", "name": name, "tokens": []},
+            )
+        if entry is not None:
+            entry["tokens"].append(token)
+        owner_of.append(entry)
+
     inventory_known = "ConnectedApplication" in org.complete
-    for key, tokens in sorted(tokens_by_app.items()):
-        if key in app_ids or not key:
-            continue
-        name = str(tokens[0].get("AppName"))
-        app_ids[key] = f"uninstalled:{name}"
-        resource = _integration(app_ids[key], name, tokens, tokens_known, {}, None, user_ids)
-        if not inventory_known:
-            resource.pop("installed", None)  # we could not see the installed apps
+    for entry in [*installed, *sorted(uninstalled.values(), key=lambda e: e["id"])]:
+        if entry["kind"] == "eca":
+            resource = _eca_integration(entry["eca"], entry["tokens"], tokens_known, user_ids)
+        else:
+            app = entry.get("app")
+            resource = _integration(
+                entry["id"], entry["name"], entry["tokens"], tokens_known,
+                entry.get("md") or {}, app, user_ids,
+            )  # fmt: skip
+            if app is None and not inventory_known:
+                resource.pop("installed", None)  # we could not see the installed apps
+        entry["scopes"] = resource.get("scopes")
         yield resource
 
     used: dict[str, int] = defaultdict(int)
     usernames = {u.get("Id"): u.get("Username") for u in org.users}
-    for token in org.tokens:
-        key = _norm(str(token.get("AppName") or ""))
+    for token, entry in zip(org.tokens, owner_of, strict=True):
         base = f"oauth_token:{_token_key(token)}"
         used[base] += 1
         token_id = base if used[base] == 1 else f"{base}-{used[base]}"
@@ -448,8 +485,8 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
                 "source_type": "salesforce",
                 "type": "oauth_token",
                 "owner": token.get("UserId"),
-                "integration": app_ids.get(key),
-                "scopes": app_scopes.get(key),
+                "integration": entry["id"] if entry else None,
+                "scopes": entry.get("scopes") if entry else None,
                 "created_at": sf_time(token.get("CreatedDate")),
                 "last_used_at": sf_time(token.get("LastUsedDate")),
                 "use_count": use_count if isinstance(use_count, int) else None,

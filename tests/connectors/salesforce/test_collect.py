@@ -338,3 +338,15 @@ def test_privilege_through_a_permission_set_group_names_the_group(
         "permission:ViewAllData via permission set group Sales_Ops_Admins"
     ]
     assert "Sales_Ops_Admins" in gina["roles"]
+
+
+def test_tokens_link_to_apps_through_their_app_menu_item(snapshot: dict[str, Any]) -> None:
+    # ConnectedApplication.Name is the API name "MuleSoft_ETL"; the token says
+    # "MuleSoft ETL". The App Launcher item ties them together.
+    mule = by_id(snapshot, "integrations")["0H45g000000MulEAAA"]
+    assert mule["name"] == "MuleSoft ETL"
+    assert mule["authorized_users"] == [ETL]
+    assert "uninstalled:MuleSoft ETL" not in by_id(snapshot, "integrations")
+    (token,) = [c for c in snapshot["credentials"] if c["owner"] == ETL]
+    assert token["integration"] == "0H45g000000MulEAAA"
+    assert token["scopes"] == ["api", "refresh_token"]

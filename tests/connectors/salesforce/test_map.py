@@ -154,3 +154,22 @@ def test_portal_and_guest_users_are_flagged() -> None:
     # permission objects were not read: privilege and permissions are missing, not false
     assert "privileged" not in accounts["005S"] and "permissions" not in accounts["005S"]
     assert "mfa" not in accounts["005S"]
+
+
+def test_token_follows_its_app_menu_item_even_when_names_differ() -> None:
+    org = Org(
+        apps=[{"Id": "0H4A00000000001AAA", "Name": "Api_Name"}],
+        menu_items=[
+            {"Id": "0PpA00000000001", "ApplicationId": "0H4A00000000001", "Label": "Pretty"}
+        ],
+        tokens=[
+            {"AppName": "Renamed Since", "AppMenuItemId": "0PpA00000000001XYZ", "UserId": "005A"}
+        ],
+        complete={"OauthToken", "ConnectedApplication"},
+    )
+    resources = list(map_integrations_and_credentials(org))
+    (app,) = [r for r in resources if r["kind"] == "integration"]
+    (token,) = [r for r in resources if r["kind"] == "credential"]
+    assert app["id"] == "0H4A00000000001AAA" and app["name"] == "Pretty"
+    assert app["authorized_users"] == ["005A"]
+    assert token["integration"] == "0H4A00000000001AAA"
