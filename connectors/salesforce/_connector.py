@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from connectors.http import HttpClient, ServerUnreachable, TokenAuth, map_bounded
@@ -14,179 +13,17 @@ from connectors.salesforce._http import (
     ApiLimitExceeded,
     ApiUsage,
     Rest,
-    SalesforceApiError,
     auth_failure,
     classify,
     token_error,
 )
 from connectors.salesforce._metadata import MetadataClient, SoapFault, soap_fatal
 from connectors.salesforce._options import SalesforceOptions, add_arguments, parse_options
+from connectors.salesforce._queries import QUERIES, Fetched, ObjectQuery, fetch_object, store
 from policyengine.errors import AuthenticationError, ConnectorError
 from policyengine.log import get_logger
 
 log = get_logger("policyengine.salesforce")
-
-#: PermissionSet system permissions read for every org.
-PERMISSIONS = (
-    "ModifyAllData",
-    "ViewAllData",
-    "ManageUsers",
-    "ManageInternalUsers",
-    "ApiEnabled",
-    "ApiUserOnly",
-    "AuthorApex",
-    "CustomizeApplication",
-    "ModifyMetadata",
-    "ManageRemoteAccess",  # "Manage Connected Apps"
-    "ManageAuthProviders",
-    "AssignPermissionSets",
-    "ManageProfilesPermissionsets",
-    "ExportReport",
-    "ForceTwoFactor",
-    "TwoFactorApi",
-    "ManageTwoFactor",
-    "DelegatedTwoFactor",
-    "ViewEventLogFiles",
-)
-#: Feature- or release-gated permissions: INVALID_FIELD drops them (reported as missing).
-GATED_PERMISSIONS = (
-    "BypassMFAForUiLogins",
-    "ApproveUninstalledConnectedApps",
-    "UseAnyApiClient",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectQuery:
-    """One SOQL object to read: its fields, and which may be absent in an org."""
-
-    sobject: str
-    fields: tuple[str, ...]
-    optional: tuple[str, ...] = ()
-    #: helps the mapping but is not data a policy judges: a failure is only logged
-    auxiliary: bool = False
-
-    def soql(self, dropped: set[str]) -> str:
-        fields = [f for f in self.fields if f not in dropped]
-        return f"SELECT {', '.join(fields)} FROM {self.sobject}"
-
-
-QUERIES: tuple[ObjectQuery, ...] = (
-    ObjectQuery(
-        "User",
-        (
-            "Id",
-            "Username",
-            "Name",
-            "Email",
-            "EmployeeNumber",
-            "IsActive",
-            "UserType",
-            "ProfileId",
-            "Profile.Name",
-            "Profile.UserLicense.Name",
-            "LastLoginDate",
-            "LastPasswordChangeDate",
-            "CreatedDate",
-            "FederationIdentifier",
-        ),
-        optional=("LastPasswordChangeDate", "Profile.UserLicense.Name", "FederationIdentifier"),
-    ),
-    ObjectQuery(
-        "PermissionSet",
-        (
-            "Id",
-            "Name",
-            "Label",
-            "IsOwnedByProfile",
-            "ProfileId",
-            "Profile.Name",
-            *tuple(f"Permissions{p}" for p in PERMISSIONS + GATED_PERMISSIONS),
-        ),
-        # Any permission column may be missing in some edition or release: drop it
-        # and carry on (it is then reported as unavailable, never as false).
-        optional=tuple(f"Permissions{p}" for p in GATED_PERMISSIONS + PERMISSIONS),
-    ),
-    ObjectQuery(
-        "PermissionSetAssignment",
-        (
-            "Id",
-            "AssigneeId",
-            "PermissionSetId",
-            "PermissionSetGroupId",
-            "IsActive",
-            "ExpirationDate",
-            "SystemModstamp",
-        ),
-        optional=("PermissionSetGroupId", "IsActive", "ExpirationDate"),
-    ),
-    ObjectQuery(
-        "PermissionSetGroup",
-        ("Id", "DeveloperName", "MasterLabel", "Status"),
-        optional=("Status",),
-    ),
-    ObjectQuery(
-        "TwoFactorMethodsInfo",
-        (
-            "UserId",
-            "HasBuiltInAuthenticator",
-            "HasSalesforceAuthenticator",
-            "HasSecurityKey",
-            "HasTotp",
-            "HasU2F",
-            "HasUserVerifiedMobileNumber",
-            "HasUserVerifiedEmailAddress",
-            "HasTempCode",
-        ),
-        optional=(
-            "HasBuiltInAuthenticator",
-            "HasSecurityKey",
-            "HasUserVerifiedMobileNumber",
-            "HasUserVerifiedEmailAddress",
-        ),
-    ),
-    ObjectQuery("UserLogin", ("UserId", "IsFrozen", "IsPasswordLocked")),
-    ObjectQuery(
-        "ConnectedApplication",
-        (
-            "Id",
-            "Name",
-            "CreatedDate",
-            "CreatedById",
-            "LastModifiedDate",
-            "OptionsAllowAdminApprovedUsersOnly",
-            "OptionsHasSessionLevelPolicy",
-            "OptionsRefreshTokenValidityMetric",
-            "RefreshTokenValidityPeriod",
-            "MobileSessionTimeout",
-            "StartUrl",
-        ),
-        optional=("MobileSessionTimeout", "StartUrl"),
-    ),
-    # App Launcher items link a token (AppMenuItemId) to its installed app
-    # (ApplicationId). Auxiliary: without them tokens are matched by name.
-    ObjectQuery(
-        "AppMenuItem",
-        ("Id", "ApplicationId", "Name", "Label", "Type"),
-        optional=("Type",),
-        auxiliary=True,
-    ),
-    # Never DeleteToken / AccessToken / RequestToken: those are secrets.
-    ObjectQuery(
-        "OauthToken",
-        ("AppName", "AppMenuItemId", "UserId", "CreatedDate", "LastUsedDate", "UseCount"),
-    ),
-)
-
-
-@dataclass(slots=True)
-class Fetched:
-    """What one object query produced."""
-
-    query: ObjectQuery
-    records: list[dict[str, Any]]
-    dropped: set[str]
-    error: Exception | None = None
 
 
 class SalesforceConnector:
@@ -260,7 +97,7 @@ class SalesforceConnector:
         stopped = False
 
         def fetch(query: ObjectQuery) -> Fetched:
-            return _fetch(rest, query)
+            return fetch_object(rest, query)
 
         for query, result in map_bounded(fetch, QUERIES, workers=self.options.max_concurrency):
             log.info(
@@ -288,7 +125,7 @@ class SalesforceConnector:
                     f"{query.sobject}: {result.error} ({len(result.records)} records read "
                     "before the error; the rest are missing)"
                 )
-            _store(org, query.sobject, result)
+            store(org, query.sobject, result)
         return stopped
 
     def _read_metadata(self, md: MetadataClient, org: _map.Org, writer: Any) -> None:
@@ -335,62 +172,6 @@ def _combined_fatal(response: Any) -> str | None:
     if "xml" in content_type:
         return soap_fatal(response)
     return classify(response)
-
-
-def _fetch(rest: Rest, query: ObjectQuery) -> Fetched:
-    """Read one object; drop optional fields the org lacks (INVALID_FIELD) and ask again."""
-    dropped: set[str] = set()
-    while True:
-        records: list[dict[str, Any]] = []
-        try:
-            for record in rest.query(query.soql(dropped)):
-                records.append(record)
-        except SalesforceApiError as exc:
-            if (
-                exc.error_code == "INVALID_FIELD"
-                and not records
-                and (field := _optional_field(exc, query, dropped))
-            ):
-                log.warning("salesforce.field_unavailable", object=query.sobject, field=field)
-                dropped.add(field)
-                continue
-            return Fetched(query, records, dropped, exc)
-        except ConnectorError as exc:
-            return Fetched(query, records, dropped, exc)
-        return Fetched(query, records, dropped)
-
-
-def _optional_field(exc: SalesforceApiError, query: ObjectQuery, dropped: set[str]) -> str | None:
-    candidates = [f for f in query.optional if f not in dropped]
-    if exc.field in candidates:
-        return exc.field
-    # The message did not name a field we know: drop optional ones in order.
-    return candidates[0] if candidates and exc.field is None else None
-
-
-def _store(org: _map.Org, sobject: str, result: Fetched) -> None:
-    records = result.records
-    if sobject == "User":
-        org.users = records
-    elif sobject == "PermissionSet":
-        org.permission_sets = {r["Id"]: r for r in records if r.get("Id")}
-        org.unavailable_permissions = {
-            f.removeprefix("Permissions") for f in result.dropped if f.startswith("Permissions")
-        }
-    elif sobject == "PermissionSetAssignment":
-        org.assignments = records
-    elif sobject == "PermissionSetGroup":
-        org.permission_set_groups = {r["Id"]: r for r in records if r.get("Id")}
-    elif sobject == "TwoFactorMethodsInfo":
-        org.mfa = {r["UserId"]: r for r in records if r.get("UserId")}
-    elif sobject == "UserLogin":
-        org.logins = {r["UserId"]: r for r in records if r.get("UserId")}
-    elif sobject == "AppMenuItem":
-        org.menu_items = records
-    elif sobject == "ConnectedApplication":
-        org.apps = [r for r in records if r.get("Id")]
-    elif sobject == "OauthToken":
-        org.tokens = records
 
 
 def _read_one(md: MetadataClient, org: _map.Org, metadata_type: str, full_name: str) -> None:

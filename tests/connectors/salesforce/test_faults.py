@@ -181,7 +181,7 @@ def test_request_limit_exceeded_stops_the_run(
     assert all("REQUEST_LIMIT_EXCEEDED" in e for e in snap["source"]["errors"])
     assert not server.requests_to("/services/Soap/m/62.0")  # stopped before the Metadata API
     # no retries of a spent allowance: one request per object at most
-    from connectors.salesforce._connector import QUERIES
+    from connectors.salesforce._queries import QUERIES
 
     assert len(server.requests_to("/services/data/v62.0/query")) <= len(QUERIES)
     assert snap["source"]["api_usage"].endswith("/15000")
