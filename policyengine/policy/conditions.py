@@ -95,44 +95,61 @@ class Count(Node):
     where: Node | None
     tests: list[tuple[Operator, Any, Any]]
 
-    def number(self, r: Mapping[str, Any], x: Any) -> int | None:
+    def bounds(self, r: Mapping[str, Any], x: Any) -> tuple[int, int] | None:
+        """The smallest and largest count the data allows (unknown items may go either way)."""
         items = self.getter(r, x)
-        if items is None:
-            return 0 if self.where is not None else None
         if not isinstance(items, list):
-            return None
+            return None  # absent list: the count is unknown, not zero
         if self.where is None:
-            return len(items)
-        where = self.where
-        return sum(1 for item in items if isinstance(item, Mapping) and where.eval(item, x) is True)
+            return len(items), len(items)
+        definite = unknown = 0
+        for item in items:
+            if not isinstance(item, Mapping):
+                unknown += 1  # a dangling reference
+                continue
+            got = self.where.eval(item, x)
+            if got is True:
+                definite += 1
+            elif got is None:
+                unknown += 1
+        return definite, definite + unknown
+
+    def number(self, r: Mapping[str, Any], x: Any) -> int | None:
+        found = self.bounds(r, x)
+        return None if found is None or found[0] != found[1] else found[0]
 
     def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
-        n = self.number(r, x)
-        if n is None:
+        found = self.bounds(r, x)
+        if found is None:
             return None
-        return all(op.test(n, arg) for op, arg, _ in self.tests)
+        lo, hi = found
+        if hi - lo > 1000:
+            return None
+        outcomes = {all(op.test(n, arg) for op, arg, _ in self.tests) for n in range(lo, hi + 1)}
+        return outcomes.pop() if len(outcomes) == 1 else None
 
     def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
         if self.eval(r, x) is want:
             return []
-        n = self.number(r, x)
         expected = " and ".join(op.describe(orig) for op, _, orig in self.tests)
         if not want:
             expected = f"not {expected}"
-        if self.where is None or n is None:
-            return [Evidence(f"{self.path.text} (count)", "missing" if n is None else n, expected)]
+        label = f"{self.path.text} (count)" if self.where is None else f"{self.path.text} (count where condition holds)"
+        found = self.bounds(r, x)
+        if found is None:
+            return [Evidence(label, "missing", f"count {expected}")]
+        lo, hi = found
+        if lo != hi:
+            return [Evidence(label, f"unknown: between {lo} and {hi} (items with missing data)", f"count {expected}")]
+        if self.where is None:
+            return [Evidence(label, lo, expected)]
         # name the items that were counted, so that the evidence says *which* accounts
-        items = self.getter(r, x) or []
         counted = [
             f"{item.get('source', '?')}/{item.get('name') or item.get('id')}"
-            for item in items
+            for item in self.getter(r, x) or []
             if isinstance(item, Mapping) and self.where.eval(item, x) is True
         ]
-        return [
-            Evidence(
-                f"{self.path.text} (count where condition holds)", counted, f"count {expected}"
-            )
-        ]
+        return [Evidence(label, counted, f"count {expected}")]
 
 
 @dataclass(slots=True)

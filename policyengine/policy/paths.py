@@ -100,10 +100,13 @@ def compile_getter(path: Path, *, deref_last: bool = False) -> Getter:
                 if follow:
                     element = index.resolve(element, source, seg.ref_kind)
                     if element is None:
-                        continue  # dangling reference inside a list: skip it
+                        if i == last:  # count over references: an unknown item
+                            out.append(None)
+                            continue
+                        return None  # a dangling reference makes the whole list unknown
                 got = step(element, i + 1, resource, index)
                 if got is None:
-                    continue
+                    return None  # one unknown element: the list of values is unknown (Kleene)
                 if isinstance(got, list) and i + 1 <= last and _has_star_after(segments, i + 1):
                     out.extend(got)
                 else:

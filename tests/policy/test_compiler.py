@@ -358,3 +358,22 @@ def test_supersedes_is_transitive_and_order_independent():
             ("X", ()),
             ("Y", ()),
         ]
+
+
+def test_unknown_items_never_make_a_requirement_hold(write_policy):
+    # a dangling reference inside a list, or an item whose field is missing, is unknown
+    resources = [
+        {"kind": "group", "id": "g1", "source": "s", "name": "Admins", "privileged": True, "nested_groups": ["g-gone"]},
+        {"kind": "group", "id": "g2", "source": "s", "name": "Ops", "privileged": True, "nested_groups": ["g3"]},
+        {"kind": "group", "id": "g3", "source": "s", "name": "Helpdesk"},
+    ]
+    body = "require:\n  nested_groups[*].privileged: {contains: true}\n"
+    assert flagged(write_policy, body, resources, kind="group") == ["g1", "g2"]
+    people = [
+        {"kind": "account", "id": "ad", "source": "ad", "email": "f@x.example", "enabled": False},
+        {"kind": "account", "id": "sf", "source": "sf", "email": "f@x.example"},  # enabled unknown
+    ]
+    path = write_policy(HEADER.format(kind="person") + "require: {accounts: {count: {where: {enabled: true}, eq: 0}}}\n")
+    result = evaluate_resources(people, load_policy_set([path]), now=NOW)
+    (finding,) = result.findings
+    assert "between 0 and 1" in str(finding.evidence[0].actual)
