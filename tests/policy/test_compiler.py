@@ -367,7 +367,7 @@ def test_unknown_items_never_make_a_requirement_hold(write_policy):
         {"kind": "group", "id": "g2", "source": "s", "name": "Ops", "privileged": True, "nested_groups": ["g3"]},
         {"kind": "group", "id": "g3", "source": "s", "name": "Helpdesk"},
     ]
-    body = "require:\n  nested_groups[*].privileged: {contains: true}\n"
+    body = "match: {privileged: true}\nrequire:\n  nested_groups[*].privileged: {contains: true}\n"
     assert flagged(write_policy, body, resources, kind="group") == ["g1", "g2"]
     people = [
         {"kind": "account", "id": "ad", "source": "ad", "email": "f@x.example", "enabled": False},
