@@ -236,7 +236,8 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
                     if login
                     else (False if logins_known else None)
                 ),
-                "flags": flags,
+                # Only when there is one: AD-specific policies key on `flags` existing.
+                "flags": flags or None,
                 "raw": _account_raw(user, org.mfa.get(user_id)),
             }
         )
