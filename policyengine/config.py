@@ -24,10 +24,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
     "policies": {"type": "dict", "valuesrules": {"type": "dict"}},
     "policy_paths": {"type": "list", "schema": {"type": "string"}},
     "waivers": {"type": "string"},
-    "waiver_max_days": {"type": "integer", "min": 1},
+    "waiver_max_days": {"type": "integer", "min": 1, "max": 3650},
     "history": {"type": "string"},
     "output_dir": {"type": "string"},
-    "fail_on": {"type": "string", "allowed": list(SEVERITIES)},
+    "fail_on": {"type": "string", "allowed": [*SEVERITIES, "none"]},
     "max_concurrency": {"type": "integer", "min": 1},
     "connectors": {
         "type": "list",

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from policyengine.errors import UsageError
-from policyengine.log import register_secret
+from policyengine.redact import register_secret
 
 
 def read_secret(

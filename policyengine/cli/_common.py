@@ -51,10 +51,9 @@ def write_output(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)
+    from policyengine.fsutil import atomic_write_text
+
+    atomic_write_text(output, text)
 
 
 def exit_code(result: Any, fail_on: str | None) -> int:

@@ -96,7 +96,7 @@ def _saved_result(paths: list[Path]) -> Any:
     path, doc = found[0]
     try:
         return Result.from_dict(doc)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         from policyengine.errors import Location, SnapshotError
 
         raise SnapshotError(

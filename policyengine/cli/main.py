@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -99,10 +100,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except PolicyEngineError as exc:
-        print(f"policyengine: error: {exc}", file=sys.stderr)
+        from policyengine.redact import redact_text
+
+        print(f"policyengine: error: {redact_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("policyengine: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: one line, exit 2 (never 1, which means "findings")
+        from policyengine.redact import redact_text
+
+        print(
+            f"policyengine: internal error: {type(exc).__name__}: {redact_text(str(exc))} "
+            "(please report it; run with PYTHONDEVMODE=1 for a traceback)",
+            file=sys.stderr,
+        )
+        if os.environ.get("PYTHONDEVMODE"):
+            raise
+        return 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +80,17 @@ def evaluate_files(
         findings: list[Finding] = []
         bound.reset_counts()
         policies = bound.policies
-        for found, matched, (file_no, n) in _map(_evaluate_task, tasks, parallel):
+        seen: dict[int, set[int]] = {}
+        for found, matched, (file_no, n), keys in _map(_evaluate_task, tasks, parallel):
+            ids = seen.setdefault(file_no, set())
+            before = len(ids)
+            ids.update(keys)
+            if len(ids) != before + len(keys):
+                raise SnapshotError(
+                    "duplicate resource id (the same kind and id twice) in one snapshot",
+                    Location(readers[file_no].file, field="id"),
+                    "S005",
+                )
             findings.extend(build_finding(policies[i], parts) for i, parts in found)
             for i, m in enumerate(matched):
                 bound.matched[i] += m
@@ -194,17 +205,21 @@ def _project_task(task: Task) -> tuple[list[dict[str, Any]], None, None]:
     return out, None, None
 
 
-def _evaluate_task(task: Task) -> tuple[list[tuple[int, FindingParts]], list[int], tuple[int, int]]:
+def _evaluate_task(
+    task: Task,
+) -> tuple[list[tuple[int, FindingParts]], list[int], tuple[int, int], array[int]]:
     assert _STATE is not None
     bound, index = _STATE.bound, _STATE.index
     checkers, policies = bound.checkers, bound.policies
     persons = _STATE.needs.persons
     before = list(bound.matched)  # the checkers count into bound.matched; report our delta
     found: list[tuple[int, FindingParts]] = []
+    keys: array[int] = array("q")  # identity hashes, for the duplicate check across ranges
     n = 0
     for record in _records(task):
         n += 1
         kind = record["kind"]
+        keys.append(hash((kind, record["id"])))
         checker = checkers.get(kind)
         if checker is None:
             continue
@@ -216,7 +231,7 @@ def _evaluate_task(task: Task) -> tuple[list[tuple[int, FindingParts]], list[int
             found.append((i, finding_parts(policies[i], record, index)))
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
     bound.matched[:] = before
-    return found, delta, (task.file, n)
+    return found, delta, (task.file, n), keys
 
 
 def _check_counts(readers: Sequence[SnapshotReader], counts: dict[str, int]) -> None:

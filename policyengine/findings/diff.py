@@ -45,7 +45,8 @@ def is_result_document(data: Any) -> bool:
 
 def diff_results(base: Result, head: Result) -> Result:
     """Compare two results by fingerprint; see the module docstring."""
-    base_by_fp = {f.fingerprint: f for f in base.findings}
+    # a saved diff result as the base: its resolved findings are not open any more
+    base_by_fp = {f.fingerprint: f for f in base.findings if f.change != "resolved"}
     head_fps = set()
     out: list[Finding] = []
     for f in head.findings:

@@ -134,13 +134,23 @@ class Count(Node):
         expected = " and ".join(op.describe(orig) for op, _, orig in self.tests)
         if not want:
             expected = f"not {expected}"
-        label = f"{self.path.text} (count)" if self.where is None else f"{self.path.text} (count where condition holds)"
+        label = (
+            f"{self.path.text} (count)"
+            if self.where is None
+            else f"{self.path.text} (count where condition holds)"
+        )
         found = self.bounds(r, x)
         if found is None:
             return [Evidence(label, "missing", f"count {expected}")]
         lo, hi = found
         if lo != hi:
-            return [Evidence(label, f"unknown: between {lo} and {hi} (items with missing data)", f"count {expected}")]
+            return [
+                Evidence(
+                    label,
+                    f"unknown: between {lo} and {hi} (items with missing data)",
+                    f"count {expected}",
+                )
+            ]
         if self.where is None:
             return [Evidence(label, lo, expected)]
         # name the items that were counted, so that the evidence says *which* accounts

@@ -23,14 +23,20 @@ def parse_duration(text: object) -> dt.timedelta:
     if not match:
         raise ValueError(f"expected a duration like 90d, 12h or 15m, got {text!r}")
     seconds = int(match.group(2)) * _UNITS[match.group(3)]
+    if seconds > 200 * 365 * 86400:
+        raise ValueError(f"duration {text!r} is longer than 200 years")
     # A negative duration points into the future: `expires_at: {older_than: -30d}`
     # holds when the expiry is before now + 30 days.
     return dt.timedelta(seconds=-seconds if match.group(1) else seconds)
 
 
 def format_timestamp(moment: dt.datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC: the one form snapshots use, so strings sort as times."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC: the one form snapshots use, so strings sort as times.
+
+    The year is zero-padded (``strftime("%Y")`` is not, for years before 1000).
+    """
+    m = moment.astimezone(dt.UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def parse_timestamp(text: str) -> dt.datetime:
@@ -40,10 +46,16 @@ def parse_timestamp(text: str) -> dt.datetime:
         value += "T00:00:00Z"
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
-    moment = dt.datetime.fromisoformat(value)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"not an ISO 8601 time: {text!r}") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"time out of range: {text!r}") from None
 
 
 def normalise_timestamp(text: str) -> str:

@@ -115,7 +115,10 @@ def _matches(value: Any, arg: re.Pattern[str]) -> bool:
 def _cutoff(arg: Any, ctx: Any) -> str:
     # Done once per compile: the per-resource test is a string comparison,
     # valid because snapshot timestamps are all YYYY-MM-DDTHH:MM:SSZ.
-    return format_timestamp(ctx.now - parse_duration(arg))
+    try:
+        return format_timestamp(ctx.now - parse_duration(arg))
+    except OverflowError:
+        raise ValueError(f"duration {arg!r} reaches outside the calendar") from None
 
 
 def _older(value: Any, cutoff: str) -> bool:

@@ -257,6 +257,6 @@ def _write_reports(
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    from policyengine.fsutil import atomic_write_text
+
+    atomic_write_text(path, text)

@@ -65,6 +65,13 @@ def _header(data: Any, file: str, line: int | None) -> SourceInfo:
             f"`source.collected_at` is not an ISO 8601 time: {source['collected_at']!r}"
         ) from None
     errors = source.get("errors") or []
+    counts = source.get("counts") or {}
+    if not isinstance(counts, dict) or not all(type(v) is int for v in counts.values()):
+        raise fail("`source.counts` must be an object of whole numbers", "source.counts")
+    if source["instance"] == "correlation":
+        raise fail(
+            "the instance name 'correlation' is reserved for person resources", "source.instance"
+        )
     count = data.get("record_count")
     return SourceInfo(
         connector=source["connector"],
@@ -72,7 +79,7 @@ def _header(data: Any, file: str, line: int | None) -> SourceInfo:
         collected_at=collected_at,
         complete=source["complete"],
         errors=tuple(str(e) for e in errors) if isinstance(errors, list) else (str(errors),),
-        counts=dict(source.get("counts") or {}),
+        counts=dict(counts),
         record_count=count if isinstance(count, int) else None,
         file=file,
     )
@@ -182,8 +189,19 @@ class SnapshotReader:
         record["source_type"] = self.source.connector
         return record
 
+    def _unique(self, record: dict[str, Any], seen: set[int], where: Location) -> None:
+        key = hash((record["kind"], record["id"]))
+        if key in seen:
+            raise SnapshotError(
+                f"duplicate {record['kind']} id {record['id']!r} in one snapshot",
+                Location(where.file, where.line, record=where.record, field="id"),
+                "S005",
+            )
+        seen.add(key)
+
     def _jsonl_records(self) -> Iterator[dict[str, Any]]:
         count = 0
+        seen: set[int] = set()
         with self._open() as handle:
             self._read_line(handle, 1)  # header, already read
             lineno = 1
@@ -195,13 +213,17 @@ class SnapshotReader:
                 if not raw.strip():
                     continue
                 record = self._parse(raw, lineno)
-                yield self._finish(record, Location(self.file, lineno))
+                where = Location(self.file, lineno)
+                finished = self._finish(record, where)
+                self._unique(finished, seen, where)
+                yield finished
                 count += 1
         self._check_count(count)
 
     def _json_records(self) -> Iterator[dict[str, Any]]:
         assert self._document is not None
         count = 0
+        seen: set[int] = set()
         for key, value in self._document.items():
             if key in ("snapshot_version", "source", "record_count"):
                 continue
@@ -227,7 +249,9 @@ class SnapshotReader:
                         )
                 where = Location(self.file, record=i)
                 try:
-                    yield self._finish(record, where)
+                    finished = self._finish(record, where)
+                    self._unique(finished, seen, where)
+                    yield finished
                 except SnapshotError as exc:
                     if exc.location is not None and exc.location.field:
                         exc.location = Location(

@@ -7,10 +7,16 @@ per field. Timestamps in another ISO 8601 form are normalised in place to
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from policyengine.model.kinds import FIELD_TYPES
 from policyengine.policy.duration import normalise_timestamp
+
+# YYYY-MM-DDTHH:MM:SSZ with plausible fields; anything else goes through the full parser
+_CANONICAL_TIMESTAMP = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ"
+).fullmatch
 
 _EXACT = {"str": str, "bool": bool, "int": int, "list": list, "object": dict, "refs": list}
 _LOOSE: dict[str, tuple[type, ...]] = {"number": (int, float), "ref": (str, dict)}
@@ -45,6 +51,8 @@ def check_record(record: dict[str, Any]) -> str | None:
     rid = record.get("id")
     if type(rid) is not str or not rid:
         return f"id: must be a non-empty string, got {rid!r}"
+    if kind == "person":
+        return "kind: person resources are built by the engine from accounts; a snapshot must not contain them"
     stamps = _TIMESTAMP_KEYS[kind]
     loose = _LOOSE_BY_KIND[kind]
     for name, value in record.items():
@@ -58,7 +66,7 @@ def check_record(record: dict[str, Any]) -> str | None:
         if name in stamps:
             if type(value) is not str:
                 return f"{name}: must be an ISO 8601 timestamp string, got {value!r}"
-            if len(value) != 20 or value[19] != "Z" or value[10] != "T":
+            if not _CANONICAL_TIMESTAMP(value):
                 try:
                     record[name] = normalise_timestamp(value)
                 except ValueError:
@@ -71,5 +79,8 @@ def check_record(record: dict[str, Any]) -> str | None:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """The offending value for an error message: short, and never a secret."""
+    from policyengine.redact import redact_text
+
+    text = redact_text(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."

@@ -93,7 +93,7 @@ class SnapshotWriter:
 
     def fail(self, error: str) -> None:
         """Record that data is missing; the snapshot will say ``complete: false``."""
-        from policyengine.log import redact_text
+        from policyengine.redact import redact_text
 
         self.complete = False
         self.errors.append(redact_text(error))

@@ -268,5 +268,49 @@ def test_lint_clean_exits_0(write_policy, capsys, tmp_path):
 
 def test_global_options_before_the_command(write_policy, capsys):
     policy = write_policy(POLICY)
-    code = main(["--log-format", "json", "--log-level", "info", "lint", "--no-warnings", str(policy)])
+    code = main(
+        ["--log-format", "json", "--log-level", "info", "lint", "--no-warnings", str(policy)]
+    )
     assert code == 0 and "All checks passed" not in capsys.readouterr().err
+
+
+def test_output_never_follows_a_planted_symlink(write_policy, write_snapshot, capsys, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out" / "r.txt"
+    out.parent.mkdir()
+    (out.parent / ".r.txt.tmp").symlink_to(victim)
+    args = [
+        "evaluate",
+        "-s",
+        str(write_snapshot([ADMIN_KEY])),
+        "--policies",
+        str(write_policy(POLICY)),
+    ]
+    assert run([*args, "-o", str(out)], capsys)[0] == 0
+    assert victim.read_text() == "keep me" and "0 findings" in out.read_text()
+    code, _, err = run([*args, "-o", str(out.parent)], capsys)
+    assert code == 2 and "is a directory" in err
+
+
+def test_secrets_in_bad_input_are_redacted_in_errors(tmp_path, write_policy):
+    snap = tmp_path / "bad.jsonl"
+    snap.write_text(
+        '{"snapshot_version":1,"source":{"connector":"okta","instance":"o","collected_at":"2026-11-01T00:00:00Z","complete":true}}\n'
+        '{"kind":"credential","id":"c1","strength":"otpauth://totp/acme:bob?secret=JBSWY3DPEHPK3PXP"}\n'
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "policyengine",
+            "evaluate",
+            "-s",
+            str(snap),
+            "--policies",
+            str(write_policy(POLICY)),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "JBSWY3DPEHPK3PXP" not in proc.stderr and "field" in proc.stderr

@@ -128,3 +128,18 @@ def test_error_in_a_worker_names_the_line(policy_dir, write_snapshot, monkeypatc
     with pytest.raises(SnapshotError) as err:
         evaluate_snapshots([path], load_policy_set([policy_dir]))
     assert f"{path}:1502" in str(err.value) and "field 'enabled'" in str(err.value)
+
+
+def test_duplicate_ids_across_ranges_are_refused(policy_dir, write_snapshot, monkeypatch, tmp_path):
+    ad, _ = _data(2000)
+    path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap")
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(
+        b"".join(
+            [lines[0].replace(b'"record_count":2000', b'"record_count":2001'), *lines[1:], lines[5]]
+        )
+    )
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 32 * 1024)
+    monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0)
+    with pytest.raises(SnapshotError, match="duplicate resource id"):
+        evaluate_snapshots([path], load_policy_set([policy_dir]))

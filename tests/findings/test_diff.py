@@ -100,3 +100,10 @@ def test_json_round_trip_of_a_diff_keeps_change() -> None:
         ("a", "resolved"),
     ]
     assert out.to_dict()["summary"]["by_change"] == {"new": 1, "resolved": 1}
+
+
+def test_a_saved_diff_as_base_does_not_count_resolved_findings_as_open() -> None:
+    first = diff_results(result(finding("a")), result())  # "a" was fixed
+    assert [(f.resource.id, f.change) for f in first.findings] == [("a", "resolved")]
+    again = diff_results(first, result(finding("a")))  # ... and comes back
+    assert [(f.resource.id, f.change) for f in again.findings] == [("a", "new")]

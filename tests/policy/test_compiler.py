@@ -363,8 +363,22 @@ def test_supersedes_is_transitive_and_order_independent():
 def test_unknown_items_never_make_a_requirement_hold(write_policy):
     # a dangling reference inside a list, or an item whose field is missing, is unknown
     resources = [
-        {"kind": "group", "id": "g1", "source": "s", "name": "Admins", "privileged": True, "nested_groups": ["g-gone"]},
-        {"kind": "group", "id": "g2", "source": "s", "name": "Ops", "privileged": True, "nested_groups": ["g3"]},
+        {
+            "kind": "group",
+            "id": "g1",
+            "source": "s",
+            "name": "Admins",
+            "privileged": True,
+            "nested_groups": ["g-gone"],
+        },
+        {
+            "kind": "group",
+            "id": "g2",
+            "source": "s",
+            "name": "Ops",
+            "privileged": True,
+            "nested_groups": ["g3"],
+        },
         {"kind": "group", "id": "g3", "source": "s", "name": "Helpdesk"},
     ]
     body = "match: {privileged: true}\nrequire:\n  nested_groups[*].privileged: {contains: true}\n"
@@ -373,7 +387,27 @@ def test_unknown_items_never_make_a_requirement_hold(write_policy):
         {"kind": "account", "id": "ad", "source": "ad", "email": "f@x.example", "enabled": False},
         {"kind": "account", "id": "sf", "source": "sf", "email": "f@x.example"},  # enabled unknown
     ]
-    path = write_policy(HEADER.format(kind="person") + "require: {accounts: {count: {where: {enabled: true}, eq: 0}}}\n")
+    path = write_policy(
+        HEADER.format(kind="person")
+        + "require: {accounts: {count: {where: {enabled: true}, eq: 0}}}\n"
+    )
     result = evaluate_resources(people, load_policy_set([path]), now=NOW)
     (finding,) = result.findings
     assert "between 0 and 1" in str(finding.evidence[0].actual)
+
+
+@pytest.mark.parametrize("pattern", ["((a+))+$", "(?:(?:a+))+$", "(.*a){12}$", "(x|xy)*z"])
+def test_nested_repeats_are_refused_however_grouped(write_policy, pattern):
+    path = write_policy(
+        HEADER.format(kind="account") + f"require: {{name: {{matches: '{pattern}'}}}}\n"
+    )
+    with pytest.raises(PolicyError, match="catastrophically"):
+        load_policy_set([path])
+
+
+def test_huge_durations_are_a_policy_error(write_policy):
+    path = write_policy(
+        HEADER.format(kind="credential") + "require: {created_at: {newer_than: 99999999999d}}\n"
+    )
+    with pytest.raises(PolicyError, match="200 years"):
+        load_policy_set([path])

@@ -141,3 +141,34 @@ def test_gzip_json_is_read(tmp_path):
     }
     path.write_bytes(gzip.compress(orjson.dumps(doc)))
     assert [r["kind"] for r in open_snapshot(path).records()] == ["account"]
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        (b'{"kind":"account","id":"u1","last_login_at":"2099-99-99T99:99:99Z"}', "ISO 8601"),
+        (b'{"kind":"person","id":"p1"}', "built by the engine"),
+    ],
+)
+def test_implausible_timestamps_and_person_records_are_refused(tmp_path, line, text):
+    path = _jsonl(tmp_path, [HEADER, line])
+    with pytest.raises(SnapshotError, match=text):
+        list(open_snapshot(path).records())
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    path = _jsonl(
+        tmp_path, [HEADER, b'{"kind":"account","id":"u1"}', b'{"kind":"account","id":"u1"}']
+    )
+    with pytest.raises(SnapshotError) as err:
+        list(open_snapshot(path).records())
+    assert "S005" in str(err.value) and ":3" in str(err.value)
+
+
+def test_reserved_instance_and_bad_counts_are_refused(tmp_path):
+    bad = HEADER.replace(b'"instance":"ad"', b'"instance":"correlation"')
+    with pytest.raises(SnapshotError, match="reserved"):
+        open_snapshot(_jsonl(tmp_path, [bad], "a.jsonl"))
+    bad = HEADER.replace(b'"complete":true', b'"complete":true,"counts":5')
+    with pytest.raises(SnapshotError, match="counts"):
+        open_snapshot(_jsonl(tmp_path, [bad], "b.jsonl"))

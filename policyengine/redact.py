@@ -1,0 +1,51 @@
+"""Secret redaction, without structlog (so that any module may use it cheaply).
+
+Secret values that the tool reads (passwords, tokens, private keys) are
+registered with :func:`register_secret`; :func:`redact_text` replaces them,
+and secret-shaped substrings (bearer tokens, JWTs, PEM keys, otpauth URIs,
+``secret=`` query parameters), in any text: log lines, error messages,
+snapshot errors.
+
+>>> register_secret("hunter2-hunter2")
+>>> redact_text("bind failed with password hunter2-hunter2")
+'bind failed with password [REDACTED]'
+"""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "[REDACTED]"
+_secrets: set[str] = set()
+_SECRET_KEY = re.compile(
+    r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|authorization|assertion|"
+    r"client[_-]?secret|credentials?|cookie|otpauth|seed)$",
+    re.IGNORECASE,
+)
+# Bearer tokens, SSWS tokens, JWTs, PEM blocks and otpauth URIs, wherever they appear.
+_SECRET_PATTERNS = [
+    re.compile(r"(?i)\b(bearer|ssws)\s+[A-Za-z0-9._~+/=!-]{8,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
+    re.compile(r"otpauth://[^\s\"']+"),
+    re.compile(r"(?i)(secret|password|token)=([^&\s\"']+)"),
+]
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that it is replaced in every log line and error text."""
+    if value and len(value) >= 4:
+        _secrets.add(value)
+
+
+def redact_text(text: str) -> str:
+    """Replace registered secrets and secret-shaped substrings in ``text``."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern in _SECRET_PATTERNS:
+        if pattern.groups == 2:
+            text = pattern.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text
