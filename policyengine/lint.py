@@ -44,22 +44,9 @@ def from_error(error: PolicyEngineError) -> LintMessage:
     )
 
 
-def _kind_of_file(path: Path) -> str:
-    name = path.name
-    if name.endswith((".test.yaml", ".test.yml")):
-        return "test"
-    if name in ("policyengine.yaml", "policyengine.yml"):
-        return "config"
-    if name.startswith("waivers") or path.parent.name == "waivers":
-        return "waivers"
-    if path.parent.name == "profiles":
-        return "profile"
-    return "policy"
-
-
 def lint_paths(paths: Sequence[Path], *, require_tests: bool = True) -> list[LintMessage]:
     """Lint every file under ``paths``; return messages sorted by position."""
-    from policyengine.policy.loader import load_definitions
+    from policyengine.policy.loader import kind_of_file, load_definitions
     from policyengine.testing import test_file_for
 
     messages: list[LintMessage] = []
@@ -69,13 +56,13 @@ def lint_paths(paths: Sequence[Path], *, require_tests: bool = True) -> list[Lin
         if path.is_dir():
             policy_inputs.append(path)
             for candidate in sorted(path.rglob("*.y*ml")):
-                kind = _kind_of_file(candidate)
+                kind = kind_of_file(candidate)
                 if kind in ("config", "waivers", "profile"):
                     others.append((kind, candidate))
         elif not path.exists():
             messages.append(LintMessage(str(path), 1, 1, "E001", "no such file or folder"))
         else:
-            kind = _kind_of_file(path)
+            kind = kind_of_file(path)
             if kind == "policy":
                 policy_inputs.append(path)
             else:

@@ -120,16 +120,20 @@ def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any
     params, severity, _ = policy_set.effective(definition)
     compiled = compile_policy(definition, now=now, params=params, severity=severity)
     del evaluate_snapshots
+    from policyengine.report._terminal import safe
+
     for resource in found:
         print(
-            f"\n{resource['kind']} {resource.get('name') or resource['id']} [{resource['source']}/{resource['id']}]"
+            safe(
+                f"\n{resource['kind']} {resource.get('name') or resource['id']} [{resource['source']}/{resource['id']}]"
+            )
         )
         if compiled.match is not None:
             matched = compiled.match.eval(resource, index)
             print(f"  match: {'yes' if matched else 'no (policy does not apply)'}")
             if matched is not True:
                 for e in compiled.match.evidence(resource, index, True):
-                    print(f"    {e.path} is {e.actual!r}, needed {e.expected}")
+                    print(safe(f"    {e.path} is {e.actual!r}, needed {e.expected}"))
                 continue
         verdict = compiled.require.eval(resource, index)
         if verdict is True:
@@ -141,5 +145,5 @@ def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any
                 f"{'PASS (on_missing: pass)' if missing_pass else 'FINDING'}"
             )
             for e in compiled.require.evidence(resource, index, True):
-                print(f"    {e.path} is {e.actual!r}, expected {e.expected}")
+                print(safe(f"    {e.path} is {e.actual!r}, expected {e.expected}"))
     return 0

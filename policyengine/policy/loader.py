@@ -79,17 +79,42 @@ def builtin_policy_dir() -> Path:
     return package.parent / "policies"
 
 
+_NOT_POLICY_DIRS = frozenset({"node_modules", "venv", "__pycache__", "site-packages"})
+
+
+def kind_of_file(path: Path) -> str:
+    """What a YAML file in a policy repository is: policy, test, config, waivers or profile."""
+    name = path.name
+    if name.endswith(TEST_SUFFIXES):
+        return "test"
+    if name in (
+        "policyengine.yaml",
+        "policyengine.yml",
+        ".pre-commit-config.yaml",
+        ".pre-commit-hooks.yaml",
+    ):
+        return "config"
+    if name.startswith("waivers") or path.parent.name == "waivers":
+        return "waivers"
+    if path.parent.name == "profiles":
+        return "profile"
+    return "policy"
+
+
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Policy files under ``paths`` (sorted, test files and profiles skipped)."""
+    """Policy files under ``paths`` (sorted; tests, profiles, config, waivers and
+    hidden or virtual-environment folders skipped)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             for candidate in sorted(path.rglob("*")):
                 if not candidate.is_file() or candidate.suffix not in POLICY_SUFFIXES:
                     continue
+                parts = candidate.relative_to(path).parts
                 if (
-                    candidate.name.endswith(TEST_SUFFIXES)
-                    or "profiles" in candidate.relative_to(path).parts
+                    kind_of_file(candidate) != "policy"
+                    or "profiles" in parts
+                    or any(p.startswith(".") or p in _NOT_POLICY_DIRS for p in parts[:-1])
                 ):
                     continue
                 found.append(candidate)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from policyengine.findings.model import SEVERITIES, Finding, Result
 from policyengine.report import ReportOptions
+from policyengine.report._terminal import safe
 
 _COLOURS = {
     "critical": "\033[1;31m",
@@ -23,6 +24,8 @@ _BOLD = "\033[1m"
 
 
 def render(result: Result, options: ReportOptions) -> str:
+    """Every string from the data goes through ``safe`` (no terminal escapes)."""
+
     def paint(text: str, colour: str) -> str:
         return f"{colour}{text}{_RESET}" if options.color else text
 
@@ -36,7 +39,7 @@ def render(result: Result, options: ReportOptions) -> str:
             )
         )
         for error in source.errors or ("the snapshot says complete: false",):
-            lines.append(f"  {error}")
+            lines.append(f"  {safe(error)}")
         lines.append("  Findings below may be missing; the gate cannot pass (exit 3).")
         lines.append("")
     active = [f for f in result.findings if not f.waived and f.change != "resolved"]
@@ -57,7 +60,7 @@ def render(result: Result, options: ReportOptions) -> str:
             w = f.waiver
             until = f" until {w.expires}" if w else ""
             why = f": {w.reason} ({w.owner})" if w else ""
-            lines.append(f"  {f.policy_id} {_resource(f)}{until}{why}")
+            lines.append(f"  {f.policy_id} {_resource(f)}{until}{safe(why)}")
         lines.append("")
     if options.diff:
         resolved = [f for f in result.findings if f.change == "resolved"]
@@ -69,7 +72,7 @@ def render(result: Result, options: ReportOptions) -> str:
             lines.append("")
         lines.append(f"{len(unchanged)} finding(s) unchanged from the base (not shown).")
     for warning in result.warnings:
-        lines.append(paint(f"warning: {warning}", _COLOURS["medium"]))
+        lines.append(paint(f"warning: {safe(warning)}", _COLOURS["medium"]))
     lines.append(_summary_line(result, active, options))
     return "\n".join(lines) + "\n"
 
@@ -77,7 +80,7 @@ def render(result: Result, options: ReportOptions) -> str:
 def _resource(f: Finding) -> str:
     r = f.resource
     where = f" ({r.file}:{r.line})" if r.file else ""
-    return f"{r.kind} {r.name} [{r.source}/{r.id}]{where}"
+    return safe(f"{r.kind} {r.name} [{r.source}/{r.id}]{where}")
 
 
 def _findings(group: Iterable[Finding], paint: object) -> list[str]:
@@ -87,19 +90,19 @@ def _findings(group: Iterable[Finding], paint: object) -> list[str]:
         out.append(f"  {new}{f.policy_id} {f.title}")
         out.append(f"    resource: {_resource(f)}")
         if f.message and f.message != f.title:
-            out.append(f"    {f.message}")
+            out.append(f"    {safe(f.message)}")
         for e in f.evidence:
-            out.append(f"    why: {e.path} is {_show(e.actual)}, expected {e.expected}")
+            out.append(safe(f"    why: {e.path} is {_show(e.actual)}, expected {e.expected}"))
         if f.supersedes:
             out.append(
                 f"    also fixes: {', '.join(f.supersedes)} (same resource, folded into this finding)"
             )
         fix = textwrap.fill(
-            f.remediation, width=96, initial_indent="    fix: ", subsequent_indent="         "
+            safe(f.remediation), width=96, initial_indent="    fix: ", subsequent_indent="         "
         )
         out.append(fix)
         if f.waiver is not None and f.waiver.expired:
-            out.append(f"    note: waiver expired on {f.waiver.expires} ({f.waiver.reason})")
+            out.append(safe(f"    note: waiver expired on {f.waiver.expires} ({f.waiver.reason})"))
         out.append("")
     return out
 

@@ -314,3 +314,9 @@ def test_secrets_in_bad_input_are_redacted_in_errors(tmp_path, write_policy):
         text=True,
     )
     assert proc.returncode == 2 and "JBSWY3DPEHPK3PXP" not in proc.stderr and "field" in proc.stderr
+
+
+def test_text_output_shows_terminal_escapes_as_text(write_policy, write_snapshot, capsys):
+    hostile = {**ADMIN_SMS, "name": "evil\x1b[2J\x1b]0;pwn\x07"}
+    code, out, _ = run(["evaluate", "-s", str(write_snapshot([hostile])), "--policies", str(write_policy(POLICY))], capsys)
+    assert code == 1 and "\x1b" not in out and "\\x1b[2J" in out
