@@ -196,7 +196,7 @@ def fetch_object(rest: Rest, query: ObjectQuery) -> Fetched:
                 and not records
                 and (field := _optional_field(exc, query, dropped))
             ):
-                log.warning("salesforce.field_unavailable", object=query.sobject, field=field)
+                log.info("salesforce.field_unavailable", object=query.sobject, field=field)
                 dropped.add(field)
                 continue
             return Fetched(query, records, dropped, exc)

@@ -412,3 +412,46 @@ def start_org(
     server = EmulatorServer(org).start()
     org.base_url = server.base_url
     return server, org
+
+
+def main() -> None:
+    """Serve the attack-chain org on 127.0.0.1 for manual runs; Ctrl-C stops it.
+
+    ``python -m tests.emulators.salesforce`` prints a ready-to-run
+    ``policyengine collect salesforce`` command line (JWT bearer flow with a
+    throwaway key pair, and the client-credentials secret).
+    """
+    import tempfile
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = Path(tempfile.mkdtemp(prefix="sf-emulator-")) / "key.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    server, org = start_org(public_key_pem=public)
+    print(f"Salesforce emulator on {server.base_url} (Ctrl-C stops it)")
+    print(
+        f"  policyengine collect salesforce --login-url {server.base_url} "
+        f"--client-id {org.client_id} --username alice.admin@kering.example "
+        f"--private-key-file {key_file} -o salesforce.json"
+    )
+    print(f"  client credentials: --client-secret-env SF_SECRET with SF_SECRET={org.client_secret}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
