@@ -46,6 +46,13 @@ class PolicySet:
                         Location(override.file, override.line),
                         "E105",
                     )
+                if not _same_shape(params[name], value):
+                    raise ConfigError(
+                        f"{definition.id} parameter {name!r} must be {_shape(params[name])} like its "
+                        f"default {params[name]!r}, got {value!r}",
+                        Location(override.file, override.line),
+                        "E105",
+                    )
                 params[name] = value
             severity = override.severity or severity
             if override.enabled is not None:
@@ -158,6 +165,43 @@ def load_profile(name: str, policy_set: PolicySet) -> None:
 def check_overrides(
     policy_set: PolicySet, sample: Sequence[PolicyDefinition] | None = None
 ) -> None:
-    """Raise on an override naming an unknown parameter (checked before evaluating)."""
+    """Raise on an override with an unknown parameter, a value of the wrong shape, or a
+    value the policy cannot compile with (a bad duration or regex), at the override's line."""
+    from policyengine.errors import PolicyError
+    from policyengine.policy.compiled import compile_policy
+
     for definition in sample or policy_set.definitions:
-        policy_set.effective(definition)
+        params, severity, _ = policy_set.effective(definition)
+        overrides = policy_set.overrides.get(definition.id)
+        if not overrides or params == dict(definition.params):
+            continue
+        try:
+            compile_policy(
+                definition,
+                now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+                params=params,
+                severity=severity,
+            )
+        except PolicyError as exc:
+            last = overrides[-1]
+            raise ConfigError(
+                f"{definition.id} does not compile with the overridden parameters: {exc.message}",
+                Location(last.file, last.line),
+                exc.code or "E106",
+            ) from None
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a string"
+
+
+def _same_shape(default: Any, value: Any) -> bool:
+    return default is None or _shape(default) == _shape(value)

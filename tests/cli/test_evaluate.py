@@ -318,5 +318,46 @@ def test_secrets_in_bad_input_are_redacted_in_errors(tmp_path, write_policy):
 
 def test_text_output_shows_terminal_escapes_as_text(write_policy, write_snapshot, capsys):
     hostile = {**ADMIN_SMS, "name": "evil\x1b[2J\x1b]0;pwn\x07"}
-    code, out, _ = run(["evaluate", "-s", str(write_snapshot([hostile])), "--policies", str(write_policy(POLICY))], capsys)
+    code, out, _ = run(
+        ["evaluate", "-s", str(write_snapshot([hostile])), "--policies", str(write_policy(POLICY))],
+        capsys,
+    )
     assert code == 1 and "\x1b" not in out and "\\x1b[2J" in out
+
+
+@pytest.mark.parametrize(
+    ("override", "text"),
+    [
+        ("{max_age: abc}", "must be a string like its default"),
+        ("{max_age: [1]}", "must be a string"),
+        ("{max_age: ninety days}", "does not compile"),
+    ],
+)
+def test_config_overrides_are_checked_at_the_config_line(
+    write_policy, write_snapshot, tmp_path, capsys, override, text
+):
+    policy = write_policy(
+        POLICY.replace("resource: account", "resource: credential")
+        .replace("match: {enabled: true, privileged: true}", "params: {max_age: 90d}")
+        .replace(
+            "require: {mfa.methods: {contains_any: [webauthn]}}",
+            "require: {created_at: {newer_than: $max_age}}",
+        )
+    )
+    config = tmp_path / "policyengine.yaml"
+    config.write_text(f"policies:\n  PE-T-010:\n    params: {override}\n")
+    code, _, err = run(
+        [
+            "evaluate",
+            "-s",
+            str(write_snapshot([])),
+            "--policies",
+            str(policy),
+            "--config",
+            str(config),
+        ],
+        capsys,
+    )
+    if "abc" in override:
+        text = "does not compile"  # a string is the right shape, but not a duration
+    assert code == 2 and f"{config}:2" in err and text in err
