@@ -69,12 +69,29 @@ def lint_paths(paths: Sequence[Path], *, require_tests: bool = True) -> list[Lin
                 others.append((kind, path))
     definitions, errors = load_definitions(policy_inputs) if policy_inputs else ([], [])
     messages.extend(from_error(e) for e in errors)
+    known = {d.id for d in definitions}
+    # with single files (pre-commit passes only the changed ones) the superseded
+    # policy usually lives in a file that is not being linted
+    whole_library = any(p.is_dir() for p in policy_inputs)
     for definition in definitions:
         messages.extend(
             _quality(
                 definition, require_tests=require_tests, test_file=test_file_for(definition.file)
             )
         )
+        for other in definition.supersedes if whole_library else ():
+            if other not in known or other == definition.id:
+                loc = definition.location("supersedes")
+                messages.append(
+                    LintMessage(
+                        definition.file,
+                        loc.line or 1,
+                        loc.col or 1,
+                        "W207",
+                        f"{definition.id} supersedes {other}, which is not a loaded policy",
+                        "warning",
+                    )
+                )
     # Test files are checked (and run) by `policyengine test`; lint only asks that
     # they exist (W201), which keeps the pre-commit hook instant.
     for kind, path in others:
