@@ -126,6 +126,10 @@ class SalesforceConnector:
                     "before the error; the rest are missing)"
                 )
             store(org, query.sobject, result)
+            if result.dropped:
+                # Said in the header: these values are missing, not false.
+                unavailable = writer.extra_source.setdefault("unavailable_fields", {})
+                unavailable[query.sobject] = sorted(result.dropped)
         return stopped
 
     def _read_metadata(self, md: MetadataClient, org: _map.Org, writer: Any) -> None:

@@ -253,6 +253,12 @@ def test_gated_permission_fields_are_dropped_not_fatal(
     assert "PermissionsUseAnyApiClient" in ps[0]
     assert "PermissionsUseAnyApiClient" not in ps[-1]
     assert "PermissionsBypassMFAForUiLogins" in ps[-1]
+    assert snapshot["source"]["unavailable_fields"] == {
+        "PermissionSet": [
+            "PermissionsApproveUninstalledConnectedApps",
+            "PermissionsUseAnyApiClient",
+        ]
+    }
     # the wrong name for "Manage Connected Apps" is never asked for
     assert not any("PermissionsManageConnectedApps" in q for q in queries)
 
