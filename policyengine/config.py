@@ -44,7 +44,13 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "allow_unknown": True,  # the connector's own options, checked by the connector
         },
     },
-    "reports": {"type": "list", "schema": {"type": "string"}},
+    "reports": {
+        "type": "list",
+        "schema": {
+            "type": "string",
+            "allowed": ["json", "html", "markdown", "sarif", "junit", "csv", "text"],
+        },
+    },
 }
 
 

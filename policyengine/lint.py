@@ -44,7 +44,9 @@ def from_error(error: PolicyEngineError) -> LintMessage:
     )
 
 
-def lint_paths(paths: Sequence[Path], *, require_tests: bool = True) -> list[LintMessage]:
+def lint_paths(
+    paths: Sequence[Path], *, require_tests: bool = True, against: Path | None = None
+) -> list[LintMessage]:
     """Lint every file under ``paths``; return messages sorted by position."""
     from policyengine.policy.loader import kind_of_file, load_definitions
     from policyengine.testing import test_file_for
@@ -100,7 +102,7 @@ def lint_paths(paths: Sequence[Path], *, require_tests: bool = True) -> list[Lin
         elif kind == "profile":
             messages.extend(_lint_profile(path, definitions))
         elif kind == "waivers":
-            messages.extend(_lint_waivers(path))
+            messages.extend(_lint_waivers(path, against))
     return sorted(set(messages))
 
 
@@ -191,13 +193,11 @@ def _lint_profile(path: Path, definitions: Sequence[object]) -> list[LintMessage
     return [_warning_message(w, "W206") for w in policy_set.warnings] if definitions else []
 
 
-def _lint_waivers(path: Path) -> list[LintMessage]:
-    try:
-        from policyengine.lint_waivers import lint_waivers
-    except ImportError:
-        return []
+def _lint_waivers(path: Path, against: Path | None = None) -> list[LintMessage]:
+    """Waiver checks; with ``against`` (a saved --format json result) also orphans (W304)."""
     import datetime as dt
 
+    from policyengine.lint_waivers import lint_waivers
     from policyengine.policy.duration import format_timestamp
 
     # the horizon comes from policyengine.yaml next to the waivers (or the current folder)
@@ -211,7 +211,24 @@ def _lint_waivers(path: Path) -> list[LintMessage]:
             except PolicyEngineError:
                 pass
             break
-    found = lint_waivers(path, max_days=max_days, now=format_timestamp(dt.datetime.now(dt.UTC)))
+    result = None
+    if against is not None:
+        import orjson
+
+        from policyengine.findings.model import Result
+
+        try:
+            result = Result.from_dict(orjson.loads(against.read_bytes()))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return [
+                LintMessage(str(against), 1, 1, "E001", f"not a saved --format json result: {exc}")
+            ]
+    found = lint_waivers(
+        path,
+        resources_or_result=result,
+        max_days=max_days,
+        now=format_timestamp(dt.datetime.now(dt.UTC)),
+    )
     return [
         m
         if isinstance(m, LintMessage)

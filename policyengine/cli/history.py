@@ -29,7 +29,7 @@ def add_parser(sub: Any, *, full: bool) -> None:
     parser.add_argument("--demo", action="store_true", help="the history of `scan --demo`")
     parser.add_argument("--policy", metavar="ID", help="only this policy's findings")
     parser.add_argument("--since", metavar="DATE", help="only runs from DATE (2026-11-01) on")
-    parser.add_argument("--limit", type=int, metavar="N", help="only the last N runs")
+    parser.add_argument("--limit", type=_positive, metavar="N", help="only the last N runs")
     parser.add_argument(
         "--findings",
         choices=["open", "resolved", "all"],
@@ -135,3 +135,10 @@ def _hours(value: float | None) -> str:
     if value >= 48:
         return f"{value / 24:.1f} d"
     return f"{value:.1f} h"
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value

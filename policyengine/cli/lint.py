@@ -21,6 +21,12 @@ def add_parser(sub: Any, *, full: bool) -> None:
     )
     parser.add_argument("--no-warnings", action="store_true", help="show errors only")
     parser.add_argument("--strict", action="store_true", help="warnings also make lint exit 1")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="RESULT",
+        help="a saved `evaluate --format json` result: report waivers that match none of its findings (W304)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -42,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    messages = lint_paths(paths)
+    messages = lint_paths(paths, against=args.against)
     errors = [m for m in messages if m.severity == "error"]
     warnings = [m for m in messages if m.severity != "error"]
     shown = errors if args.no_warnings else messages

@@ -72,6 +72,7 @@ def add_parser(sub: Any, *, full: bool) -> None:
         "--report",
         action="append",
         metavar="FORMAT",
+        choices=["json", "html", "markdown", "sarif", "junit", "csv", "text"],
         help="extra report formats in the run folder (json and html always); repeatable",
     )
     parser.add_argument(
