@@ -66,6 +66,7 @@ class ActiveDirectoryProfile:
         "member": "member",
         "member_of": "memberOf",
         "group_name": "sAMAccountName",
+        "owner": "manager",  # of service / shared / break-glass accounts (a DN)
     }
     default_user_filter: ClassVar[str] = "(&(objectCategory=person)(objectClass=user))"
     default_group_filter: ClassVar[str] = "(objectClass=group)"

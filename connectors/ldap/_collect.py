@@ -25,6 +25,7 @@ from connectors.ldap._decode import (
 from connectors.ldap._graph import GroupInfo, Membership, norm_dn
 from connectors.ldap._openldap import OpenLdapProfile, is_disabled_value
 from connectors.ldap._options import LdapOptions
+from connectors.ldap._owner import OwnerResolver, directory_reader
 from connectors.ldap._profile import Profile
 from connectors.ldap._types import DEFAULT_RULES, infer_type
 from policyengine.log import get_logger
@@ -120,6 +121,7 @@ class Collection:
         self.roots: dict[str, str] = {}  # privileged root group key -> its name
         self.server_side: dict[str, set[str]] | None = None
         self.duplicates = 0
+        self.owners = OwnerResolver(directory_reader(conn, self.mapping["id"]))
 
     def run(self) -> None:
         try:
@@ -271,6 +273,7 @@ class Collection:
                 "privileged_via": sorted(via),
                 "groups": eff_ids,
             }
+            _put(record, "owner", self.owners.owner_of(record["type"], attrs, mapping.get("owner")))
             _put(record, "email", first_text(attrs, mapping["email"]))
             employee_id = first_text(attrs, mapping["employee_id"])
             if employee_id is None and "employee_id" not in opts.attribute_map:

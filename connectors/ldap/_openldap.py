@@ -36,6 +36,7 @@ class OpenLdapProfile:
         "member": "member",
         "member_of": "memberOf",
         "group_name": "cn",
+        "owner": "manager",  # of service / shared / break-glass accounts (a DN)
     }
     default_user_filter: ClassVar[str] = (
         "(|(objectClass=inetOrgPerson)(objectClass=posixAccount)(objectClass=account))"

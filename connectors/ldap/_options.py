@@ -31,6 +31,7 @@ MAPPABLE_FIELDS = (
     "member",
     "member_of",
     "group_name",
+    "owner",
 )
 
 
