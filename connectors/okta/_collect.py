@@ -270,6 +270,9 @@ class OktaCollector:
         failed: list[str] = []
         first_error = ""
         in_a_row = 0
+        # role name -> holders, for the ``role`` resources written after the users
+        holders: dict[str, list[str]] = {}
+        roles_known = True
         # a server failing every per-user call would cost retries x users: stop early
         give_up_after = max(25, 3 * self.workers)
         with Progress("okta users") as progress:
@@ -286,16 +289,19 @@ class OktaCollector:
                         session_data.policies,
                         everyone_group=privilege.everyone_group,
                     )
-                self.writer.add(
-                    mapping.account(
-                        result.user,
-                        type_rules=self.options.type_rules,
-                        factors=result.factors,
-                        direct_roles=result.roles,
-                        admin_groups=groups,
-                        session=session,
-                    )
+                record = mapping.account(
+                    result.user,
+                    type_rules=self.options.type_rules,
+                    factors=result.factors,
+                    direct_roles=result.roles,
+                    admin_groups=groups,
+                    session=session,
                 )
+                self.writer.add(record)
+                if "roles" not in record:
+                    roles_known = False
+                for role in record.get("roles", ()):
+                    holders.setdefault(role, []).append(record["id"])
                 progress.advance()
                 if not result.error:
                     in_a_row = 0
@@ -309,6 +315,8 @@ class OktaCollector:
                         f"{in_a_row} users in a row could not be read ({result.error})"
                     )
                     break
+        for resource in mapping.role_resources(holders, members_known=roles_known and not stopped):
+            self.writer.add(resource)
         for message in stopped:
             self.writer.fail(message)
         if failed:

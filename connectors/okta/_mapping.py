@@ -273,3 +273,31 @@ def session_policy(
         "rule": {k: v for k, v in rule.items() if k != "_links"},
     }
     return out
+
+
+def role_resources(
+    holders: Mapping[str, Iterable[str]], *, members_known: bool
+) -> list[dict[str, Any]]:
+    """One ``role`` per admin role held in the org (``SUPER_ADMIN``, ``CUSTOM:<label>``, ...).
+
+    ``holders`` maps a role name (as in ``account.roles``) to the ids of the
+    accounts holding it, directly or through an admin group. Policies count
+    a role's enabled holders through ``members`` (PE-PRIV-004: two to four
+    super admins; PE-PRIV-002: two break-glass ones). When some users' roles
+    could not be read, the member lists would be short: ``members`` is then
+    left out (missing, so a count over it fails closed), not undercounted.
+    """
+    out: list[dict[str, Any]] = []
+    for name in sorted(holders):
+        resource: dict[str, Any] = {
+            "kind": "role",
+            "id": f"role:{name}",
+            "name": name,
+            "type": "okta_admin_role",
+            "privileged": True,
+            "raw": {"role": name},
+        }
+        if members_known:
+            resource["members"] = sorted(set(holders[name]))
+        out.append(resource)
+    return out

@@ -18,7 +18,13 @@ def test_ssws_collects_every_kind(okta: Okta, ssws_env: str, tmp_path: Path) -> 
     result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
     assert result.complete, result.errors
     assert snap["source"]["connector"] == "okta"
-    assert result.counts == {"account": 15, "group": 2, "credential": 3, "session_policy": 3}
+    assert result.counts == {
+        "account": 15,
+        "group": 2,
+        "role": 5,
+        "credential": 3,
+        "session_policy": 3,
+    }
     auth = {r.header("authorization") for r in okta.server.requests}
     assert auth == {f"SSWS {okta.emulator.ssws_tokens.copy().pop()}"}
 
