@@ -103,33 +103,22 @@ def _evaluate_readers(
     sources: Sequence[SourceStatus],
 ) -> Result:
     import time
-    from dataclasses import replace
 
-    from policyengine.engine.evaluate import fold_superseded
     from policyengine.engine.stream import evaluate_files
     from policyengine.log import get_logger
 
     started = time.perf_counter()
     bound = policy_set.bind(moment)
     findings, counts = evaluate_files(readers, bound)
-    findings = fold_superseded(findings, _supersedes(bound))
-    findings.sort(key=lambda f: f.sort_key())
-    matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
-    infos = [replace(info, evaluated=matched.get(info.id, 0)) for info in policy_set.infos()]
+    result = _result(findings, bound, policy_set, moment, sources)
     get_logger("policyengine.engine").info(
         "evaluate.done",
         records=sum(counts.values()),
-        findings=len(findings),
+        findings=len(result.findings),
         policies=len(bound.policies),
         seconds=round(time.perf_counter() - started, 3),
     )
-    return Result(
-        findings=tuple(findings),
-        policies=tuple(infos),
-        sources=tuple(sources),
-        now=format_timestamp(moment),
-        warnings=tuple(policy_set.warnings),
-    )
+    return result
 
 
 def evaluate_resources(
@@ -141,7 +130,7 @@ def evaluate_resources(
 ) -> Result:
     """Evaluate in-memory resources (each with kind, id, source)."""
     from policyengine.engine.correlate import correlate
-    from policyengine.engine.evaluate import evaluate, fold_superseded
+    from policyengine.engine.evaluate import evaluate
     from policyengine.engine.index import ResourceIndex
 
     moment = parse_now(now)
@@ -152,13 +141,26 @@ def evaluate_resources(
     records.extend(persons)
     index = ResourceIndex(records)
     bound = policy_set.bind(moment)
-    findings = fold_superseded(evaluate(bound, records, index), _supersedes(bound))
-    findings.sort(key=lambda f: f.sort_key())
-    infos = policy_set.infos()
-    matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
+    return _result(evaluate(bound, records, index), bound, policy_set, moment, sources)
+
+
+def _result(
+    findings: list[Any],
+    bound: Any,
+    policy_set: PolicySet,
+    moment: dt.datetime,
+    sources: Sequence[SourceStatus],
+) -> Result:
+    """Fold superseded findings, sort, and attach per-policy evaluation counts."""
     from dataclasses import replace
 
-    infos = [replace(info, evaluated=matched.get(info.id, 0)) for info in infos]
+    from policyengine.engine.evaluate import fold_superseded
+
+    supersedes = {p.id: p.definition.supersedes for p in bound.policies if p.definition.supersedes}
+    findings = fold_superseded(findings, supersedes)
+    findings.sort(key=lambda f: f.sort_key())
+    matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
+    infos = [replace(info, evaluated=matched.get(info.id, 0)) for info in policy_set.infos()]
     return Result(
         findings=tuple(findings),
         policies=tuple(infos),
@@ -166,7 +168,3 @@ def evaluate_resources(
         now=format_timestamp(moment),
         warnings=tuple(policy_set.warnings),
     )
-
-
-def _supersedes(bound: Any) -> dict[str, tuple[str, ...]]:
-    return {p.id: p.definition.supersedes for p in bound.policies if p.definition.supersedes}

@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any) -> int:
-    from policyengine.api import evaluate_snapshots, parse_now
+    from policyengine.api import parse_now
     from policyengine.engine.correlate import correlate
     from policyengine.engine.index import ResourceIndex
     from policyengine.errors import UsageError
@@ -106,8 +106,9 @@ def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any
     records = [r for reader in readers for r in reader.records()]
     records.extend(correlate([r for r in records if r["kind"] == "account"]))
     index = ResourceIndex(records)
+    exact = [r for r in records if r["id"] == args.resource and r["kind"] == definition.resource]
     source, _, rid = args.resource.rpartition("/")
-    found = [
+    found = exact or [
         r
         for r in records
         if r["id"] == rid
@@ -119,7 +120,6 @@ def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any
     now = parse_now(args.now) or parse_now(max(r.source.collected_at for r in readers))
     params, severity, _ = policy_set.effective(definition)
     compiled = compile_policy(definition, now=now, params=params, severity=severity)
-    del evaluate_snapshots
     from policyengine.report._terminal import safe
 
     for resource in found:

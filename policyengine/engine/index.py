@@ -42,5 +42,9 @@ class ResourceIndex:
             found = self._by_key.get(("role", rsource, rid))
         return found
 
+    def keys(self, kind: str) -> list[tuple[str, str]]:
+        """``(source, id)`` of every resource of ``kind``."""
+        return [(source, rid) for (k, source, rid) in self._by_key if k == kind]
+
     def __len__(self) -> int:
         return len(self._by_key)

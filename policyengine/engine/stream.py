@@ -73,7 +73,7 @@ def evaluate_files(
                 for p in projections:
                     index.add(p)
             if needs.persons:
-                accounts = [index.get("account", *key) for key in _account_keys(index)]
+                accounts = [index.get("account", *key) for key in index.keys("account")]
                 persons = correlate([a for a in accounts if a is not None])  # type: ignore[misc]
                 for person in persons:
                     index.add(person)
@@ -104,10 +104,6 @@ def evaluate_files(
         return findings, counts
     finally:
         _STATE = None
-
-
-def _account_keys(index: ResourceIndex) -> list[tuple[str, str]]:
-    return [(source, rid) for (kind, source, rid) in index._by_key if kind == "account"]
 
 
 def _worker_count(readers: Sequence[SnapshotReader], workers: int | None) -> int:

@@ -25,8 +25,6 @@ class Operator:
 
 
 def _same(arg: Any, _ctx: Any) -> Any:
-    if isinstance(arg, list | dict):
-        return arg
     return arg
 
 
