@@ -62,6 +62,20 @@ def render(result: Result, options: ReportOptions) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)  # RFC 4180: CRLF rows; CR or LF in a cell forces quoting
     writer.writerow(COLUMNS)
+    # missing data must be visible in the sheet too, not only in the exit code
+    for source in result.sources:
+        if not source.complete:
+            row = dict.fromkeys(COLUMNS, "")
+            row.update(
+                severity="critical",
+                policy_id="DATA-INCOMPLETE",
+                title="Data is missing: findings may be absent",
+                kind="source",
+                source=source.instance,
+                name=source.connector,
+                message="; ".join(source.errors) or "the snapshot says complete: false",
+            )
+            writer.writerow([safe_cell(row[c]) for c in COLUMNS])
     for f in result.findings:
         writer.writerow([safe_cell(v) for v in _row(f)])
     return buf.getvalue()
