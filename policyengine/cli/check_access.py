@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     from connectors.file import FileConnector
     from policyengine.api import evaluate_snapshots, load_policy_set
-    from policyengine.cli._common import exit_code
+    from policyengine.cli._common import apply_waivers, exit_code
     from policyengine.config import load_config
     from policyengine.findings.model import severity_at_least
     from policyengine.snapshot.writer import SnapshotWriter
@@ -84,11 +84,7 @@ def run(args: argparse.Namespace) -> int:
         with SnapshotWriter(snapshot, connector="file", instance=instance) as writer:
             connector.collect(writer)
         result = evaluate_snapshots([snapshot], policy_set, now=args.now)
-    waivers_path = args.waivers or config.waivers_path
-    if waivers_path is not None:
-        from policyengine.findings.waivers import apply_waivers, load_waivers
-
-        result = apply_waivers(result, load_waivers(waivers_path, max_days=config.waiver_max_days))
+    result = apply_waivers(result, args.waivers or config.waivers_path, config.waiver_max_days)
     fail_on = args.fail_on or config.fail_on or "high"
     active = sorted(
         result.active(),

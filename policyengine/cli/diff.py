@@ -50,9 +50,9 @@ def add_parser(sub: Any, *, full: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from policyengine.api import evaluate_snapshots, load_policy_set
-    from policyengine.cli._common import color_enabled, write_output
+    from policyengine.cli._common import apply_waivers, color_enabled, exit_code, write_output
     from policyengine.config import load_config
-    from policyengine.findings.diff import diff_results, gate_findings
+    from policyengine.findings.diff import diff_results
     from policyengine.report import ReportOptions, render
 
     config = load_config(args.config)
@@ -65,20 +65,13 @@ def run(args: argparse.Namespace) -> int:
         # the head's clock for both sides: age-based findings must not look
         # "new" only because time passed between the two collections
         base = evaluate_snapshots(list(args.base), policy_set, now=args.now or head.now)
-    result = diff_results(base, head)
-    waivers_path = args.waivers or config.waivers_path
-    if waivers_path is not None:
-        from policyengine.findings.waivers import apply_waivers, load_waivers
-
-        result = apply_waivers(result, load_waivers(waivers_path, max_days=config.waiver_max_days))
+    result = apply_waivers(
+        diff_results(base, head), args.waivers or config.waivers_path, config.waiver_max_days
+    )
     fail_on = args.fail_on or config.fail_on or "high"
     options = ReportOptions(color=color_enabled(args.output), fail_on=fail_on, diff=True)
     write_output(render(args.format, result, options), args.output)
-    if not result.complete:
-        return 3
-    if fail_on == "none":
-        return 0
-    return 1 if gate_findings(result, fail_on) else 0
+    return exit_code(result, fail_on)  # only new, unwaived findings count; incomplete: 3
 
 
 def _saved_result(paths: list[Path]) -> Any:
