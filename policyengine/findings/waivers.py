@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cerberus import Validator
-
 from policyengine.errors import ConfigError, Location
 from policyengine.findings.model import Finding, Result, WaiverStatus
 from policyengine.model.kinds import KINDS
@@ -347,10 +345,12 @@ def parse_waivers(
 
 
 def _validate(entry: Mapping[str, Any]) -> list[tuple[tuple[Hashable, ...], str]]:
-    validator = Validator(WAIVER_SCHEMA)
-    if validator.validate(dict(entry)):
+    from policyengine.policy.schema import flatten_errors, validator_for
+
+    validator = validator_for(WAIVER_SCHEMA)
+    if validator.validate(dict(entry), normalize=False):
         return []
-    return sorted(_flatten(validator.errors, ()), key=lambda e: [str(p) for p in e[0]])
+    return sorted(flatten_errors(validator.errors, ()), key=lambda e: [str(p) for p in e[0]])
 
 
 def _explain(
@@ -377,20 +377,6 @@ def _explain(
             yield path, message, True
 
 
-def _flatten(errors: Any, path: tuple[Hashable, ...]) -> Iterator[tuple[tuple[Hashable, ...], str]]:
-    if isinstance(errors, Mapping):
-        for key, value in errors.items():
-            yield from _flatten(value, (*path, key))
-    elif isinstance(errors, list):
-        for item in errors:
-            if isinstance(item, Mapping | list):
-                yield from _flatten(item, path)
-            else:
-                yield path, str(item)
-    else:
-        yield path, str(errors)
-
-
 def _normalise_expiry(value: Any) -> tuple[str | None, str]:
     """A YAML date, datetime or ISO string -> ``YYYY-MM-DDTHH:MM:SSZ`` (UTC)."""
     if isinstance(value, dt.datetime):
@@ -406,17 +392,16 @@ def _normalise_expiry(value: Any) -> tuple[str | None, str]:
 
 
 def _parse_ts(text: str) -> dt.datetime:
-    """Parse an ISO 8601 date or timestamp; naive values are UTC."""
-    text = text.strip()
-    if len(text) == 10:
-        d = dt.date.fromisoformat(text)
-        return dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC)
-    stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+    """Parse an ISO 8601 date or timestamp; naive values are UTC (ValueError otherwise)."""
+    from policyengine.policy.duration import parse_timestamp
+
+    return parse_timestamp(text)
 
 
 def _format_ts(stamp: dt.datetime) -> str:
-    return stamp.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from policyengine.policy.duration import format_timestamp
+
+    return format_timestamp(stamp.replace(microsecond=0))
 
 
 # --------------------------------------------------------------------------- applying

@@ -62,12 +62,12 @@ def validate(
     if not isinstance(document, Mapping):
         line, col = position_of(positions, prefix)
         return [error(f"a {what} must be a mapping", Location(file, line, col), "E101")]
-    validator = _validator(schema)
+    validator = validator_for(schema)
     # normalize=False: we use no defaults or coercion, and normalising costs most of the time
     if validator.validate(dict(document), normalize=False):
         return []
     out: list[PolicyError] = []
-    for path, message in _flatten(validator.errors, ()):
+    for path, message in flatten_errors(validator.errors, ()):
         field = path[-1] if path else None
         code = "E101"
         if message == "unknown field" and isinstance(field, str):
@@ -91,7 +91,7 @@ def validate(
 _VALIDATORS: dict[int, Validator] = {}
 
 
-def _validator(schema: Mapping[str, Any]) -> Validator:
+def validator_for(schema: Mapping[str, Any]) -> Validator:
     """Building a cerberus Validator is costly; schemas are module constants, so reuse."""
     found = _VALIDATORS.get(id(schema))
     if found is None:
@@ -99,14 +99,16 @@ def _validator(schema: Mapping[str, Any]) -> Validator:
     return found
 
 
-def _flatten(errors: Any, path: tuple[Hashable, ...]) -> Iterator[tuple[tuple[Hashable, ...], str]]:
+def flatten_errors(
+    errors: Any, path: tuple[Hashable, ...]
+) -> Iterator[tuple[tuple[Hashable, ...], str]]:
     if isinstance(errors, Mapping):
         for key, value in errors.items():
-            yield from _flatten(value, (*path, key))
+            yield from flatten_errors(value, (*path, key))
     elif isinstance(errors, list):
         for item in errors:
             if isinstance(item, Mapping | list):
-                yield from _flatten(item, path)
+                yield from flatten_errors(item, path)
             else:
                 yield path, str(item)
     else:
