@@ -50,13 +50,14 @@ def load_policy_set(
     return policy_set
 
 
-def parse_now(text: str | None) -> dt.datetime | None:
+def parse_now(text: str | None, what: str = "--now") -> dt.datetime | None:
+    """Parse an evaluation clock; ``what`` names it in the error (``--now``, ``now:``)."""
     if not text:
         return None
     try:
         return parse_timestamp(text)
     except ValueError:
-        raise UsageError(f"--now: not an ISO 8601 time: {text!r}") from None
+        raise UsageError(f"{what}: not an ISO 8601 time: {text!r}") from None
 
 
 def evaluate_snapshots(

@@ -164,10 +164,12 @@ def _run_case(
         if problem is not None:
             return CaseResult(file, line, definition.id, name, False, f"resource {j}: {problem}")
         resources.append(record)
+    now = case.get("now") or data.get("now") or DEFAULT_NOW
     try:
-        result = evaluate_resources(
-            resources, policy_set, now=case.get("now") or data.get("now") or DEFAULT_NOW
-        )
+        from policyengine.api import parse_now
+
+        parse_now(str(now), what=f"{file}: now")
+        result = evaluate_resources(resources, policy_set, now=str(now))
     except PolicyEngineError as exc:
         return CaseResult(file, line, definition.id, name, False, f"error: {exc}")
     got = sorted({f.resource.id for f in result.findings})
