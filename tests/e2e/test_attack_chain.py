@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
@@ -179,9 +180,10 @@ def chain(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Chain:
         for f in result["findings"]:
             r = f["resource"]
             by_resource[f"{r['source']}:{r['kind']}:{r['name']}"].append(f["policy_id"])
-        Path(os.environ["PE_CHAIN_DUMP"]).write_text(
-            json.dumps(dict(sorted(by_resource.items())), indent=1)
-        )
+        dump = Path(os.environ["PE_CHAIN_DUMP"])
+        dump.write_text(json.dumps(dict(sorted(by_resource.items())), indent=1))
+        for instance, path in snapshots.items():
+            shutil.copy(path, dump.parent / f"{instance}.jsonl")
     return Chain(snapshots, result["findings"], result["summary"], proc.returncode)
 
 
@@ -245,3 +247,100 @@ def test_clean_people_have_no_findings(chain: Chain) -> None:
     assert chain.on("okta", email("claire.dubois")) == set()
     assert chain.on("salesforce", "claire.dubois@maison-lumiere.crm.example") == set()
     assert chain.on_id(f"email:{email('claire.dubois')}") == set()
+
+
+def test_every_snapshot_is_complete(chain: Chain) -> None:
+    for instance, path in chain.snapshots.items():
+        header = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+        assert header["source"]["complete"] is True, (instance, header["source"]["errors"])
+        assert header["source"]["instance"] == instance
+
+
+def test_one_person_per_human_across_the_three_sources(chain: Chain) -> None:
+    # the people are joined by email: a finding on a person names its accounts
+    (frank,) = [
+        f for f in chain.findings if f["resource"]["id"] == f"email:{email('frank.girard')}"
+    ]
+    assert frank["policy_id"] == "PE-XSRC-001"
+    assert frank["resource"]["kind"] == "person"
+
+
+def test_okta_super_admin_role_is_held_by_one_person(chain: Chain) -> None:
+    # one super admin (PE-PRIV-004 wants 2-4) and no break-glass holder (PE-PRIV-002)
+    assert chain.on("okta", "SUPER_ADMIN") == {"PE-PRIV-004", "PE-PRIV-002"}
+    assert chain.on("okta", "ORG_ADMIN") == set()  # not a top-tier role
+
+
+def test_directory_service_accounts_need_an_owner(chain: Chain) -> None:
+    assert chain.on("corp-ldap", "svc-backup") == set()  # manager: bruno.leroy
+    assert "PE-PRIV-001" in chain.on("corp-ldap", "svc-legacy-sync")
+
+
+def test_leaver_token_is_the_one_flagged(chain: Chain) -> None:
+    assert chain.resources("PE-XSRC-002") == {
+        ("salesforce", "Dataloader Partner token of frank.girard@maison-lumiere.crm.example")
+    }
+    # the help-desk agent's token of the look-alike app belongs to an active person
+    dan_token = "Data Loader IT Support token of dan.moreau@maison-lumiere.crm.example"
+    assert "PE-XSRC-002" not in chain.on("salesforce", dan_token)
+
+
+def test_salesforce_org_settings_of_the_chain(chain: Chain) -> None:
+    assert chain.on("salesforce", "api_access_control") == {"PE-INT-008"}  # anyone may authorise
+    assert chain.on("salesforce", "mfa_registration_verified") == {"PE-MFA-009"}
+    assert chain.on("salesforce", "admin_login_as_any_user") == {"PE-PRIV-012"}
+
+
+# -- the nightly scan ----------------------------------------------------------------------
+def _config(sources: Sources, path: Path) -> Path:
+    """policyengine.yaml with the three connector instances (secrets by variable name)."""
+    lines = ["connectors:"]
+    options = {
+        "corp-ldap": {
+            "type": "ldap", "url": sources.ldap_url, "base_dn": servers.BASE_DN,
+            "bind_dn": servers.ROOT_DN, "password_env": "CHAIN_LDAP_PW",
+            "privileged_group": [PRIVILEGED_GROUP],
+        },
+        "okta": {
+            "type": "okta", "org_url": sources.okta_url, "token_env": "CHAIN_OKTA_TOKEN",
+            "retry_backoff": 0.01,
+        },
+        "salesforce": {
+            "type": "salesforce", "login_url": sources.salesforce_url, "client_id": SF_CLIENT_ID,
+            "username": SF_USERNAME, "private_key_file": str(sources.key_file),
+        },
+    }  # fmt: skip
+    for instance, values in options.items():
+        lines.append(f"  - instance: {instance}")
+        lines += [f"    {key}: {json.dumps(value)}" for key, value in values.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_scan_collects_the_three_sources_and_reports_the_chain(
+    sources: Sources, chain: Chain, tmp_path: Path
+) -> None:
+    config = _config(sources, tmp_path / "policyengine.yaml")
+    runs, history = tmp_path / "runs", tmp_path / "history.db"
+    proc = _cli(
+        "scan", "--config", config, "--output-dir", runs, "--history", history, "--now", NOW,
+        cwd=tmp_path, env=sources.env,
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out  # a scan is a report: findings alone do not fail it
+    assert "3 source(s)" in proc.stdout
+    total = len(chain.findings)
+    assert f"open {total}: new {total} · still open 0 | resolved 0" in proc.stdout
+    assert "INCOMPLETE" not in out
+    assert history.is_file()
+    (run_dir,) = runs.iterdir()
+    assert (run_dir / "report.html").is_file()
+    assert sorted(p.name for p in (run_dir / "snapshots").iterdir()) == [
+        "corp-ldap.jsonl.gz",
+        "okta.jsonl.gz",
+        "salesforce.jsonl.gz",
+    ]
+    result = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
+    # the scan's connectors saw what `collect` saw: the same findings as `evaluate`
+    key = lambda f: (f["policy_id"], f["resource"]["source"], f["resource"]["name"])  # noqa: E731
+    assert sorted(map(key, result["findings"])) == sorted(map(key, chain.findings))
