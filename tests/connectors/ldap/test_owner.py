@@ -14,7 +14,13 @@ import pytest
 
 from connectors.ldap._owner import OwnerResolver
 from tests.connectors.ldap import servers
-from tests.connectors.ldap.conftest import by_name, collect, needs_slapd, read_snapshot
+from tests.connectors.ldap.conftest import (
+    by_name,
+    collect,
+    needs_samba,
+    needs_slapd,
+    read_snapshot,
+)
 
 LDIF = """\
 dn: dc=example,dc=com
@@ -154,3 +160,33 @@ def test_owner_attribute_can_be_mapped(
     )
     assert accounts["svc-seealso"]["owner"] == accounts["olga"]["id"]
     assert "owner" not in accounts["svc-owned"]
+
+
+@needs_samba
+def test_active_directory_service_account_owner_is_the_managers_object_guid(
+    samba, tmp_path: Path, password_env
+) -> None:
+    """PE-PRIV-001 flagged every AD service account: AD users carry ``manager``, now read."""
+    import ldap3
+
+    dc, dns = samba
+    conn = dc.admin()
+    try:
+        conn.modify(dns["svc_sql"], {"manager": [(ldap3.MODIFY_REPLACE, [dns["nestedadmin"]])]})
+        assert conn.result["result"] == 0, conn.result
+        out = tmp_path / "ad.jsonl"
+        options = {
+            "url": dc.url,
+            "base_dn": servers.SAMBA_DOMAIN_DN,
+            "bind_dn": servers.SAMBA_ADMIN_DN,
+            "password_env": password_env(servers.SAMBA_ADMIN_PW),
+        }
+        result = collect(options, out)
+        assert result.complete, result.errors
+        accounts = by_name(read_snapshot(out)[1], "account")
+        assert accounts["svc_sql"]["type"] == "service"
+        assert accounts["svc_sql"]["owner"] == accounts["nestedadmin"]["id"]  # GUID text
+        assert "owner" not in accounts["krbtgt"]  # a service account nobody manages
+    finally:
+        conn.modify(dns["svc_sql"], {"manager": [(ldap3.MODIFY_DELETE, [])]})
+        conn.unbind()
