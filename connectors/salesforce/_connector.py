@@ -19,7 +19,15 @@ from connectors.salesforce._http import (
 )
 from connectors.salesforce._metadata import MetadataClient, SoapFault, soap_fatal
 from connectors.salesforce._options import SalesforceOptions, add_arguments, parse_options
-from connectors.salesforce._queries import QUERIES, Fetched, ObjectQuery, fetch_object, store
+from connectors.salesforce._queries import (
+    QUERIES,
+    Fetched,
+    ObjectQuery,
+    fetch_object,
+    fetch_per_user,
+    needs_per_user_retry,
+    store,
+)
 from policyengine.errors import AuthenticationError, ConnectorError
 from policyengine.log import get_logger
 
@@ -99,7 +107,13 @@ class SalesforceConnector:
         def fetch(query: ObjectQuery) -> Fetched:
             return fetch_object(rest, query)
 
-        for query, result in map_bounded(fetch, QUERIES, workers=self.options.max_concurrency):
+        results = dict(map_bounded(fetch, QUERIES, workers=self.options.max_concurrency))
+        for query in QUERIES:
+            result = results[query]
+            if needs_per_user_retry(query, result) and "User" in org.complete:
+                log.info("salesforce.per_user_query", object=query.sobject, error=str(result.error))
+                user_ids = [u.get("Id") for u in org.users]
+                result = fetch_per_user(rest, query, user_ids, result.dropped)
             log.info(
                 "salesforce.object",
                 object=query.sobject,

@@ -7,6 +7,8 @@ of those drops it and asks again, and the value is then reported as missing.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,10 +60,19 @@ class ObjectQuery:
     optional: tuple[str, ...] = ()
     #: helps the mapping but is not data a policy judges: a failure is only logged
     auxiliary: bool = False
+    #: when the org refuses an unfiltered query ("Implementation restriction:
+    #: ... requires a filter"), ask again per batch of user ids on this field
+    per_user_field: str | None = None
 
-    def soql(self, dropped: set[str]) -> str:
+    def soql(self, dropped: set[str], where: str = "") -> str:
         fields = [f for f in self.fields if f not in dropped]
-        return f"SELECT {', '.join(fields)} FROM {self.sobject}"
+        return f"SELECT {', '.join(fields)} FROM {self.sobject}{where}"
+
+
+#: User ids per ``WHERE UserId IN (...)`` query: 200 x 21 characters keeps the
+#: URL far below the REST limit (16,384 characters for a GET).
+USER_BATCH = 200
+_SF_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 
 
 QUERIES: tuple[ObjectQuery, ...] = (
@@ -137,6 +148,7 @@ QUERIES: tuple[ObjectQuery, ...] = (
             "HasUserVerifiedMobileNumber",
             "HasUserVerifiedEmailAddress",
         ),
+        per_user_field="UserId",
     ),
     ObjectQuery("UserLogin", ("UserId", "IsFrozen", "IsPasswordLocked")),
     ObjectQuery(
@@ -236,3 +248,32 @@ def store(org: Org, sobject: str, result: Fetched) -> None:
         org.apps = [r for r in records if r.get("Id")]
     elif sobject == "OauthToken":
         org.tokens = records
+
+
+def needs_per_user_retry(query: ObjectQuery, result: Fetched) -> bool:
+    """The org refused the unfiltered query; a per-user query may work."""
+    error = result.error
+    return (
+        query.per_user_field is not None
+        and not result.records
+        and isinstance(error, SalesforceApiError)
+        and error.error_code == "MALFORMED_QUERY"
+        and "restriction" in str(error).lower()
+    )
+
+
+def fetch_per_user(
+    rest: Rest, query: ObjectQuery, user_ids: Iterable[str], dropped: set[str]
+) -> Fetched:
+    """Read ``query`` in batches of ``WHERE <per_user_field> IN (...)``."""
+    assert query.per_user_field is not None
+    ids = [i for i in user_ids if isinstance(i, str) and _SF_ID.match(i)]  # no quoting issues
+    records: list[dict[str, Any]] = []
+    for start in range(0, len(ids), USER_BATCH):
+        batch = ", ".join(f"'{i}'" for i in ids[start : start + USER_BATCH])
+        soql = query.soql(dropped, f" WHERE {query.per_user_field} IN ({batch})")
+        try:
+            records.extend(rest.query(soql))
+        except ConnectorError as exc:
+            return Fetched(query, records, dropped, exc)
+    return Fetched(query, records, dropped)

@@ -43,10 +43,11 @@ MD_NS = "http://soap.sforce.com/2006/04/metadata"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 _SOQL = re.compile(
-    r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)"
-    r"(?:\s+(?:WHERE|ORDER\s+BY|LIMIT|OFFSET)\b.*)?\s*$",
+    r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)(?P<rest>\s+.*?)?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+#: the one filter the connector sends: ``WHERE UserId IN ('005...', ...)``
+_WHERE_IN = re.compile(r"^\s*WHERE\s+(\w+)\s+IN\s*\(([^)]*)\)\s*$", re.IGNORECASE)
 _VERSION = re.compile(r"^/services/data/v(\d{2,3}\.0)/(query|tooling/query)(?:/([\w-]+))?$")
 
 
@@ -115,6 +116,7 @@ class SalesforceOrg:
         unavailable_fields: Mapping[str, list[str]] | None = None,
         min_version: float = 31.0,
         max_version: float = 66.0,
+        require_filter: Mapping[str, str] | None = None,
     ) -> None:
         self.objects: dict[str, list[dict[str, Any]]] = fixture["objects"]
         self.defaults: dict[str, dict[str, Any]] = fixture.get("defaults", {})
@@ -131,6 +133,8 @@ class SalesforceOrg:
             for k, v in (unavailable_fields or fixture.get("unavailable_fields", {})).items()
         }
         self.min_version, self.max_version = min_version, max_version
+        #: objects that refuse an unfiltered query (object -> the field to filter on)
+        self.require_filter = dict(require_filter or {})
         self.base_url = ""
         self.tokens: set[str] = set()
         self.tokens_issued = 0
@@ -236,7 +240,7 @@ class SalesforceOrg:
             {
                 "access_token": token,
                 "instance_url": self.base_url,
-                "id": f"{self.base_url}/id/00D5g000004AbCdEAF/0055g00000AAliceAAA",
+                "id": f"{self.base_url}/id/00D5g000004AbCdEAF/0055g00000AliceAAA",
                 "token_type": "Bearer",
                 "scope": "api",
                 "issued_at": str(int(time.time() * 1000)),
@@ -302,10 +306,27 @@ class SalesforceOrg:
                     "the describe call for the appropriate names.",
                     headers,
                 )
+        rest = (match.group("rest") or "").strip()
+        where_field, wanted = None, None
+        if rest:
+            where = _WHERE_IN.match(rest)
+            if not where or where.group(1) not in known:
+                return _error(400, "MALFORMED_QUERY", f"unexpected token: {rest[:40]}", headers)
+            where_field = where.group(1)
+            wanted = {v.strip().strip("'") for v in where.group(2).split(",") if v.strip()}
+        required = self.require_filter.get(sobject)
+        if required and where_field != required:
+            return _error(
+                400,
+                "MALFORMED_QUERY",
+                f"Implementation restriction: {sobject} requires a filter by {required}",
+                headers,
+            )
         defaults = self.defaults.get(sobject, {})
         rows = [
             self._project(sobject, version, {**defaults, **record}, fields)
             for record in self.objects[sobject]
+            if where_field is None or record.get(where_field) in (wanted or set())
         ]
         return self._batch(version, sobject, rows, 0, headers)
 

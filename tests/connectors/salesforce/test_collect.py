@@ -19,15 +19,15 @@ from tests.connectors.salesforce.conftest import (
 )
 
 ALICE, BOB, CAROL, DAN = (
-    "0055g00000AAliceAAA",
+    "0055g00000AliceAAA",
     "0055g00000ABobAAAA",
-    "0055g00000ACarolAAA",
+    "0055g00000CarolAAA",
     "0055g00000ADanAAAA",
 )
 ERIN, ETL, FRANK, GINA = (
-    "0055g00000AErinAAAA",
+    "0055g00000ErinAAAA",
     "0055g00000AEtlAAAA",
-    "0055g00000AFrankAAA",
+    "0055g00000FrankAAA",
     "0055g00000AGinaAAA",
 )
 FAKE_DATA_LOADER = "0H45g000000DlITAAA"

@@ -79,7 +79,7 @@ def test_500_twice_then_success(emulated: Any, key_pair: Any, tmp_path: Path) ->
     result, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
     assert result.complete
     assert fault.hits == 2
-    assert by_id(snap, "accounts")["0055g00000AAliceAAA"]["privileged"] is True
+    assert by_id(snap, "accounts")["0055g00000AliceAAA"]["privileged"] is True
 
 
 def test_token_endpoint_503_then_success(emulated: Any, key_pair: Any, tmp_path: Path) -> None:
@@ -219,8 +219,8 @@ def test_missing_assignments_keep_known_privilege_and_drop_the_rest(
     result, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
     assert not result.complete
     accounts = by_id(snap, "accounts")
-    assert accounts["0055g00000AAliceAAA"]["privileged"] is True  # via the profile
-    erin = accounts["0055g00000AErinAAAA"]
+    assert accounts["0055g00000AliceAAA"]["privileged"] is True  # via the profile
+    erin = accounts["0055g00000ErinAAAA"]
     assert "privileged" not in erin and "permissions" not in erin  # unknown, not false
 
 
@@ -379,3 +379,25 @@ def test_token_response_with_plain_http_instance_url_is_refused(
         run_collect(jwt_options(server, key_pair[0]), out)
     assert not out.exists()
     assert not server.requests_to("/services/data/v62.0/query")
+
+
+def test_object_that_requires_a_filter_is_read_per_user_batch(
+    org_factory: Any, key_pair: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import connectors.salesforce._queries as queries
+
+    monkeypatch.setattr(queries, "USER_BATCH", 3)  # 8 users -> 3 filtered queries
+    server, _ = org_factory(require_filter={"TwoFactorMethodsInfo": "UserId"})
+    result, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
+    assert result.complete, result.errors
+    mfa_queries = [
+        r.param("q") or ""
+        for r in server.requests
+        if "FROM TwoFactorMethodsInfo" in (r.param("q") or "")
+    ]
+    assert len(mfa_queries) == 1 + 3, [q[-60:] for q in mfa_queries]  # refused, then per batch
+    assert all("WHERE UserId IN ('005" in q for q in mfa_queries[1:])
+    alice = by_id(snap, "accounts")["0055g00000AliceAAA"]
+    assert alice["mfa"]["phishing_resistant"] is True
+    carol = by_id(snap, "accounts")["0055g00000CarolAAA"]
+    assert carol["mfa"] == {"enrolled": False, "methods": [], "phishing_resistant": False}

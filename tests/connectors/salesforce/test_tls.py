@@ -44,4 +44,4 @@ def test_private_ca_file_is_trusted(
     )
     assert result.complete, result.errors
     assert snap["source"]["instance_url"].startswith("https://127.0.0.1:")
-    assert "0055g00000AAliceAAA" in by_id(snap, "accounts")
+    assert "0055g00000AliceAAA" in by_id(snap, "accounts")
