@@ -221,8 +221,15 @@ def _optional_field(exc: SalesforceApiError, query: ObjectQuery, dropped: set[st
     candidates = [f for f in query.optional if f not in dropped]
     if exc.field in candidates:
         return exc.field
-    # The message did not name a field we know: drop optional ones in order.
-    return candidates[0] if candidates and exc.field is None else None
+    if exc.field is not None:
+        return None  # a field we cannot do without: the object fails
+    # "Didn't understand relationship 'UserLicense' in field path": find the
+    # optional field the message talks about, else drop them in order.
+    message = str(exc)
+    for candidate in candidates:
+        if any(f"'{part}'" in message for part in candidate.split(".")):
+            return candidate
+    return candidates[0] if candidates else None
 
 
 def store(org: Org, sobject: str, result: Fetched) -> None:

@@ -401,3 +401,22 @@ def test_object_that_requires_a_filter_is_read_per_user_batch(
     assert alice["mfa"]["phishing_resistant"] is True
     carol = by_id(snap, "accounts")["0055g00000CarolAAA"]
     assert carol["mfa"] == {"enrolled": False, "methods": [], "phishing_resistant": False}
+
+
+def test_unknown_relationship_drops_the_optional_field_it_names(
+    emulated: Any, key_pair: Any, tmp_path: Path
+) -> None:
+    server, _ = emulated
+    bad = Response.json(
+        [
+            {
+                "message": "Didn't understand relationship 'UserLicense' in field path.",
+                "errorCode": "INVALID_FIELD",
+            }
+        ],
+        status=400,
+    )
+    server.add_fault(bad, match=first_query("User"), times=1)
+    result, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
+    assert result.complete
+    assert snap["source"]["unavailable_fields"]["User"] == ["Profile.UserLicense.Name"]
