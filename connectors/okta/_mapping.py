@@ -18,6 +18,7 @@ Choices (see docs/connectors/okta.md for the reasoning):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -43,6 +44,11 @@ FACTOR_METHODS: dict[str, str | None] = {
     "web": "push",  # Duo Security (web prompt, typically a push)
     "question": None,
 }
+
+#: An Okta user id (``00u`` + 17 characters): the only ``managerId`` taken as an ``owner``.
+_USER_ID = re.compile(r"^00u[0-9A-Za-z]{17}$")
+#: Account types that have an owner (a human has a manager, not an owner).
+OWNED_TYPES = frozenset({"service", "shared", "break_glass"})
 
 #: user keys that are secrets or noise; everything else is kept in ``raw``
 _DROP_USER_KEYS = frozenset({"_links", "_embedded", "credentials"})
@@ -104,6 +110,20 @@ def role_label(role: Mapping[str, Any]) -> str:
     return rtype
 
 
+def owner_of(account_type: str, profile: Mapping[str, Any]) -> str | None:
+    """A non-human account's ``owner``: the profile's ``managerId`` when it is an Okta user id.
+
+    ``managerId`` (default profile, "ID of a user's manager") is free text that
+    HR imports often fill with an employee number; only an Okta user id can
+    be a reference. Anything else stays in ``raw`` and ``owner`` is missing,
+    so "service accounts have an owner" still reports it.
+    """
+    manager = profile.get("managerId")
+    if account_type in OWNED_TYPES and isinstance(manager, str) and _USER_ID.match(manager):
+        return manager
+    return None
+
+
 def account(
     user: Mapping[str, Any],
     *,
@@ -132,6 +152,7 @@ def account(
         out["locked"] = status == "LOCKED_OUT"
     _put(out, "email", profile.get("email"))
     _put(out, "employee_id", profile.get("employeeNumber"))
+    _put(out, "owner", owner_of(out["type"], profile))
     _put(out, "created_at", timestamp(user.get("created")))
     _put(out, "last_login_at", timestamp(user.get("lastLogin")))
     _put(out, "password_last_set_at", timestamp(user.get("passwordChanged")))

@@ -271,9 +271,11 @@ def test_okta_super_admin_role_is_held_by_one_person(chain: Chain) -> None:
     assert chain.on("okta", "ORG_ADMIN") == set()  # not a top-tier role
 
 
-def test_directory_service_accounts_need_an_owner(chain: Chain) -> None:
+def test_service_accounts_need_an_owner(chain: Chain) -> None:
     assert chain.on("corp-ldap", "svc-backup") == set()  # manager: bruno.leroy
     assert "PE-PRIV-001" in chain.on("corp-ldap", "svc-legacy-sync")
+    assert chain.on("okta", email("svc-provisioning")) == set()  # managerId: bruno's user id
+    assert chain.on("okta", email("svc-scim-bridge")) == {"PE-PRIV-001"}  # managerId: "E1002"
 
 
 def test_leaver_token_is_the_one_flagged(chain: Chain) -> None:
