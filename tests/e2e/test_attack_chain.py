@@ -167,12 +167,20 @@ def chain(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Chain:
         proc = _cli("collect", *args, "--instance", instance, "-o", out, cwd=work, env=sources.env)
         assert proc.returncode == 0, f"collect {instance}: {proc.stdout}\n{proc.stderr}"
         snapshots[instance] = out
+    return _evaluate(snapshots, work, sources.env)
+
+
+def _evaluate(snapshots: dict[str, Path], work: Path, env: dict[str, str]) -> Chain:
+    """``policyengine evaluate`` over the snapshots with the built-in library, as JSON.
+
+    ``PE_CHAIN_DUMP=/some/dir/findings.json`` keeps the findings by resource
+    and the snapshots there, for looking at what the connectors emitted.
+    """
     report = work / "findings.json"
     snaps = [a for path in snapshots.values() for a in ("--snapshot", str(path))]
     proc = _cli(
-        "evaluate", *snaps, "--format", "json", "--now", NOW, "-o", report,
-        cwd=work, env=sources.env,
-    )  # fmt: skip
+        "evaluate", *snaps, "--format", "json", "--now", NOW, "-o", report, cwd=work, env=env
+    )
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     result = json.loads(report.read_text(encoding="utf-8"))
     if os.environ.get("PE_CHAIN_DUMP"):
@@ -181,6 +189,7 @@ def chain(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Chain:
             r = f["resource"]
             by_resource[f"{r['source']}:{r['kind']}:{r['name']}"].append(f["policy_id"])
         dump = Path(os.environ["PE_CHAIN_DUMP"])
+        dump = dump.with_name(f"{'-'.join(snapshots)}-{dump.name}")
         dump.write_text(json.dumps(dict(sorted(by_resource.items())), indent=1))
         for instance, path in snapshots.items():
             shutil.copy(path, dump.parent / f"{instance}.jsonl")
@@ -346,3 +355,127 @@ def test_scan_collects_the_three_sources_and_reports_the_chain(
     # the scan's connectors saw what `collect` saw: the same findings as `evaluate`
     key = lambda f: (f["policy_id"], f["resource"]["source"], f["resource"]["name"])  # noqa: E731
     assert sorted(map(key, result["findings"])) == sorted(map(key, chain.findings))
+
+
+# -- the same chain with Active Directory (Samba AD DC) as the directory ------------------
+AD_PASSWORD = "Passw0rd!Chain1"
+_UAC_NORMAL, _UAC_DISABLED, _UAC_SMARTCARD = 0x200, 0x2, 0x40000
+
+
+def _populate_ad(conn: Any) -> None:
+    """The same people in AD: admins in Domain Admins, the leaver disabled (ACCOUNTDISABLE)."""
+    import ldap3
+
+    domain = servers.SAMBA_DOMAIN_DN
+
+    def ok(what: str) -> None:
+        assert conn.result["result"] == 0, (what, conn.result)
+
+    for ou in ("Staff", "Service Accounts"):
+        conn.add(f"OU={ou},{domain}", ["top", "organizationalUnit"], {"ou": ou})
+        ok(ou)
+    people = {
+        "alice.martin": ("E1001", _UAC_NORMAL),
+        "bruno.leroy": ("E1002", _UAC_NORMAL | _UAC_SMARTCARD),
+        "dan.moreau": ("E2040", _UAC_NORMAL),
+        "claire.dubois": ("E3100", _UAC_NORMAL),
+        "frank.girard": ("E0999", _UAC_NORMAL | _UAC_DISABLED),
+    }
+    dns: dict[str, str] = {}
+    password = f'"{AD_PASSWORD}"'.encode("utf-16-le")
+    for name, (employee_id, uac) in people.items():
+        dn = dns[name] = f"CN={name},OU=Staff,{domain}"
+        attrs = {"sAMAccountName": name, "mail": email(name), "employeeID": employee_id}
+        conn.add(dn, ["top", "person", "organizationalPerson", "user"], attrs)
+        ok(dn)
+        conn.modify(
+            dn,
+            {
+                "unicodePwd": [(ldap3.MODIFY_REPLACE, [password])],
+                "userAccountControl": [(ldap3.MODIFY_REPLACE, [str(uac)])],
+            },
+        )
+        ok(f"enable {dn}")
+    services = {
+        "svc-backup": {"manager": dns["bruno.leroy"]},
+        "svc-legacy-sync": {},
+    }
+    for name, extra in services.items():
+        dn = f"CN={name},OU=Service Accounts,{domain}"
+        conn.add(
+            dn,
+            ["top", "person", "organizationalPerson", "user"],
+            {
+                "sAMAccountName": name,
+                "unicodePwd": password,
+                "userAccountControl": str(_UAC_NORMAL),
+                **extra,
+            },
+        )
+        ok(dn)
+    admins = f"CN=Domain Admins,CN=Users,{domain}"
+    conn.modify(admins, {"member": [(ldap3.MODIFY_ADD, [dns["alice.martin"], dns["bruno.leroy"]])]})
+    ok("Domain Admins")
+
+
+@pytest.fixture(scope="module")
+def ad_chain(chain: Chain, sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Chain:
+    """The Okta and Salesforce snapshots of ``chain`` with an AD snapshot instead of slapd's."""
+    if not (servers.SAMBA and servers.SAMBA_TOOL):
+        pytest.skip("samba/samba-tool not installed (apt-get install samba samba-ad-dc winbind)")
+    work = tmp_path_factory.mktemp("ad-chain")
+    directory = servers.tempdir("pe-chain-samba-")
+    dc = servers.SambaDC(directory)
+    try:
+        dc.provision()
+        dc.start()
+        conn = dc.admin()
+        try:
+            _populate_ad(conn)
+        finally:
+            conn.unbind()
+        env = {**sources.env, "CHAIN_AD_PW": servers.SAMBA_ADMIN_PW}
+        out = work / "corp-ad.jsonl"
+        proc = _cli(
+            "collect", "ldap", "--url", dc.url, "--base-dn", servers.SAMBA_DOMAIN_DN,
+            "--bind-dn", f"Administrator@{servers.SAMBA_REALM.lower()}",
+            "--password-env", "CHAIN_AD_PW", "--instance", "corp-ad", "-o", out,
+            cwd=work, env=env,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    finally:
+        dc.stop()
+        servers.rmtree(directory)
+    snapshots = {"corp-ad": out, "okta": chain.snapshots["okta"]}
+    snapshots["salesforce"] = chain.snapshots["salesforce"]
+    return _evaluate(snapshots, work, sources.env)
+
+
+@pytest.mark.slow
+def test_ad_leaver_disabled_in_the_directory_still_in_salesforce(ad_chain: Chain) -> None:
+    assert "PE-XSRC-001" in ad_chain.on_id(f"email:{email('frank.girard')}")
+    assert ad_chain.resources("PE-XSRC-002") == {
+        ("salesforce", "Dataloader Partner token of frank.girard@maison-lumiere.crm.example")
+    }
+
+
+@pytest.mark.slow
+def test_ad_admins(ad_chain: Chain) -> None:
+    # Domain Admins by SID: smart card logon required of the one without it
+    assert "PE-MFA-010" in ad_chain.on("corp-ad", "alice.martin")
+    assert "PE-MFA-010" not in ad_chain.on("corp-ad", "bruno.leroy")
+    assert "PE-XSRC-003" in ad_chain.on_id(f"email:{email('alice.martin')}")
+    # bruno's smart card (AD) and WebAuthn (Okta) are phishing-resistant
+    assert "PE-XSRC-003" not in ad_chain.on_id(f"email:{email('bruno.leroy')}")
+
+
+@pytest.mark.slow
+def test_ad_service_account_owner_from_manager(ad_chain: Chain) -> None:
+    assert "PE-PRIV-001" not in ad_chain.on("corp-ad", "svc-backup")
+    assert "PE-PRIV-001" in ad_chain.on("corp-ad", "svc-legacy-sync")
+
+
+@pytest.mark.slow
+def test_ad_clean_person(ad_chain: Chain) -> None:
+    assert ad_chain.on("corp-ad", "claire.dubois") == set()
+    assert ad_chain.on_id(f"email:{email('claire.dubois')}") == set()
