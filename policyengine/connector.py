@@ -60,6 +60,28 @@ class Connector(Protocol):
         """
 
 
+def option_names(add_arguments: Any) -> frozenset[str]:
+    """The ``dest`` names an ``add_arguments(parser)`` function defines."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_arguments(parser)
+    return frozenset(action.dest for action in parser._actions)
+
+
+def refuse_unknown_options(
+    connector: str, options: Mapping[str, Any], known: frozenset[str]
+) -> None:
+    """A typo in policyengine.yaml (``pasword_env``) is a usage error naming the key."""
+    unknown = sorted(set(options) - known)
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageError(
+            f"{connector}: unknown option {unknown[0]!r}{hint}; known: {', '.join(sorted(known))}"
+        )
+
+
 def available() -> dict[str, Any]:
     """Registered connectors by name (entry points are read, classes not imported)."""
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.ldap._types import TypeRule, parse_type_rules
+from policyengine.connector import refuse_unknown_options
 from policyengine.errors import UsageError
 
 PROFILES = ("auto", "openldap", "active_directory")
@@ -228,11 +229,7 @@ OPTION_KEYS = frozenset(
 
 def parse_options(options: Mapping[str, Any]) -> LdapOptions:
     """Validate ``options`` (dest names) into :class:`LdapOptions`; UsageError names the key."""
-    unknown = sorted(set(options) - OPTION_KEYS)
-    if unknown:
-        raise UsageError(
-            f"ldap: unknown option {unknown[0]!r} (known: {', '.join(sorted(OPTION_KEYS))})"
-        )
+    refuse_unknown_options("ldap", options, OPTION_KEYS)
     url = _str(options, "url", required=True) or ""
     parts = urlsplit(url)
     if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from policyengine.connector import option_names, refuse_unknown_options
 from policyengine.errors import UsageError
 from policyengine.model.kinds import ACCOUNT_TYPES
 
@@ -195,17 +196,12 @@ def parse_type_rules(rules: list[Any], *, defaults: bool) -> tuple[TypeRule, ...
 
 def known_options() -> frozenset[str]:
     """The ``dest`` names of :func:`add_arguments`: the keys a config instance may use."""
-    parser = argparse.ArgumentParser(add_help=False)
-    add_arguments(parser)
-    return frozenset(a.dest for a in parser._actions)
+    return option_names(add_arguments)
 
 
 def parse_options(options: Mapping[str, Any]) -> OktaOptions:
     """Validate ``options`` (dest names) into :class:`OktaOptions`; UsageError names the key."""
-    known = known_options()
-    unknown = sorted(k for k in options if k not in known)
-    if unknown:
-        raise UsageError(f"okta: unknown option {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    refuse_unknown_options("okta", options, known_options())
     org_url = _org_url(_str(options, "org_url", required=True) or "")
     token_env, token_file = _str(options, "token_env"), _str(options, "token_file")
     client_id = _str(options, "client_id")

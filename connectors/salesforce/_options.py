@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from policyengine.connector import option_names, refuse_unknown_options
 from policyengine.errors import UsageError
 
 #: System permissions (``Permissions<Name>`` on PermissionSet) that make an account privileged.
@@ -186,19 +187,12 @@ def check_url(url: str, what: str) -> str:
 
 def known_options() -> frozenset[str]:
     """The ``dest`` names of :func:`add_arguments`: the keys a config instance may use."""
-    parser = argparse.ArgumentParser(add_help=False)
-    add_arguments(parser)
-    return frozenset(action.dest for action in parser._actions)
+    return option_names(add_arguments)
 
 
 def parse_options(options: Mapping[str, Any]) -> SalesforceOptions:
     """Validate options keyed by dest name; raise UsageError naming the bad one."""
-    known = known_options()
-    unknown = sorted(k for k in options if k not in known)
-    if unknown:
-        raise UsageError(
-            f"salesforce: unknown option {unknown[0]!r} (known: {', '.join(sorted(known))})"
-        )
+    refuse_unknown_options("salesforce", options, known_options())
     login_url = check_url(_str(options, "login_url", required=True) or "", "login_url")
     client_id = _str(options, "client_id", required=True) or ""
     username = _str(options, "username")
