@@ -19,7 +19,7 @@ import datetime as dt
 import difflib
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from policyengine.errors import Location, PolicyError
 from policyengine.findings.model import Evidence
@@ -163,49 +163,37 @@ class Count(Node):
 
 
 @dataclass(slots=True)
-class All(Node):
+class _Junction(Node):
+    """``all`` / ``any`` in Kleene logic: the decisive value wins, else missing, else the other."""
+
     parts: list[Node]
+    decisive: ClassVar[bool]
 
     def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
         missing = False
         for part in self.parts:
             got = part.eval(r, x)
-            if got is False:
-                return False
+            if got is self.decisive:
+                return got
             if got is None:
                 missing = True
-        return None if missing else True
+        return None if missing else not self.decisive
 
     def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
-        out: list[Evidence] = []
-        if want:  # every failing part is a reason
-            for part in self.parts:
-                out.extend(part.evidence(r, x, True))
-        else:  # all held, each is a reason
-            for part in self.parts:
-                out.extend(part.evidence(r, x, False))
-        return out
-
-
-@dataclass(slots=True)
-class Any_(Node):
-    parts: list[Node]
-
-    def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
-        missing = False
-        for part in self.parts:
-            got = part.eval(r, x)
-            if got is True:
-                return True
-            if got is None:
-                missing = True
-        return None if missing else False
-
-    def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
+        # every part that is not as wanted is a reason (for all: the failing parts;
+        # for any: all parts failed, or under `not`, the parts that held)
         out: list[Evidence] = []
         for part in self.parts:
             out.extend(part.evidence(r, x, want))
         return out
+
+
+class All(_Junction):
+    decisive = False
+
+
+class Any_(_Junction):
+    decisive = True
 
 
 @dataclass(slots=True)
