@@ -211,13 +211,16 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
             flags.append("guest")
         elif isinstance(user_type, str) and user_type not in ("Standard", "AutomatedProcess"):
             flags.append("external")  # partner / customer portal and community users
+        kind_of_user = account_type(user, permissions, options)
         yield drop_none(
             {
                 "kind": "account",
                 "id": user_id,
                 "name": user.get("Username"),
                 "source_type": "salesforce",
-                "type": account_type(user, permissions, options),
+                "type": kind_of_user,
+                # a non-human account's owner is its manager (a person accountable for it)
+                "owner": user.get("ManagerId") if kind_of_user != "human" else None,
                 "enabled": bool_field(user, "IsActive"),
                 "email": user.get("Email"),
                 "employee_id": user.get("EmployeeNumber") or None,

@@ -172,6 +172,7 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
                 f"{usernames.get(token.get('UserId')) or token.get('UserId')}",
                 "source_type": "salesforce",
                 "type": "oauth_token",
+                "enabled": True,  # revoked tokens are deleted: a listed OauthToken is live
                 "owner": token.get("UserId"),
                 "integration": entry["id"] if entry else None,
                 "scopes": entry.get("scopes") if entry else None,

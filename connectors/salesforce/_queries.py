@@ -93,8 +93,14 @@ QUERIES: tuple[ObjectQuery, ...] = (
             "LastPasswordChangeDate",
             "CreatedDate",
             "FederationIdentifier",
+            "ManagerId",
         ),
-        optional=("LastPasswordChangeDate", "Profile.UserLicense.Name", "FederationIdentifier"),
+        optional=(
+            "LastPasswordChangeDate",
+            "Profile.UserLicense.Name",
+            "FederationIdentifier",
+            "ManagerId",
+        ),
     ),
     ObjectQuery(
         "PermissionSet",

@@ -155,11 +155,19 @@ class Count(Node):
             return [Evidence(label, lo, expected)]
         # name the items that were counted, so that the evidence says *which* accounts
         counted = [
-            f"{item.get('source', '?')}/{item.get('name') or item.get('id')}"
+            _describe_item(item)
             for item in self.getter(r, x) or []
             if isinstance(item, Mapping) and self.where.eval(item, x) is True
         ]
         return [Evidence(label, counted, f"count {expected}")]
+
+
+def _describe_item(item: Mapping[str, Any]) -> str:
+    """A counted item in evidence: a resource by source/name, a plain object compactly."""
+    if "kind" in item and "id" in item:
+        return f"{item.get('source', '?')}/{item.get('name') or item['id']}"
+    text = ", ".join(f"{k}: {v}" for k, v in item.items() if k != "raw")
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(slots=True)

@@ -356,3 +356,15 @@ def test_tokens_link_to_apps_through_their_app_menu_item(snapshot: dict[str, Any
     (token,) = [c for c in snapshot["credentials"] if c["owner"] == ETL]
     assert token["integration"] == "0H45g000000MulEAAA"
     assert token["scopes"] == ["api", "refresh_token"]
+
+
+def test_non_human_accounts_are_owned_by_their_manager(snapshot: dict[str, Any]) -> None:
+    from tests.connectors.salesforce.conftest import by_id
+
+    accounts = by_id(snapshot, "accounts")
+    assert accounts["0055g00000AEtlAAAA"]["owner"] == "0055g00000AliceAAA"  # the API-only ETL user
+    assert "owner" not in accounts["0055g00000AliceAAA"]  # humans are their own owners
+
+
+def test_listed_oauth_tokens_are_live(snapshot: dict[str, Any]) -> None:
+    assert all(c["enabled"] is True for c in snapshot["credentials"] if c["type"] == "oauth_token")
