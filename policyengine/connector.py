@@ -82,6 +82,34 @@ def refuse_unknown_options(
         )
 
 
+def option_str(
+    connector: str, options: Mapping[str, Any], key: str, *, required: bool = False
+) -> str | None:
+    """A string option; empty is absent; the wrong type is a usage error naming the key."""
+    value = options.get(key)
+    if value is None or value == "":
+        if required:
+            raise UsageError(f"{connector}: option '{key}' is required")
+        return None
+    if not isinstance(value, str):
+        raise UsageError(
+            f"{connector}: option '{key}' must be a string, got {type(value).__name__}"
+        )
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses: the only hosts plain http may reach."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def available() -> dict[str, Any]:
     """Registered connectors by name (entry points are read, classes not imported)."""
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}

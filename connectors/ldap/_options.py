@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.ldap._types import TypeRule, parse_type_rules
-from policyengine.connector import refuse_unknown_options
+from policyengine.connector import option_str, refuse_unknown_options
 from policyengine.errors import UsageError
 
 PROFILES = ("auto", "openldap", "active_directory")
@@ -137,14 +137,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _str(options: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
-    value = options.get(key)
-    if value is None or value == "":
-        if required:
-            raise UsageError(f"ldap: option '{key}' is required")
-        return None
-    if not isinstance(value, str):
-        raise UsageError(f"ldap: option '{key}' must be a string, got {type(value).__name__}")
-    return value
+    return option_str("ldap", options, key, required=required)
 
 
 def _list(options: Mapping[str, Any], key: str) -> list[Any]:

@@ -11,14 +11,13 @@ turn TLS verification off, only ``--ca-file`` to trust a private CA.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from policyengine.connector import option_names, refuse_unknown_options
+from policyengine.connector import is_loopback, option_names, option_str, refuse_unknown_options
 from policyengine.errors import UsageError
 from policyengine.model.kinds import ACCOUNT_TYPES
 
@@ -128,14 +127,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _str(options: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
-    value = options.get(key)
-    if value is None or value == "":
-        if required:
-            raise UsageError(f"okta: option '{key}' is required")
-        return None
-    if not isinstance(value, str):
-        raise UsageError(f"okta: option '{key}' must be a string, got {type(value).__name__}")
-    return value
+    return option_str("okta", options, key, required=required)
 
 
 def _int(options: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
@@ -147,20 +139,11 @@ def _int(options: Mapping[str, Any], key: str, default: int, low: int, high: int
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _org_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(f"okta: option 'org_url': expected https://ORG.okta.com, got {value!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
             f"okta: option 'org_url': plain http is refused for {parts.hostname} "
             "(only loopback test servers may use it); use https://"

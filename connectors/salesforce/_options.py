@@ -7,14 +7,13 @@ line is ``login_url:`` in a config instance.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from policyengine.connector import option_names, refuse_unknown_options
+from policyengine.connector import is_loopback, option_names, option_str, refuse_unknown_options
 from policyengine.errors import UsageError
 
 #: System permissions (``Permissions<Name>`` on PermissionSet) that make an account privileged.
@@ -126,14 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _str(options: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
-    value = options.get(key)
-    if value is None or value == "":
-        if required:
-            raise UsageError(f"salesforce: option '{key}' is required")
-        return None
-    if not isinstance(value, str):
-        raise UsageError(f"salesforce: option '{key}' must be a string, got {type(value).__name__}")
-    return value
+    return option_str("salesforce", options, key, required=required)
 
 
 def _names(options: Mapping[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -158,16 +150,6 @@ def _number(options: Mapping[str, Any], key: str, default: float, *, minimum: fl
     if value < minimum:
         raise UsageError(f"salesforce: option '{key}' must be at least {minimum}, got {value}")
     return float(value)
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost: the only hosts allowed over plain http."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_url(url: str, what: str) -> str:
