@@ -31,6 +31,9 @@ COMMANDS: dict[str, str] = {
     "docs": "docs",
 }
 
+#: one-shot commands that hold large acyclic data (see the gc note in main)
+BATCH_COMMANDS = frozenset({"evaluate", "diff", "check-access", "test"})
+
 #: commands that never log, so that pre-commit start-up stays instant
 QUIET_COMMANDS = frozenset({"lint", "test", "docs", "policies", "explain"})
 
@@ -97,6 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from policyengine import log  # structlog costs ~0.15 s to import: not for lint
 
         log.configure(args.log_format, args.log_level)
+    if args.command in BATCH_COMMANDS:
+        import gc
+
+        # a short-lived batch over up to millions of acyclic records and findings:
+        # the cyclic collector's full passes would cost more than the work itself
+        gc.disable()
     try:
         return int(args.run(args))
     except PolicyEngineError as exc:

@@ -5,6 +5,10 @@ Accounts of humans (``type`` human or unset) that share a lower-cased
 accounts as cross-source references, and each account gets a ``person``
 reference, so that policies can ask "a person disabled in the directory must
 have no enabled SaaS account".
+
+Runs over every account of every snapshot (a million in a large directory), so
+the common case — an account with one key — costs a few dictionary operations;
+union-find is only needed for accounts that carry both an email and an id.
 """
 
 from __future__ import annotations
@@ -16,73 +20,77 @@ PERSON_SOURCE = "correlation"
 _HUMAN_TYPES = (None, "human")
 
 
+def _keys(account: dict[str, Any]) -> list[str]:
+    keys = []
+    email = account.get("email")
+    if isinstance(email, str) and "@" in email:
+        keys.append("email:" + email.strip().lower())
+    employee = account.get("employee_id")
+    if isinstance(employee, str) and employee.strip():
+        keys.append("employee:" + employee.strip())
+    return keys
+
+
 def correlate(accounts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return person resources; sets ``person`` on every correlated account."""
-    parent: dict[str, str] = {}
+    """Return person resources (sorted by id); sets ``person`` on every correlated account."""
+    parent: dict[str, str] = {}  # union-find over keys, only for multi-key accounts
 
     def find(key: str) -> str:
         root = key
-        while parent[root] != root:
-            root = parent[root]
-        while parent[key] != root:  # path compression
-            parent[key], key = root, parent[key]
+        while (up := parent.get(root, root)) != root:
+            root = up
+        while key != root:  # path compression
+            parent[key], key = root, parent.get(key, key)
         return root
-
-    def union(a: str, b: str) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
 
     members: list[tuple[dict[str, Any], list[str]]] = []
     for account in accounts:
         if account.get("type") not in _HUMAN_TYPES:
             continue
-        keys = []
-        email = account.get("email")
-        if isinstance(email, str) and "@" in email:
-            keys.append("email:" + email.strip().lower())
-        employee = account.get("employee_id")
-        if isinstance(employee, str) and employee.strip():
-            keys.append("employee:" + employee.strip())
+        keys = _keys(account)
         if not keys:
             continue
-        for key in keys:
-            parent.setdefault(key, key)
-        for key in keys[1:]:
-            union(keys[0], key)
+        if len(keys) > 1:
+            first = find(keys[0])
+            for key in keys[1:]:
+                other = find(key)
+                if other != first:
+                    low, high = sorted((first, other))
+                    parent[high] = low
+                    first = low
         members.append((account, keys))
 
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for account, keys in members:
-        groups.setdefault(find(keys[0]), []).append(account)
+    groups: dict[str, list[tuple[dict[str, Any], list[str]]]] = {}
+    if parent:
+        for entry in members:
+            groups.setdefault(find(entry[1][0]), []).append(entry)
+    else:
+        for entry in members:
+            groups.setdefault(entry[1][0], []).append(entry)
 
-    persons = []
-    for accounts_of_person in groups.values():
-        accounts_of_person.sort(key=lambda a: (a["source"], a["id"]))
-        emails = sorted(
-            {
-                a["email"].strip().lower()
-                for a in accounts_of_person
-                if isinstance(a.get("email"), str)
-            }
-        )
-        employee_ids = sorted(
-            {a["employee_id"] for a in accounts_of_person if isinstance(a.get("employee_id"), str)}
-        )
-        pid = f"email:{emails[0]}" if emails else f"employee:{employee_ids[0]}"
-        name = next((a.get("name") for a in accounts_of_person if a.get("name")), pid)
-        person = {
-            "kind": "person",
-            "id": pid,
-            "name": emails[0] if emails else name,
-            "source": PERSON_SOURCE,
-            "source_type": PERSON_SOURCE,
-            "emails": emails,
-            "employee_id": employee_ids[0] if employee_ids else None,
-            "accounts": [{"source": a["source"], "id": a["id"]} for a in accounts_of_person],
-        }
-        for account in accounts_of_person:
-            account["person"] = {"source": PERSON_SOURCE, "id": pid}
-        persons.append(person)
+    persons = [_person(group) for group in groups.values()]
     persons.sort(key=lambda p: p["id"])
     return persons
+
+
+def _person(group: list[tuple[dict[str, Any], list[str]]]) -> dict[str, Any]:
+    if len(group) > 1:
+        group.sort(key=lambda entry: (entry[0]["source"], entry[0]["id"]))
+    keys = sorted({k for _, ks in group for k in ks})
+    emails = [k[6:] for k in keys if k.startswith("email:")]
+    employee_ids = [k[9:] for k in keys if k.startswith("employee:")]
+    pid = f"email:{emails[0]}" if emails else f"employee:{employee_ids[0]}"
+    name = emails[0] if emails else next((a.get("name") for a, _ in group if a.get("name")), pid)
+    reference = {"source": PERSON_SOURCE, "id": pid}
+    for account, _ in group:
+        account["person"] = reference
+    return {
+        "kind": "person",
+        "id": pid,
+        "name": name,
+        "source": PERSON_SOURCE,
+        "source_type": PERSON_SOURCE,
+        "emails": emails,
+        "employee_id": employee_ids[0] if employee_ids else None,
+        "accounts": [{"source": a["source"], "id": a["id"]} for a, _ in group],
+    }
