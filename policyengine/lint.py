@@ -45,7 +45,11 @@ def from_error(error: PolicyEngineError) -> LintMessage:
 
 
 def lint_paths(
-    paths: Sequence[Path], *, require_tests: bool = True, against: Path | None = None
+    paths: Sequence[Path],
+    *,
+    require_tests: bool = True,
+    against: Path | None = None,
+    use_cache: bool = False,
 ) -> list[LintMessage]:
     """Lint every file under ``paths``; return messages sorted by position."""
     from policyengine.policy.loader import kind_of_file, load_definitions
@@ -69,7 +73,9 @@ def lint_paths(
                 policy_inputs.append(path)
             else:
                 others.append((kind, path))
-    definitions, errors = load_definitions(policy_inputs) if policy_inputs else ([], [])
+    definitions, errors = (
+        load_definitions(policy_inputs, use_cache=use_cache) if policy_inputs else ([], [])
+    )
     messages.extend(from_error(e) for e in errors)
     known = {d.id for d in definitions}
     # with single files (pre-commit passes only the changed ones) the superseded

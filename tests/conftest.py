@@ -63,3 +63,9 @@ def _reset_structlog():
 
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _private_lint_cache(tmp_path_factory, monkeypatch):
+    """Tests never read or write the user's lint cache."""
+    monkeypatch.setenv("POLICYENGINE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

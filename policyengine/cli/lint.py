@@ -22,6 +22,11 @@ def add_parser(sub: Any, *, full: bool) -> None:
     parser.add_argument("--no-warnings", action="store_true", help="show errors only")
     parser.add_argument("--strict", action="store_true", help="warnings also make lint exit 1")
     parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="re-read every file (by default unchanged policy files are taken from the cache)",
+    )
+    parser.add_argument(
         "--against",
         type=Path,
         metavar="RESULT",
@@ -48,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    messages = lint_paths(paths, against=args.against)
+    messages = lint_paths(paths, against=args.against, use_cache=not args.no_cache)
     errors = [m for m in messages if m.severity == "error"]
     warnings = [m for m in messages if m.severity != "error"]
     shown = errors if args.no_warnings else messages

@@ -125,28 +125,30 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_definitions(paths: Iterable[Path]) -> tuple[list[PolicyDefinition], list[PolicyError]]:
-    """Load every policy under ``paths``; return definitions and all errors found."""
+def load_definitions(
+    paths: Iterable[Path], *, use_cache: bool = False
+) -> tuple[list[PolicyDefinition], list[PolicyError]]:
+    """Load every policy under ``paths``; return definitions and all errors found.
+
+    ``use_cache`` (``lint``) reuses what an earlier run found in unchanged files.
+    """
+    from policyengine.policy import cache
+
+    cached = cache.load() if use_cache else {}
+    fresh: dict[tuple[str, int, int], Any] = {}
     definitions: list[PolicyDefinition] = []
     errors: list[PolicyError] = []
     seen: dict[str, PolicyDefinition] = {}
     for file in discover(paths):
-        try:
-            data, positions = load_yaml_file(file)
-        except PolicyError as exc:
-            errors.append(exc)
-            continue
-        documents: list[tuple[Any, tuple[Hashable, ...]]]
-        if isinstance(data, list):
-            documents = [(doc, (i,)) for i, doc in enumerate(data)]
+        key = cache.file_key(file) if use_cache else None
+        if key is not None and key in cached:
+            found, problems = cached[key]
         else:
-            documents = [(data, ())]
-        for doc, prefix in documents:
-            try:
-                definition = _definition(doc, str(file), positions, prefix)
-            except PolicyErrors as exc:
-                errors.extend(exc.errors)
-                continue
+            found, problems = _load_file(file)
+        if key is not None:
+            fresh[key] = (found, problems)
+        errors.extend(problems)
+        for definition in found:
             if definition.id in seen:
                 other = seen[definition.id]
                 errors.append(
@@ -159,7 +161,30 @@ def load_definitions(paths: Iterable[Path]) -> tuple[list[PolicyDefinition], lis
                 continue
             seen[definition.id] = definition
             definitions.append(definition)
+    if use_cache and fresh.keys() != cached.keys():
+        cache.save({**cached, **fresh} if len(cached) < 5000 else fresh)
     return definitions, errors
+
+
+def _load_file(file: Path) -> tuple[list[PolicyDefinition], list[PolicyError]]:
+    """The definitions of one file, and the problems found in it."""
+    try:
+        data, positions = load_yaml_file(file)
+    except PolicyError as exc:
+        return [], [exc]
+    documents: list[tuple[Any, tuple[Hashable, ...]]]
+    if isinstance(data, list):
+        documents = [(doc, (i,)) for i, doc in enumerate(data)]
+    else:
+        documents = [(data, ())]
+    found: list[PolicyDefinition] = []
+    problems: list[PolicyError] = []
+    for doc, prefix in documents:
+        try:
+            found.append(_definition(doc, str(file), positions, prefix))
+        except PolicyErrors as exc:
+            problems.extend(exc.errors)
+    return found, problems
 
 
 def _definition(

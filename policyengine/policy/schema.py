@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Hashable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cerberus import Validator
+if TYPE_CHECKING:
+    from cerberus import Validator
 
 from policyengine.errors import Location, PolicyError
 from policyengine.findings.model import SEVERITIES
@@ -88,13 +89,15 @@ def validate(
     return out
 
 
-_VALIDATORS: dict[int, Validator] = {}
+_VALIDATORS: dict[int, Validator] = {}  # imported lazily: lint of cached files skips it
 
 
 def validator_for(schema: Mapping[str, Any]) -> Validator:
     """Building a cerberus Validator is costly; schemas are module constants, so reuse."""
     found = _VALIDATORS.get(id(schema))
     if found is None:
+        from cerberus import Validator
+
         found = _VALIDATORS[id(schema)] = Validator(dict(schema))
     return found
 

@@ -361,3 +361,12 @@ def test_config_overrides_are_checked_at_the_config_line(
     if "abc" in override:
         text = "does not compile"  # a string is the right shape, but not a duration
     assert code == 2 and f"{config}:2" in err and text in err
+
+
+def test_lint_cache_sees_every_edit(write_policy, capsys):
+    policy = write_policy(POLICY)
+    assert run(["lint", "--no-warnings", str(policy.parent)], capsys)[0] == 0
+    assert run(["lint", "--no-warnings", str(policy.parent)], capsys)[0] == 0  # from the cache
+    policy.write_text(POLICY.replace("severity: critical", "severity: catastrophic"))
+    code, out, _ = run(["lint", "--no-warnings", str(policy.parent)], capsys)
+    assert code == 1 and "catastrophic" in out
