@@ -3,7 +3,7 @@
 Accounts of humans (``type`` human or unset) that share a lower-cased
 ``email`` or an ``employee_id`` belong to one person. The person lists its
 accounts as cross-source references, and each account gets a ``person``
-reference, so that policies can ask "a person disabled in the directory must
+reference (``(source, id)`` tuples), so that policies can ask "a person disabled in the directory must
 have no enabled SaaS account".
 
 Runs over every account of every snapshot (a million in a large directory), so
@@ -81,7 +81,9 @@ def _person(group: list[tuple[dict[str, Any], list[str]]]) -> dict[str, Any]:
     employee_ids = [k[9:] for k in keys if k.startswith("employee:")]
     pid = f"email:{emails[0]}" if emails else f"employee:{employee_ids[0]}"
     name = emails[0] if emails else next((a.get("name") for a, _ in group if a.get("name")), pid)
-    reference = {"source": PERSON_SOURCE, "id": pid}
+    # cross-source references as (source, id) tuples: a million persons, a few
+    # hundred bytes less each than {"source": ..., "id": ...} mappings
+    reference = (PERSON_SOURCE, pid)
     for account, _ in group:
         account["person"] = reference
     return {
@@ -92,5 +94,5 @@ def _person(group: list[tuple[dict[str, Any], list[str]]]) -> dict[str, Any]:
         "source_type": PERSON_SOURCE,
         "emails": emails,
         "employee_id": employee_ids[0] if employee_ids else None,
-        "accounts": [{"source": a["source"], "id": a["id"]} for a, _ in group],
+        "accounts": [(a["source"], a["id"]) for a, _ in group],
     }

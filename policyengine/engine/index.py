@@ -9,8 +9,9 @@ from typing import Any
 class ResourceIndex:
     """``(kind, source, id) -> resource``.
 
-    A reference is the target's id in the same source, or an object
-    ``{"source": ..., "id": ...}`` for a cross-source reference (``person``).
+    A reference is the target's id in the same source, or for a cross-source
+    reference (``person``) a ``(source, id)`` tuple or an object
+    ``{"source": ..., "id": ...}``.
     """
 
     __slots__ = ("_by_key",)
@@ -29,6 +30,8 @@ class ResourceIndex:
     def resolve(self, ref: Any, source: str, kind: str) -> Mapping[str, Any] | None:
         if isinstance(ref, str):
             rid, rsource = ref, source
+        elif type(ref) is tuple and len(ref) == 2:  # (source, id): cross-source, from correlation
+            rsource, rid = ref
         elif isinstance(ref, Mapping):
             rid, rsource = ref.get("id"), ref.get("source", source)
             if not isinstance(rid, str) or not isinstance(rsource, str):

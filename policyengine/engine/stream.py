@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -231,8 +232,18 @@ def _project_task(task: Task) -> tuple[list[dict[str, Any]], None, None]:
             wanted[kind] = needs.projection_fields(kind)
         keep = wanted[kind]
         if keep is not None:
-            out.append({k: record[k] for k in keep if k in record})
+            projection = {k: record[k] for k in keep if k in record}
+            # the same few strings a million times: share one object each (pickle
+            # then sends it once per task, and the parent keeps one copy)
+            for key in _REPEATED_VALUES:
+                value = projection.get(key)
+                if type(value) is str:
+                    projection[key] = sys.intern(value)
+            out.append(projection)
     return out, None, None
+
+
+_REPEATED_VALUES = ("kind", "source", "source_type", "type")
 
 
 def _evaluate_task(
