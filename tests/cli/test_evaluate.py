@@ -41,6 +41,30 @@ ADMIN_KEY = {
 }
 
 
+HEADER_LINE = (
+    '{{"snapshot_version":1,"source":{{"connector":"{connector}","instance":"{instance}",'
+    '"collected_at":"2026-11-01T00:00:00Z","complete":true}}}}\n'
+)
+
+
+def evaluate_in_a_process(snapshot: str, policies: str) -> subprocess.CompletedProcess[str]:
+    """`python -m policyengine evaluate` as a user runs it: exit code and stderr, no mocks."""
+    return subprocess.run(
+        [sys.executable, "-m", "policyengine", "evaluate", "-s", snapshot, "--policies", policies],
+        capture_output=True,
+        text=True,
+    )
+
+
+def raw_snapshot(path, connector: str, instance: str, *records: str):
+    """A JSONL snapshot written by hand, so that it can be wrong on purpose."""
+    path.write_text(
+        HEADER_LINE.format(connector=connector, instance=instance)
+        + "".join(r + "\n" for r in records)
+    )
+    return path
+
+
 def run(args, capsys):
     code = main(args)
     out, err = capsys.readouterr()
@@ -194,20 +218,7 @@ def test_bad_policy_exit_2_with_one_line_and_no_traceback(
 ):
     policy = write_policy(policy_text)
     snap = write_snapshot([ADMIN_KEY])
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "policyengine",
-            "evaluate",
-            "-s",
-            str(snap),
-            "--policies",
-            str(policy),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = evaluate_in_a_process(str(snap), str(policy))
     assert proc.returncode == 2
     assert expected in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -215,25 +226,10 @@ def test_bad_policy_exit_2_with_one_line_and_no_traceback(
 
 
 def test_malformed_snapshot_exit_2_naming_line_and_field(write_policy, tmp_path):
-    snap = tmp_path / "bad.jsonl"
-    snap.write_text(
-        '{"snapshot_version":1,"source":{"connector":"ldap","instance":"ad","collected_at":"2026-11-01T00:00:00Z","complete":true}}\n'
-        '{"kind":"account","id":"u1","privileged":"yes"}\n'
+    snap = raw_snapshot(
+        tmp_path / "bad.jsonl", "ldap", "ad", '{"kind":"account","id":"u1","privileged":"yes"}'
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "policyengine",
-            "evaluate",
-            "-s",
-            str(snap),
-            "--policies",
-            str(write_policy(POLICY)),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = evaluate_in_a_process(str(snap), str(write_policy(POLICY)))
     assert proc.returncode == 2
     assert (
         f"{snap}:2" in proc.stderr
@@ -294,25 +290,13 @@ def test_output_never_follows_a_planted_symlink(write_policy, write_snapshot, ca
 
 
 def test_secrets_in_bad_input_are_redacted_in_errors(tmp_path, write_policy):
-    snap = tmp_path / "bad.jsonl"
-    snap.write_text(
-        '{"snapshot_version":1,"source":{"connector":"okta","instance":"o","collected_at":"2026-11-01T00:00:00Z","complete":true}}\n'
-        '{"kind":"credential","id":"c1","strength":"otpauth://totp/acme:bob?secret=JBSWY3DPEHPK3PXP"}\n'
+    snap = raw_snapshot(
+        tmp_path / "bad.jsonl",
+        "okta",
+        "o",
+        '{"kind":"credential","id":"c1","strength":"otpauth://totp/acme:bob?secret=JBSWY3DPEHPK3PXP"}',
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "policyengine",
-            "evaluate",
-            "-s",
-            str(snap),
-            "--policies",
-            str(write_policy(POLICY)),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = evaluate_in_a_process(str(snap), str(write_policy(POLICY)))
     assert proc.returncode == 2 and "JBSWY3DPEHPK3PXP" not in proc.stderr and "field" in proc.stderr
 
 
