@@ -398,20 +398,16 @@ class _Model:
         return res
 
     def _integration(self, item: _Item) -> dict[str, Any]:
-        data = item.data
-        res = self._base("integration", item)
-        _copy(res, data, _COPY_INTEGRATION)
-        res["enabled"] = data.get("enabled", True)
-        _timestamps(res, data)
-        if "expires" in data:
-            res["expires_at"] = to_timestamp(data["expires"])
-        res["raw"] = json_safe(dict(data))
-        return res
+        return self._expiring("integration", item, _COPY_INTEGRATION)
 
     def _credential(self, item: _Item) -> dict[str, Any]:
+        return self._expiring("credential", item, _COPY_CREDENTIAL)
+
+    def _expiring(self, kind: str, item: _Item, fields: Any) -> dict[str, Any]:
+        """Integrations and credentials: copied fields, timestamps and an optional expiry."""
         data = item.data
-        res = self._base("credential", item)
-        _copy(res, data, _COPY_CREDENTIAL)
+        res = self._base(kind, item)
+        _copy(res, data, fields)
         res["enabled"] = data.get("enabled", True)
         _timestamps(res, data)
         if "expires" in data:
