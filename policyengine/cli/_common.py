@@ -57,20 +57,10 @@ def write_output(text: str, output: Path | None) -> None:
 
 
 def exit_code(result: Any, fail_on: str | None) -> int:
-    """0 clean, 1 an active finding at/above ``fail_on``, 3 incomplete data (wins)."""
-    from policyengine.findings.model import severity_at_least
-
+    """0 clean, 1 an active finding at/above ``fail_on`` (default high), 3 incomplete data (wins)."""
     if not result.complete:
         return 3
-    threshold = fail_on or "high"
-    if threshold == "none":
-        return 0
-    for finding in result.findings:
-        if finding.waived or finding.change in ("resolved", "unchanged"):
-            continue
-        if severity_at_least(finding.severity, threshold):
-            return 1
-    return 0
+    return 1 if result.failing(fail_on or "high") else 0
 
 
 def apply_waivers(result: Any, waivers_path: Path | None, max_days: int = 90) -> Any:

@@ -72,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
     from policyengine.api import evaluate_snapshots, load_policy_set
     from policyengine.cli._common import apply_waivers, exit_code
     from policyengine.config import load_config
-    from policyengine.findings.model import severity_at_least
     from policyengine.snapshot.writer import SnapshotWriter
 
     config = load_config(args.config)
@@ -95,9 +94,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{where}: {f.policy_id} {f.message or f.title} [{f.severity}]")
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    failing = (
-        0 if fail_on == "none" else sum(1 for f in active if severity_at_least(f.severity, fail_on))
-    )
+    failing = len(result.failing(fail_on))
     waived = sum(1 for f in result.findings if f.waived)
     print(
         f"{len(active)} finding(s), {failing} at or above {fail_on}"

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from policyengine.findings.model import Finding, PolicyInfo, Result, severity_at_least
+from policyengine.findings.model import Finding, PolicyInfo, Result
 
 #: output order of the change kinds within one sort key
 CHANGE_ORDER: dict[str, int] = {"new": 0, "unchanged": 1, "resolved": 2}
@@ -100,11 +100,7 @@ def _merge_policies(
 
 def gate_findings(result: Result, fail_on: str) -> list[Finding]:
     """Findings that fail a diff gate: new, not waived, at or above ``fail_on``."""
-    return [
-        f
-        for f in result.findings
-        if f.change == "new" and not f.waived and severity_at_least(f.severity, fail_on)
-    ]
+    return [f for f in result.failing(fail_on) if f.change == "new"]
 
 
 def counts(result: Result) -> dict[str, int]:

@@ -287,6 +287,17 @@ class Result:
         """Findings that count: not waived and not resolved."""
         return tuple(f for f in self.findings if not f.waived and f.change != "resolved")
 
+    def failing(self, fail_on: str | None) -> list[Finding]:
+        """Findings that fail a gate at ``fail_on``: not waived, not resolved, not unchanged
+        from a diff's base, at or above the threshold (``none`` fails nothing)."""
+        if not fail_on or fail_on == "none":
+            return []
+        return [
+            f
+            for f in self.findings
+            if not f.waived and f.change in (None, "new") and severity_at_least(f.severity, fail_on)
+        ]
+
     def summary(self) -> dict[str, Any]:
         by_sev = dict.fromkeys(SEVERITIES, 0)
         by_source: dict[str, int] = {}

@@ -59,9 +59,6 @@ class PolicySet:
                 enabled = override.enabled
         return params, severity, enabled
 
-    def enabled_definitions(self) -> list[PolicyDefinition]:
-        return [d for d in self.definitions if self.effective(d)[2]]
-
     def bind(self, now: dt.datetime) -> BoundPolicies:
         """Compile every enabled policy for the clock ``now``."""
         compiled = []

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from policyengine.findings.model import SEVERITIES, severity_at_least
+from policyengine.findings.model import SEVERITIES
 
 if TYPE_CHECKING:
     from policyengine.scan._run import ScanOutcome
@@ -25,12 +25,7 @@ def scan_exit_code(outcome: ScanOutcome, fail_on: str | None) -> int:
     """
     if outcome.missing:
         return 3
-    if not fail_on or fail_on == "none":
-        return 0
-    for finding in outcome.result.active():
-        if severity_at_least(finding.severity, fail_on):
-            return 1
-    return 0
+    return 1 if outcome.result.failing(fail_on) else 0
 
 
 def _join(counts: Mapping[str, int]) -> str:
