@@ -102,7 +102,7 @@ class SnapshotReader:
                 raise SnapshotError(
                     "empty snapshot file (no header line)", Location(self.file, 1), "S002"
                 )
-            self.source = _header(self._parse(first, 1), self.file, 1)
+            self.source = _header(self.parse(first, 1), self.file, 1)
         else:
             self._document = self._load_json()
             self.source = _header(self._document, self.file, None)
@@ -125,7 +125,7 @@ class SnapshotReader:
             ) from None
         return line or None
 
-    def _parse(self, raw: bytes, lineno: int | None, record: int | None = None) -> Any:
+    def parse(self, raw: bytes, lineno: int | None, record: int | None = None) -> Any:
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -174,7 +174,8 @@ class SnapshotReader:
         """Every resource, validated, with ``source`` and ``source_type`` set."""
         return self._jsonl_records() if self.jsonl else self._json_records()
 
-    def _finish(self, record: Any, where: Location) -> dict[str, Any]:
+    def finish(self, record: Any, where: Location) -> dict[str, Any]:
+        """Validate one parsed record and stamp it with this snapshot's source."""
         if not isinstance(record, dict):
             raise SnapshotError("a resource must be a JSON object", where, "S003")
         problem = check_record(record)
@@ -212,13 +213,13 @@ class SnapshotReader:
                     break
                 if not raw.strip():
                     continue
-                record = self._parse(raw, lineno)
+                record = self.parse(raw, lineno)
                 where = Location(self.file, lineno)
-                finished = self._finish(record, where)
+                finished = self.finish(record, where)
                 self._unique(finished, seen, where)
                 yield finished
                 count += 1
-        self._check_count(count)
+        self.check_count(count)
 
     def _json_records(self) -> Iterator[dict[str, Any]]:
         assert self._document is not None
@@ -249,7 +250,7 @@ class SnapshotReader:
                         )
                 where = Location(self.file, record=i)
                 try:
-                    finished = self._finish(record, where)
+                    finished = self.finish(record, where)
                     self._unique(finished, seen, where)
                     yield finished
                 except SnapshotError as exc:
@@ -259,9 +260,10 @@ class SnapshotReader:
                         )
                     raise
                 count += 1
-        self._check_count(count)
+        self.check_count(count)
 
-    def _check_count(self, count: int) -> None:
+    def check_count(self, count: int) -> None:
+        """Raise S004 when ``count`` records were read but the header promised another number."""
         expected = self.source.record_count
         if expected is not None and expected != count:
             raise SnapshotError(
