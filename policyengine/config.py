@@ -16,6 +16,7 @@ from typing import Any
 from policyengine.errors import ConfigError, Location
 from policyengine.findings.model import SEVERITIES
 from policyengine.policy.yamlload import Positions, load_yaml_file, position_of
+from policyengine.report import FORMATS
 
 DEFAULT_CONFIG_NAME = "policyengine.yaml"
 
@@ -48,7 +49,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "type": "list",
         "schema": {
             "type": "string",
-            "allowed": ["json", "html", "markdown", "sarif", "junit", "csv", "text"],
+            "allowed": list(FORMATS),
         },
     },
 }

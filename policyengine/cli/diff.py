@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.cli._common import add_output_options, add_policy_options
+from policyengine.report import FORMATS
 
-FORMATS = ["text", "json", "sarif", "junit", "markdown", "csv", "html"]
 #: bytes read to tell a saved result from a snapshot
 _PEEK = 64 * 1024
 
@@ -44,7 +44,7 @@ def add_parser(sub: Any, *, full: bool) -> None:
         help="snapshot(s) after the change (repeatable)",
     )
     add_policy_options(parser)
-    add_output_options(parser, FORMATS)
+    add_output_options(parser, list(FORMATS))
     parser.set_defaults(run=run)
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.cli._common import add_output_options, add_policy_options
-
-FORMATS = ["text", "json", "sarif", "junit", "markdown", "csv", "html"]
+from policyengine.report import FORMATS
 
 
 def add_parser(sub: Any, *, full: bool) -> None:
@@ -30,7 +29,7 @@ def add_parser(sub: Any, *, full: bool) -> None:
         "--demo", action="store_true", help="use the bundled demo snapshots of a fictional retailer"
     )
     add_policy_options(parser)
-    add_output_options(parser, FORMATS)
+    add_output_options(parser, list(FORMATS))
     parser.set_defaults(run=run)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.cli._common import SEVERITY_CHOICES, add_policy_options
+from policyengine.report import FORMATS
 
 DEFAULT_HISTORY = Path(".policyengine/history.db")
 DEFAULT_OUTPUT = Path("runs")
@@ -72,7 +73,7 @@ def add_parser(sub: Any, *, full: bool) -> None:
         "--report",
         action="append",
         metavar="FORMAT",
-        choices=["json", "html", "markdown", "sarif", "junit", "csv", "text"],
+        choices=list(FORMATS),
         help="extra report formats in the run folder (json and html always); repeatable",
     )
     parser.add_argument(
