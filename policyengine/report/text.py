@@ -20,7 +20,6 @@ _COLOURS = {
     "info": "\033[2m",
 }
 _RESET = "\033[0m"
-_BOLD = "\033[1m"
 
 
 def render(result: Result, options: ReportOptions) -> str:
@@ -52,7 +51,7 @@ def render(result: Result, options: ReportOptions) -> str:
         header = f"{severity.upper()} ({len(group)})"
         lines.append(paint(header, _COLOURS[severity]))
         lines.append("")
-        lines.extend(_findings(group, paint))
+        lines.extend(_findings(group))
     waived = [f for f in result.findings if f.waived and f.change != "resolved"]
     if waived:
         lines.append(paint(f"WAIVED ({len(waived)})", _COLOURS["info"]))
@@ -83,7 +82,7 @@ def _resource(f: Finding) -> str:
     return safe(f"{r.kind} {r.name} [{r.source}/{r.id}]{where}")
 
 
-def _findings(group: Iterable[Finding], paint: object) -> list[str]:
+def _findings(group: Iterable[Finding]) -> list[str]:
     out: list[str] = []
     for f in group:
         new = "NEW " if f.change == "new" else ""
