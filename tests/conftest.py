@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -69,3 +70,21 @@ def _reset_structlog():
 def _private_lint_cache(tmp_path_factory, monkeypatch):
     """Tests never read or write the user's lint cache."""
     monkeypatch.setenv("POLICYENGINE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Under CI a skip is a failure: every service the tests need must be provisioned there.
+
+    Locally a missing slapd, Samba AD DC or Chromium skips its tests, saying why; a CI machine
+    that cannot provide one must fail loudly, with the reason, instead of passing quietly.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if not (os.environ.get("CI") and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = (
+        f"skipped under CI, where every test must run: {reason.removeprefix('Skipped: ')}"
+    )

@@ -217,10 +217,8 @@ def test_second_scan_fails_cleanly_while_one_holds_the_history(tmp_path, monkeyp
 
 
 def _demo_paths() -> list[Path]:
-    try:
-        from policyengine.demo import demo_snapshot_paths
-    except ImportError:
-        pytest.skip("policyengine.demo (bundled demo snapshots) is not in this build yet")
+    from policyengine.demo import demo_snapshot_paths
+
     return [Path(p) for p in demo_snapshot_paths()]
 
 
@@ -264,8 +262,7 @@ def test_done_when_over_the_demo_snapshots(tmp_path, monkeypatch, capsys):
     copies = [Path(shutil.copy(p, tmp_path / "v1" / p.name)) for p in demo]
     policy_set = load_policy_set()
     before = evaluate_snapshots(copies, policy_set)
-    if not before.complete:
-        pytest.skip("the bundled demo data is itself incomplete")
+    assert before.complete, "the bundled demo data must be complete"
     fps = {f.fingerprint for f in before.findings}
     # Find a resource whose removal makes exactly one finding disappear.
     per_resource: dict[tuple[str, str], list[Any]] = {}

@@ -17,23 +17,6 @@ from tests.emulators._server import DROP, Response
 EXE = Path(sys.executable).with_name("policyengine")
 
 
-def _cli_unavailable() -> str | None:
-    """The collect parser loads every registered connector; another one may be mid-build."""
-    proc = subprocess.run(
-        [str(EXE), "collect", "salesforce", "--help"], capture_output=True, text=True, timeout=60
-    )
-    if proc.returncode == 0:
-        return None
-    last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-    if "salesforce" in proc.stderr.lower().split("traceback")[-1]:
-        return None  # our own breakage must fail the tests, not skip them
-    return f"`policyengine collect` cannot start for a reason outside this connector: {last}"
-
-
-_REASON = _cli_unavailable() if EXE.exists() else "policyengine console script not installed"
-pytestmark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
-
-
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(EXE), "--log-format=json", *args],
