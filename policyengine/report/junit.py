@@ -11,6 +11,12 @@
   resolved ones are left out;
 - incomplete sources are an ``<error>`` test case in a ``policyengine``
   suite, so missing data never looks green.
+
+The output validates against the Jenkins xunit-plugin ``junit-10.xsd``, the
+schema most CI dashboards accept. That schema has no ``testcase@file`` or
+``@line`` and no ``testsuites@skipped``: the declaring ``file:line`` (for
+access-as-code) is appended to the test case name and starts the failure
+text (``file:line: message``), which every dashboard shows.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ def render(result: Result, options: ReportOptions) -> str:
             policies[pid] = PolicyInfo(id=pid, title=f.title, severity=f.severity, resource="")
     root = ET.Element("testsuites", name="policyengine")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    root_attributes = ("tests", "failures", "errors")  # junit-10.xsd: no testsuites@skipped
     incomplete = [s for s in result.sources if not s.complete]
     if incomplete:
         suite = ET.SubElement(root, "testsuite", name="policyengine: data completeness")
@@ -59,8 +66,8 @@ def render(result: Result, options: ReportOptions) -> str:
         _count(suite, len(incomplete), 0, len(incomplete), 0, totals)
     for pid in sorted(policies):
         _suite(root, policies[pid], by_policy.get(pid, []), diff, totals)
-    for key, value in totals.items():
-        root.set(key, str(value))
+    for key in root_attributes:
+        root.set(key, str(totals[key]))
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
@@ -85,11 +92,10 @@ def _suite(
         label = f"{r.kind} {r.source}/{r.id}" + (
             f" ({r.name})" if r.name and r.name != r.id else ""
         )
+        where = _location(f)
+        if where:
+            label += f" at {where}"
         case = ET.SubElement(suite, "testcase", classname=p.id, name=_clean(label))
-        if r.file:
-            case.set("file", _clean(r.file))
-            if r.line:
-                case.set("line", str(r.line))
         if f.waived and f.waiver is not None:
             skipped += 1
             w = f.waiver
@@ -121,8 +127,18 @@ def _suite(
     _count(suite, tests, failures, 0, skipped, totals)
 
 
+def _location(f: Finding) -> str:
+    """``file:line`` (or ``file``) that declared the resource, else empty."""
+    r = f.resource
+    if not r.file:
+        return ""
+    return f"{r.file}:{r.line}" if r.line else r.file
+
+
 def _details(f: Finding) -> str:
-    lines = [f"{f.policy_id} ({f.severity}): {f.message or f.title}"]
+    where = _location(f)
+    prefix = f"{where}: " if where else ""
+    lines = [f"{prefix}{f.policy_id} ({f.severity}): {f.message or f.title}"]
     if f.change:
         lines.append(f"change: {f.change}")
     if f.evidence:
