@@ -40,6 +40,13 @@ class ReportOptions:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+def command_of(options: ReportOptions) -> str:
+    """The command a report comes from (``evaluate``, ``diff`` or ``scan``), for run ids."""
+    if "scan" in options.extra:
+        return "scan"
+    return "diff" if options.diff else "evaluate"
+
+
 def available_formats() -> list[str]:
     out = []
     for name, module in FORMATS.items():

@@ -11,7 +11,11 @@
   ``baselineState`` is ``new`` or ``unchanged`` and resolved findings are
   left out (they are absent from the head, and code scanning would reopen
   them); their count is in ``run.properties``;
-- incomplete sources and warnings become tool execution notifications.
+- incomplete sources and warnings become tool execution notifications;
+- ``automationDetails.id`` (``policyengine/<command>/``, stable across runs so
+  code scanning matches a run with the previous one of the same kind) and
+  ``tool.driver.fullName``: GitHub Advanced Security for Azure DevOps rejects
+  a run without them.
 
 Every output is validated against the official schema in the tests.
 """
@@ -26,7 +30,7 @@ from urllib.parse import quote
 import orjson
 
 from policyengine.findings.model import Finding, PolicyInfo, Result
-from policyengine.report import ReportOptions
+from policyengine.report import ReportOptions, command_of
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/policyengine/policyengine"
@@ -62,12 +66,15 @@ def render(result: Result, options: ReportOptions) -> str:
         "tool": {
             "driver": {
                 "name": "policyengine",
+                "fullName": f"policyengine {__version__}",
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": INFORMATION_URI,
                 "rules": [_rule(p) for p in policies],
             }
         },
+        # a trailing "/" makes the id a category: each run's own id is left to the consumer
+        "automationDetails": {"id": f"policyengine/{command_of(options)}/"},
         "invocations": [_invocation(result)],
         "results": [_result(f, rule_index[f.policy_id]) for f in shown],
         "columnKind": "unicodeCodePoints",

@@ -138,3 +138,18 @@ def test_finding_of_unknown_policy_gets_a_rule_and_empty_result_is_valid() -> No
 def test_output_is_deterministic() -> None:
     opts = ReportOptions(diff=True)
     assert render("sarif", diffed_result(), opts) == render("sarif", diffed_result(), opts)
+
+
+@pytest.mark.parametrize(
+    ("options", "command"),
+    [({}, "evaluate"), ({"diff": True}, "diff"), ({"extra": {"scan": {"run_id": 1}}}, "scan")],
+)
+def test_run_has_automation_details_and_driver_full_name(
+    options: dict[str, Any], command: str
+) -> None:
+    # GitHub Advanced Security for Azure DevOps rejects a run without these two
+    from policyengine import __version__
+
+    (run,) = sarif(plain_result(), **options)["runs"]
+    assert run["automationDetails"] == {"id": f"policyengine/{command}/"}
+    assert run["tool"]["driver"]["fullName"] == f"policyengine {__version__}"
