@@ -3,7 +3,10 @@
 ``{name}``, ``{owner.name}``, ``{raw.Profile.Name}`` are field paths resolved
 like policy paths; ``{$max_idle}`` is a parameter; ``{{`` and ``}}`` are
 literal braces. There is no attribute access, indexing or format spec (unlike
-``str.format``), so a template cannot reach into Python objects.
+``str.format``), so a template cannot reach into Python objects: a placeholder
+is refused unless each segment is a plain name (no leading underscore, no
+``!conversion``, ``:spec`` or ``[index]`` other than ``[*]``) and the path stops
+at a scalar field (``{name.__class__}``, ``{name.upper}`` are errors).
 
 >>> from policyengine.policy.paths import parse_path
 >>> t = parse_template("Disable {name} in {source}.", lambda p: parse_path(p, "account"))
@@ -18,9 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policyengine.policy.paths import Getter, compile_getter
+from policyengine.model.kinds import FIELD_TYPES, REFERENCES
+from policyengine.policy.paths import Getter, Path, compile_getter
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+# one plain name per segment: what a model field or a source attribute is called
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_:@-]*(?:\[\*\])?"
+_PLAIN_PATH = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*")
+# field types a path cannot continue past (a str has no fields a template may read)
+_SCALARS = frozenset({"str", "bool", "int", "number", "timestamp"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +79,13 @@ def parse_template(text: str, check_path: Callable[[str], Any]) -> Template:
         if inner.startswith("$"):
             parts.append(("param", inner[1:]))
         else:
+            if not _PLAIN_PATH.fullmatch(inner):
+                raise ValueError(
+                    f"placeholder {{{inner}}} is not a plain field path (no attribute access, "
+                    "indexing, conversion or format spec in templates)"
+                )
             path = check_path(inner)
+            _refuse_past_scalar(path)
             getter: Getter = compile_getter(path)
             parts.append(("path", getter, path))
     rest = text[pos:]
@@ -78,3 +93,19 @@ def parse_template(text: str, check_path: Callable[[str], Any]) -> Template:
         raise ValueError("unbalanced brace in template (write {{ or }} for a literal brace)")
     parts.append(rest)
     return Template(text, tuple(p for p in parts if p != ""))
+
+
+def _refuse_past_scalar(path: Path) -> None:
+    """``{name.upper}``: a path that goes on after a scalar model field names nothing."""
+    kind: str | None = path.kind
+    for i, seg in enumerate(path.segments[:-1]):
+        fields = FIELD_TYPES.get(kind) if kind else None
+        if fields is None or seg.name == "raw":
+            return  # inside raw or a nested object: the model does not say
+        if fields.get(seg.name) in _SCALARS:
+            rest = ".".join(s.name for s in path.segments[i + 1 :])
+            raise ValueError(
+                f"placeholder {{{path.text}}}: {seg.name} is a {fields[seg.name]} field, "
+                f"it has no {rest!r}"
+            )
+        kind = REFERENCES.get((kind, seg.name))

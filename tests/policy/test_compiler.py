@@ -294,13 +294,42 @@ def test_remediation_is_rendered_per_connector_without_attribute_access(write_po
     assert findings[0].evidence[0].actual is False
 
 
-def test_format_attribute_access_is_not_possible(write_policy):
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        "{name.__class__}",
+        "{raw.__class__}",
+        "{raw.Profile.__dict__}",
+        "{name.upper}",
+        "{owner.name.__len__}",
+        "{name!r}",
+        "{name:>99}",
+        "{name[0]}",
+    ],
+)
+def test_format_attribute_access_is_not_possible(write_policy, placeholder):
+    # quoted: unquoted, YAML would read `{name.__class__}` as a mapping and fail for that reason
     path = write_policy(
-        HEADER.format(kind="account").replace("Fix {name}.", "{name.__class__}")
+        HEADER.format(kind="account").replace("Fix {name}.", f'"Fix {placeholder}."')
         + "require: {enabled: true}\n"
     )
-    with pytest.raises(PolicyError):
+    with pytest.raises(PolicyError) as err:
         load_policy_set([path])
+    message = str(err.value)
+    assert message.startswith(f"{path}:5:")
+    assert "E108" in message or "E103" in message
+    assert placeholder.strip("{}").split(".")[0].split("!")[0].split(":")[0] in message
+
+
+@pytest.mark.parametrize(
+    "placeholder", ["{owner.name}", "{raw.Profile.Name}", "{mfa.methods}", "{raw.msDS-Foo}"]
+)
+def test_plain_field_paths_are_allowed_in_templates(write_policy, placeholder):
+    path = write_policy(
+        HEADER.format(kind="account").replace("Fix {name}.", f'"Fix {placeholder}."')
+        + "require: {enabled: true}\n"
+    )
+    assert load_policy_set([path])
 
 
 def test_fingerprint_and_order_are_stable(write_policy):
