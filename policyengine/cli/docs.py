@@ -42,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.output} is up to date")
         return 0
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        from policyengine.fsutil import atomic_write_text
+
+        atomic_write_text(args.output, text)
     else:
         sys.stdout.write(text)
     return 0

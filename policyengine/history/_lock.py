@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from policyengine.history._errors import HistoryLockedError
+from policyengine.history._errors import HistoryError, HistoryLockedError
 
 try:  # POSIX; elsewhere only SQLite's per-transaction locking applies
     import fcntl
@@ -44,8 +45,7 @@ class ScanLock:
         self._file: IO[str] | None = None
 
     def __enter__(self) -> ScanLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # held until __exit__
+        handle = self._open()  # held until __exit__
         if fcntl is None:  # pragma: no cover
             self._file = handle
             return self
@@ -72,6 +72,22 @@ class ScanLock:
         handle.flush()
         self._file = handle
         return self
+
+    def _open(self) -> IO[str]:
+        """Open the lock file 0600 without following a symlink (a planted link is refused)."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o600)
+        except OSError as exc:
+            why = "is a symbolic link; refusing to follow it" if self.path.is_symlink() else ""
+            raise HistoryError(
+                why or f"cannot open the lock file: {exc.strerror}", path=self.path
+            ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise HistoryError("the lock file is not a regular file", path=self.path)
+        return os.fdopen(fd, "r+", encoding="utf-8")
 
     def __exit__(
         self,

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,7 @@ class HistoryStore:
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
             # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
             db = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
@@ -588,3 +590,12 @@ def _replace_resolved(row: FindingRecord, at: str) -> FindingRecord:
     from dataclasses import replace
 
     return replace(row, resolved_at=at)
+
+
+def _create_private(path: Path) -> None:
+    """Refuse a symlinked history; create a new one 0600 (SQLite's journals copy its mode)."""
+    if path.is_symlink():
+        raise HistoryError("is a symbolic link; refusing to follow it", path=path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    with suppress(FileExistsError):
+        os.close(os.open(path, flags, 0o600))

@@ -15,7 +15,6 @@ history take turns and are recorded in the order they collected.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ REPORT_FILES: dict[str, str] = {
     "junit": "junit.xml",
     "csv": "findings.csv",
     "text": "report.txt",
+    "ocsf": "findings.ocsf.json",
 }
 #: how many past runs the HTML trend shows
 TREND_RUNS = 30
@@ -172,6 +172,8 @@ def _collect_and_evaluate(
 
 def _copy_snapshots(paths: Sequence[Path], folder: Path) -> list[Path]:
     """Keep the exact data a run judged, next to its result."""
+    from policyengine.fsutil import copy_file
+
     out = []
     for i, src in enumerate(paths):
         if not src.is_file():
@@ -181,7 +183,7 @@ def _copy_snapshots(paths: Sequence[Path], folder: Path) -> list[Path]:
         target = folder / src.name
         if target.exists():
             target = folder / f"{i}-{src.name}"
-        shutil.copyfile(src, target)
+        copy_file(src, target)  # 0600, never through a planted symlink
         out.append(target)
     return out
 

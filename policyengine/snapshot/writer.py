@@ -3,9 +3,11 @@
 Records are spooled to a temporary JSON Lines file next to the target; the
 header (which records whether collection was complete, its errors and the
 record count) is only known at the end, so the final file is assembled on
-close and moved into place atomically. A reader therefore never sees a
-half-written snapshot under the final name, and a truncated file is caught
-by the record count.
+close and moved into place atomically (``policyengine.fsutil``: 0600, never
+through a symlink, written straight into a device or FIFO). A reader therefore
+never sees a half-written snapshot under the final name, and a truncated file
+is caught by the record count. When the disk fills up, nothing is left behind:
+the spool is removed and a usage error says that nothing was written.
 
 >>> import tempfile, pathlib
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "corp.jsonl"
@@ -17,8 +19,11 @@ by the record count.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gzip
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,8 +32,10 @@ from typing import Any
 
 import orjson
 
+from policyengine.errors import UsageError
+from policyengine.fsutil import open_for_write, refuse_symlink
 from policyengine.model.kinds import KINDS, LIST_KEYS
-from policyengine.snapshot._format import is_jsonl, open_binary
+from policyengine.snapshot._format import is_gzip, is_jsonl
 
 
 def utc_now_iso() -> str:
@@ -54,6 +61,7 @@ class SnapshotWriter:
         instance: str,
         collected_at: str | None = None,
         extra_source: Mapping[str, Any] | None = None,
+        spool_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.path = Path(path)
         self.connector = connector
@@ -66,8 +74,14 @@ class SnapshotWriter:
         # hashes, not the ids themselves: flat memory for million-record directories
         # (a 64-bit collision over 1M ids has a probability around 3e-8)
         self._ids: set[int] = set()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, spool = tempfile.mkstemp(prefix=".spool-", suffix=".jsonl", dir=self.path.parent)
+        refuse_symlink(self.path)  # fail before collecting, not after
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(spool_dir) if spool_dir is not None else _spool_folder(self.path)
+            # mkstemp: O_EXCL and 0600, so a planted link cannot catch the spool
+            fd, spool = tempfile.mkstemp(prefix=".spool-", suffix=".jsonl", dir=folder)
+        except OSError as exc:
+            raise UsageError(f"{self.path}: cannot write the snapshot: {exc.strerror}") from None
         self._spool_path = Path(spool)
         self._spool = os.fdopen(fd, "wb")
         self._closed = False
@@ -88,7 +102,11 @@ class SnapshotWriter:
         # kind first: the JSON encoder finds each kind's lines by that prefix.
         record = {"kind": kind, **resource}
         record.setdefault("source", self.instance)
-        self._spool.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+        try:
+            self._spool.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+        except OSError as exc:  # a full disk: a half-written spool line is worth nothing
+            self.discard()
+            raise self._not_written(exc.strerror) from None
         self.counts[kind] += 1
 
     def fail(self, error: str) -> None:
@@ -119,22 +137,33 @@ class SnapshotWriter:
         if self._closed:
             return self.path
         self._closed = True
-        self._spool.close()
-        suffix = ".gz" if self.path.name.endswith(".gz") else ""
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=self.path.parent)
-        os.close(fd)
-        tmp_path = Path(tmp)
         try:
-            with open_binary(tmp_path, "w") as out:
-                if is_jsonl(self.path):
-                    self._write_jsonl(out)
+            self._spool.close()
+            with open_for_write(self.path) as raw:
+                if is_gzip(self.path):
+                    # compresslevel 6: near-best ratio at a third of level 9's cost.
+                    with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as out:
+                        self._write_body(out)
                 else:
-                    self._write_json(out)
-            os.replace(tmp_path, self.path)
+                    self._write_body(raw)
+        except UsageError as exc:
+            raise self._not_written(str(exc).rpartition("cannot write: ")[2]) from None
+        except OSError as exc:
+            raise self._not_written(exc.strerror) from None
         finally:
             self._spool_path.unlink(missing_ok=True)
-            tmp_path.unlink(missing_ok=True)
         return self.path
+
+    def _not_written(self, reason: str | None) -> UsageError:
+        return UsageError(
+            f"{self.path}: cannot write the snapshot: {reason or 'I/O error'}; nothing was written"
+        )
+
+    def _write_body(self, out: Any) -> None:
+        if is_jsonl(self.path):
+            self._write_jsonl(out)
+        else:
+            self._write_json(out)
 
     def _write_jsonl(self, out: Any) -> None:
         out.write(orjson.dumps(self.header(), option=orjson.OPT_APPEND_NEWLINE))
@@ -167,7 +196,8 @@ class SnapshotWriter:
         """Write nothing (for example when credentials were refused)."""
         if not self._closed:
             self._closed = True
-            self._spool.close()
+            with contextlib.suppress(OSError):  # the spool is removed either way
+                self._spool.close()
             self._spool_path.unlink(missing_ok=True)
 
     def __enter__(self) -> SnapshotWriter:
@@ -187,3 +217,12 @@ class SnapshotWriter:
         if exc is not None:
             self.fail(f"{type(exc).__name__}: {exc}")
         self.close()
+
+
+def _spool_folder(target: Path) -> Path:
+    """Next to the target, unless that is a device or FIFO (``/dev`` is no place for a spool)."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return target.parent
+    return target.parent if stat.S_ISREG(mode) else Path(tempfile.gettempdir())
