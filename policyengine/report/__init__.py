@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {
     "markdown": "markdown",
     "csv": "csv",
     "html": "html",
+    "ocsf": "ocsf",
 }
 
 
