@@ -2,7 +2,8 @@
 
 Exit 0 when the snapshot is complete, 3 when data is missing (the snapshot is
 written with ``complete: false``), 2 when options or credentials are wrong
-(nothing is written).
+or the snapshot cannot be written (a full disk, a read-only folder): nothing
+is written then, and no temporary file is left behind.
 """
 
 from __future__ import annotations
