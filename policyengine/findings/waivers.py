@@ -348,9 +348,18 @@ def _validate(entry: Mapping[str, Any]) -> list[tuple[tuple[Hashable, ...], str]
     from policyengine.policy.schema import flatten_errors, validator_for
 
     validator = validator_for(WAIVER_SCHEMA)
-    if validator.validate(dict(entry), normalize=False):
-        return []
-    return sorted(flatten_errors(validator.errors, ()), key=lambda e: [str(p) for p in e[0]])
+    errors = (
+        []
+        if validator.validate(dict(entry), normalize=False)
+        else list(flatten_errors(validator.errors, ()))
+    )
+    # an accepted risk needs someone accountable and a reason: whitespace is neither
+    for name in ("reason", "owner"):
+        value = entry.get(name)
+        if isinstance(value, str) and not value.strip():
+            errors = [e for e in errors if e[0] != (name,)]
+            errors.append(((name,), f"'{name}' must not be blank"))
+    return sorted(errors, key=lambda e: [str(p) for p in e[0]])
 
 
 def _explain(
@@ -417,9 +426,14 @@ def apply_waivers(result: Result, waivers: WaiverSet) -> Result:
 
     Resolved findings (from ``diff``) are left alone: they count for nothing.
     A waiver already on a finding (e.g. from a saved result) is re-judged.
+    Folded findings are judged one by one and folded again only where their
+    dispositions agree (``policyengine.findings.fold``).
     """
+    from policyengine.findings.fold import fold_result, unfold_result
+
     if not result.now:
         raise ConfigError("cannot judge waiver expiry: the result has no evaluation time")
+    result = unfold_result(result)
     now = result.now
     findings: list[Finding] = []
     warned: set[tuple[str, Waiver]] = set()
@@ -465,12 +479,14 @@ def apply_waivers(result: Result, waivers: WaiverSet) -> Result:
                 f"(evaluated at {now}); its findings count again; owner {w.owner}",
             )
             findings.append(f.with_changes(waived=False, waiver=w.status(now)))
-    return Result(
-        findings=tuple(findings),
-        policies=result.policies,
-        sources=result.sources,
-        now=result.now,
-        warnings=tuple(warnings),
+    return fold_result(
+        Result(
+            findings=tuple(findings),
+            policies=result.policies,
+            sources=result.sources,
+            now=result.now,
+            warnings=tuple(warnings),
+        )
     )
 
 

@@ -191,6 +191,22 @@ def test_stale_waiver_from_a_saved_result_is_dropped() -> None:
             ":4:5",
             "",
         ),
+        # blank (empty or whitespace-only) reason/owner: no accountable person, no reason
+        (
+            ONE.format(expires="2026-07-01").replace("hardware key on order", '"   "'),
+            ":4:13",
+            "'reason' must not be blank",
+        ),
+        (
+            ONE.format(expires="2026-07-01").replace("secops@example.com", '"\\t "'),
+            ":5:12",
+            "'owner' must not be blank",
+        ),
+        (
+            ONE.format(expires="2026-07-01").replace("secops@example.com", '""'),
+            ":5:12",
+            "'owner' must not be blank",
+        ),
         ("waivers: {policy: x}\n", ":1:10", "must be a list"),
         ("waiver:\n  - policy: x\n", ":1:1", "unknown top-level"),
         ("x: &a {policy: x}\nwaivers: [*a]\n", ":1:4", "aliases"),
