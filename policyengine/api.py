@@ -152,20 +152,28 @@ def _result(
     moment: dt.datetime,
     sources: Sequence[SourceStatus],
 ) -> Result:
-    """Fold superseded findings, sort, and attach per-policy evaluation counts."""
+    """Sort, attach per-policy evaluation counts, and fold superseded findings.
+
+    The fold is undone and redone by whatever changes a finding's disposition later
+    (waivers, diff), so a waiver or an override on one policy never hides another's.
+    """
     from dataclasses import replace
 
-    from policyengine.engine.evaluate import fold_superseded
+    from policyengine.findings.fold import fold_result
 
-    supersedes = {p.id: p.definition.supersedes for p in bound.policies if p.definition.supersedes}
-    findings = fold_superseded(findings, supersedes)
     findings.sort(key=lambda f: f.sort_key())
     matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
-    infos = [replace(info, evaluated=matched.get(info.id, 0)) for info in policy_set.infos()]
-    return Result(
-        findings=tuple(findings),
-        policies=tuple(infos),
-        sources=tuple(sources),
-        now=format_timestamp(moment),
-        warnings=tuple(policy_set.warnings),
+    supersedes = {p.id: p.definition.supersedes for p in bound.policies}
+    infos = [
+        replace(info, evaluated=matched.get(info.id, 0), supersedes=supersedes.get(info.id, ()))
+        for info in policy_set.infos()
+    ]
+    return fold_result(
+        Result(
+            findings=tuple(findings),
+            policies=tuple(infos),
+            sources=tuple(sources),
+            now=format_timestamp(moment),
+            warnings=tuple(policy_set.warnings),
+        )
     )

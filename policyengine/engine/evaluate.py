@@ -94,49 +94,7 @@ def _jsonable(actual: Any) -> Any:
 def fold_superseded(
     findings: list[Finding], supersedes: Mapping[str, tuple[str, ...]]
 ) -> list[Finding]:
-    """Drop findings that a broader finding on the same resource already covers.
+    """Fold findings a broader one on the same resource covers (``policyengine.findings.fold``)."""
+    from policyengine.findings.fold import fold
 
-    A policy may declare ``supersedes: [PE-MFA-003]``: when both fail on one
-    resource, one finding (the broader one, listing the folded ids) is reported,
-    so that one root cause gives one finding. Folding is transitive
-    (A supersedes B supersedes C folds B and C into A); policies that supersede
-    each other in a cycle are all kept. The result does not depend on order.
-    """
-    if not supersedes:
-        return findings
-    fired: dict[tuple[str, str, str], set[str]] = {}
-    for f in findings:
-        r = f.resource
-        fired.setdefault((r.kind, r.source, r.id), set()).add(f.policy_id)
-    plans: dict[tuple[str, str, str], tuple[set[str], dict[str, tuple[str, ...]]]] = {}
-    for key, ids in fired.items():
-        reach = {pid: _reachable(pid, ids, supersedes) for pid in ids}
-        dropped = {n for n in ids for p in ids if p != n and n in reach[p] and p not in reach[n]}
-        if dropped:
-            folded = {k: tuple(sorted(reach[k] & dropped)) for k in ids - dropped}
-            plans[key] = (dropped, folded)
-    if not plans:
-        return findings
-    out: list[Finding] = []
-    for f in findings:
-        r = f.resource
-        plan = plans.get((r.kind, r.source, r.id))
-        if plan is None:
-            out.append(f)
-        elif f.policy_id not in plan[0]:
-            folded = plan[1].get(f.policy_id, ())
-            out.append(f.with_changes(supersedes=folded) if folded else f)
-    return out
-
-
-def _reachable(start: str, fired: set[str], supersedes: Mapping[str, tuple[str, ...]]) -> set[str]:
-    """Fired policies that ``start`` supersedes, directly or through other fired ones."""
-    seen: set[str] = set()
-    stack = [n for n in supersedes.get(start, ()) if n in fired]
-    while stack:
-        node = stack.pop()
-        if node in seen or node == start:
-            continue
-        seen.add(node)
-        stack.extend(n for n in supersedes.get(node, ()) if n in fired)
-    return seen
+    return fold(findings, supersedes)

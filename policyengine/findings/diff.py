@@ -9,6 +9,11 @@ re-ordering and re-collection do not make a finding look new.
 
 Order: new, then unchanged, then resolved; within each, ``Finding.sort_key()``.
 
+Both sides are compared unfolded (``policyengine.findings.fold``): a finding folded
+into a broader one is still there, so it is never "resolved" while its condition
+fails; the diff is folded again afterwards, only where the change kinds agree. A
+saved base that lists folded policies only by id (``supersedes``) counts them too.
+
 Waivers are not applied here: the caller applies them to the diff (with the
 head's clock), so a waiver carried by a saved base result is re-judged.
 
@@ -28,10 +33,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from policyengine.findings.model import Finding, PolicyInfo, Result
-
-#: output order of the change kinds within one sort key
-CHANGE_ORDER: dict[str, int] = {"new": 0, "unchanged": 1, "resolved": 2}
+from policyengine.findings.fold import covered_fingerprints, fold_result, unfold
+from policyengine.findings.model import CHANGE_ORDER, Finding, PolicyInfo, Result
 
 
 def is_result_document(data: Any) -> bool:
@@ -46,19 +49,20 @@ def is_result_document(data: Any) -> bool:
 def diff_results(base: Result, head: Result) -> Result:
     """Compare two results by fingerprint; see the module docstring."""
     # a saved diff result as the base: its resolved findings are not open any more
-    base_by_fp = {f.fingerprint: f for f in base.findings if f.change != "resolved"}
+    base_open = [f for f in base.findings if f.change != "resolved"]
+    base_fps = {fp for f in base_open for fp in covered_fingerprints(f)}
     head_fps = set()
     out: list[Finding] = []
-    for f in head.findings:
+    for f in unfold(head.findings):
         head_fps.add(f.fingerprint)
-        change = "unchanged" if f.fingerprint in base_by_fp else "new"
+        change = "unchanged" if f.fingerprint in base_fps else "new"
         out.append(_fresh(f, change))
-    for fp, f in base_by_fp.items():
-        if fp not in head_fps:
+    for f in unfold(base_open):
+        if f.fingerprint not in head_fps:
             out.append(_fresh(f, "resolved"))
     # grouped new, unchanged, resolved; within a group, Finding.sort_key()
-    out.sort(key=lambda f: (CHANGE_ORDER[f.change or "new"], *f.sort_key()))
-    return Result(
+    out.sort(key=Finding.output_key)
+    diffed = Result(
         findings=tuple(out),
         policies=_merge_policies(base.policies, head.policies),
         # the head's sources, plus any incomplete base source: a gate must not
@@ -67,6 +71,7 @@ def diff_results(base: Result, head: Result) -> Result:
         now=head.now,
         warnings=head.warnings,
     )
+    return fold_result(diffed)
 
 
 def _fresh(f: Finding, change: str) -> Finding:

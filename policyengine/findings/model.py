@@ -14,6 +14,8 @@ from typing import Any
 #: Most severe first.
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 _RANK = {name: i for i, name in enumerate(SEVERITIES)}
+#: output order of a diff's change kinds (a plain evaluation has none: it sorts as "new")
+CHANGE_ORDER: dict[str, int] = {"new": 0, "unchanged": 1, "resolved": 2}
 
 
 def severity_at_least(severity: str, threshold: str) -> bool:
@@ -128,10 +130,16 @@ class Finding:
     change: str | None = None
     #: narrower policies that also failed on this resource and are folded into this finding
     supersedes: tuple[str, ...] = ()
+    #: the folded findings themselves (``policyengine.findings.fold``): still tracked
+    folded: tuple[Finding, ...] = ()
 
     def sort_key(self) -> tuple[Any, ...]:
         r = self.resource
         return (severity_rank(self.severity), self.policy_id, r.source, r.kind, r.id)
+
+    def output_key(self) -> tuple[Any, ...]:
+        """Order in a result: by change (new, unchanged, resolved), then ``sort_key``."""
+        return (CHANGE_ORDER[self.change or "new"], *self.sort_key())
 
     def with_changes(self, **changes: Any) -> Finding:
         return replace(self, **changes)
@@ -155,6 +163,8 @@ class Finding:
             out["change"] = self.change
         if self.supersedes:
             out["supersedes"] = list(self.supersedes)
+        if self.folded:
+            out["folded"] = [f.to_dict() for f in self.folded]
         return out
 
     @classmethod
@@ -179,6 +189,7 @@ class Finding:
             else None,
             change=data.get("change"),
             supersedes=tuple(data.get("supersedes") or ()),
+            folded=tuple(Finding.from_dict(f) for f in data.get("folded") or ()),
         )
 
 
@@ -198,9 +209,11 @@ class PolicyInfo:
     file: str | None = None
     line: int | None = None
     evaluated: int = 0  # resources matched (evaluated) in this run
+    #: narrower policies whose findings this one's fold (``policyengine.findings.fold``)
+    supersedes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "severity": self.severity,
@@ -214,6 +227,9 @@ class PolicyInfo:
             "line": self.line,
             "evaluated": self.evaluated,
         }
+        if self.supersedes:
+            out["supersedes"] = list(self.supersedes)
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PolicyInfo:
@@ -230,6 +246,7 @@ class PolicyInfo:
             file=d.get("file"),
             line=d.get("line"),
             evaluated=int(d.get("evaluated", 0)),
+            supersedes=tuple(d.get("supersedes") or ()),
         )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from policyengine.findings.fold import covered_fingerprints
 from policyengine.findings.model import SEVERITIES, Finding, Result
 from policyengine.history._errors import HistoryError, HistoryLockedError
 from policyengine.history._schema import migrate
@@ -273,9 +274,16 @@ class HistoryStore:
             evaluated_policies = {p.id for p in result.policies} or None
         policies = set(evaluated_policies) if evaluated_policies is not None else None
         current: dict[str, Finding] = {}
+        # folded into a broader finding (``findings.fold``): still failing, so tracked and
+        # never resolved, but not counted apart (the counts follow the report)
+        folded: set[str] = set()
         for f in result.findings:
             if f.change != "resolved":
                 current.setdefault(f.fingerprint, f)
+                for g in f.folded:
+                    current.setdefault(g.fingerprint, g)
+                folded.update(covered_fingerprints(f) - {f.fingerprint})
+        folded.difference_update(f.fingerprint for f in result.findings)
 
         counts: dict[tuple[str, str, str], dict[str, int]] = {}
 
@@ -360,6 +368,8 @@ class HistoryStore:
                         state = "still_open"
                         if f.waived != prev.waived:
                             events.append((run_id, fp, "waived" if f.waived else "unwaived"))
+                if fp in folded:
+                    continue
                 if f.waived:
                     bump(f.policy_id, f.severity, ref.source, "waived")
                 else:
@@ -368,7 +378,7 @@ class HistoryStore:
                         new.append(fp)
 
             for fp, row in open_rows.items():
-                if fp in current:
+                if fp in current or fp in folded:
                     continue
                 checked = row.source in complete_sources and (
                     policies is None or row.policy_id in policies
