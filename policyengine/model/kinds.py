@@ -173,13 +173,23 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
     "person": {**_COMMON, "accounts": "refs", "emails": "list", "employee_id": "str"},
 }
 
+#: Known keys of object-valued fields and their types (``list[str]``: a list of
+#: strings); snapshots are checked against them, other keys pass unchecked.
+OBJECT_FIELD_TYPES: dict[str, dict[str, str]] = {
+    "mfa": {"enrolled": "bool", "methods": "list[str]", "phishing_resistant": "bool"},
+    "session": {"max_lifetime_minutes": "number", "idle_timeout_minutes": "number"},
+    "strength": {"bits": "int", "algorithm": "str", "digits": "int", "period": "int"},
+    "delegation": {
+        "unconstrained": "bool",
+        "constrained_to": "list[str]",
+        "protocol_transition": "bool",
+    },
+    "location": {"file": "str", "line": "int"},
+}
+
 #: Known keys of object-valued fields (checked in policy paths; ``raw`` is free-form).
 OBJECT_FIELDS: dict[str, tuple[str, ...]] = {
-    "mfa": ("enrolled", "methods", "phishing_resistant"),
-    "session": ("max_lifetime_minutes", "idle_timeout_minutes"),
-    "strength": ("bits", "algorithm", "digits", "period"),
-    "delegation": ("unconstrained", "constrained_to", "protocol_transition"),
-    "location": ("file", "line"),
+    name: tuple(keys) for name, keys in OBJECT_FIELD_TYPES.items()
 }
 
 #: (kind, field) -> kind of the resource the field refers to (by id, same source;

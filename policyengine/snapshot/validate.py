@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from policyengine.model.kinds import FIELD_TYPES
+from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELD_TYPES
 from policyengine.policy.duration import normalise_timestamp
 
 # YYYY-MM-DDTHH:MM:SSZ with plausible fields; anything else goes through the full parser
@@ -58,9 +58,15 @@ def check_record(record: dict[str, Any]) -> str | None:
     for name, value in record.items():
         want = exact.get(name)
         if want is not None:
-            if type(value) is want or value is None:
+            if value is None:
                 continue
-            return f"{name}: must be {FIELD_TYPES[kind][name]}, got {type(value).__name__} {_short(value)}"
+            if type(value) is not want:
+                return f"{name}: must be {FIELD_TYPES[kind][name]}, got {type(value).__name__} {_short(value)}"
+            if want is dict and name in OBJECT_FIELD_TYPES:
+                problem = _check_object(name, value)
+                if problem is not None:
+                    return problem
+            continue
         if value is None:
             continue
         if name in stamps:
@@ -75,6 +81,25 @@ def check_record(record: dict[str, Any]) -> str | None:
         allowed = loose.get(name)
         if allowed is not None and (type(value) is bool or not isinstance(value, allowed)):
             return f"{name}: must be {FIELD_TYPES[kind][name]}, got {type(value).__name__} {_short(value)}"
+    return None
+
+
+def _nested_ok(want: str, value: Any) -> bool:
+    if want == "list[str]":
+        return type(value) is list and all(type(v) is str for v in value)
+    if want == "number":
+        return type(value) is not bool and isinstance(value, int | float)
+    return type(value) is _EXACT[want]
+
+
+def _check_object(name: str, value: dict[str, Any]) -> str | None:
+    """The known keys of ``mfa``, ``session``, ...: ``mfa.enrolled: "false"`` is not a bool."""
+    types = OBJECT_FIELD_TYPES[name]
+    for key, sub in value.items():
+        want = types.get(key)
+        if want is None or sub is None or _nested_ok(want, sub):
+            continue
+        return f"{name}.{key}: must be {want}, got {type(sub).__name__} {_short(sub)}"
     return None
 
 
