@@ -4,19 +4,19 @@ Verdict and counts first, then the findings that matter (in a diff: the new
 ones) as a table, then how to fix them, and the rest (unchanged, resolved,
 waived) collapsed in ``<details>``. Tables are capped at :data:`MAX_ROWS`
 rows so a comment stays under the forge's size limit. Every value from the
-data is escaped: a resource name cannot inject markup into the comment.
+data is escaped: a resource name cannot inject markup, links (GFM autolinks
+included) or mentions into the comment.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from policyengine.findings.model import SEVERITIES, Finding, Result, severity_at_least
 from policyengine.report import ReportOptions
+from policyengine.report._markdown_escape import code_span_text, markdown_text
 
 MAX_ROWS = 50
-_MENTION = re.compile(r"(?<!\w)@")
 
 
 def render(result: Result, options: ReportOptions) -> str:
@@ -135,14 +135,10 @@ def _fixes(findings: Sequence[Finding]) -> list[str]:
 
 
 def _esc(text: object) -> str:
-    """Escape for a Markdown table cell that GitHub also reads as HTML."""
-    s = " ".join(str(text).split())  # newlines would end the table row
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for ch in "\\|`*_[]#!":
-        s = s.replace(ch, "\\" + ch)
-    return _MENTION.sub("@\u200b", s)  # "@team" would notify people; "a@b.c" does not
+    """Escape for a Markdown table cell that GitHub also reads as HTML (no links, no mentions)."""
+    return markdown_text(text)
 
 
 def _code(text: object) -> str:
     """Content for an inline code span: no backticks, no pipes, one line."""
-    return " ".join(str(text).split()).replace("`", "'").replace("|", "\\|")
+    return code_span_text(text)

@@ -65,7 +65,7 @@ def markdown_summary(outcome: ScanOutcome, reports: Mapping[str, Path]) -> str:
     run = outcome.changes.run
     out = ["# policyengine scan", ""]
     if outcome.missing:
-        names = ", ".join(f"`{_md(s.instance)}`" for s in outcome.missing)
+        names = ", ".join(f"`{_code(s.instance)}`" for s in outcome.missing)
         out += [
             f"> **INCOMPLETE** — data missing from {names}. Their findings were not re-checked.",
             "",
@@ -89,14 +89,21 @@ def markdown_summary(outcome: ScanOutcome, reports: Mapping[str, Path]) -> str:
     ]
     for status in outcome.missing:
         for error in status.errors:
-            out.append(f"- `{_md(status.instance)}`: {_md(error)}")
+            out.append(f"- `{_code(status.instance)}`: {_md(error)}")
     if "html" in reports:
         out += ["", f"Full report: `{reports['html'].name}` in `{outcome.run_dir}`."]
     return "\n".join(out).rstrip() + "\n"
 
 
 def _md(text: str) -> str:
-    """Neutralise Markdown/HTML control characters in a value."""
-    for ch in "\\`*_{}[]<>|#@!":
-        text = text.replace(ch, "\\" + ch)
-    return text
+    """A value as Markdown text: no markup, no links (GFM autolinks too), no mentions."""
+    from policyengine.report._markdown_escape import markdown_text
+
+    return markdown_text(text)
+
+
+def _code(text: str) -> str:
+    """A value inside a code span (`...`)."""
+    from policyengine.report._markdown_escape import code_span_text
+
+    return code_span_text(text)
