@@ -18,6 +18,7 @@ import orjson
 
 from policyengine.errors import Location, SnapshotError
 from policyengine.model.kinds import KINDS, LIST_KEYS
+from policyengine.snapshot._duplicates import duplicated_header_key
 from policyengine.snapshot._format import is_jsonl, open_binary
 from policyengine.snapshot.validate import check_record
 
@@ -39,12 +40,17 @@ class SourceInfo:
     file: str = ""
 
 
-def _header(data: Any, file: str, line: int | None) -> SourceInfo:
+def _header(
+    data: Any, file: str, line: int | None, raw: bytes, *, whole_document: bool = False
+) -> SourceInfo:
     def fail(message: str, fld: str | None = None) -> SnapshotError:
         return SnapshotError(message, Location(file, line, field=fld), "S002")
 
     if not isinstance(data, dict):
         raise fail("the snapshot header must be a JSON object")
+    twice = duplicated_header_key(raw, whole_document=whole_document)
+    if twice is not None:
+        raise fail("the header gives this key more than once (ambiguous: refused)", twice)
     version = data.get("snapshot_version")
     if version not in SUPPORTED_VERSIONS:
         raise fail(f"unsupported snapshot_version {version!r} (supported: 1)", "snapshot_version")
@@ -64,7 +70,11 @@ def _header(data: Any, file: str, line: int | None) -> SourceInfo:
         raise fail(
             f"`source.collected_at` is not an ISO 8601 time: {source['collected_at']!r}"
         ) from None
-    errors = source.get("errors") or []
+    errors = source.get("errors")
+    if errors is None:
+        errors = []
+    if not isinstance(errors, list):
+        raise fail("`source.errors` must be a list of messages", "source.errors")
     counts = source.get("counts") or {}
     if not isinstance(counts, dict) or not all(type(v) is int for v in counts.values()):
         raise fail("`source.counts` must be an object of whole numbers", "source.counts")
@@ -73,14 +83,17 @@ def _header(data: Any, file: str, line: int | None) -> SourceInfo:
             "the instance name 'correlation' is reserved for person resources", "source.instance"
         )
     count = data.get("record_count")
+    if count is not None and (type(count) is not int or count < 0):
+        raise fail(f"`record_count` must be a non-negative integer, not {count!r}", "record_count")
     return SourceInfo(
         connector=source["connector"],
         instance=source["instance"],
         collected_at=collected_at,
-        complete=source["complete"],
-        errors=tuple(str(e) for e in errors) if isinstance(errors, list) else (str(errors),),
+        # a connector that reported errors did not collect everything, whatever it claims
+        complete=source["complete"] and not errors,
+        errors=tuple(str(e) for e in errors),
         counts=dict(counts),
-        record_count=count if isinstance(count, int) else None,
+        record_count=count,
         file=file,
     )
 
@@ -102,10 +115,10 @@ class SnapshotReader:
                 raise SnapshotError(
                     "empty snapshot file (no header line)", Location(self.file, 1), "S002"
                 )
-            self.source = _header(self.parse(first, 1), self.file, 1)
+            self.source = _header(self.parse(first, 1), self.file, 1, first)
         else:
-            self._document = self._load_json()
-            self.source = _header(self._document, self.file, None)
+            self._document, raw = self._load_json()
+            self.source = _header(self._document, self.file, None, raw, whole_document=True)
 
     # -- raw access ---------------------------------------------------------
     def _open(self) -> IO[bytes]:
@@ -140,7 +153,7 @@ class SnapshotReader:
                 f"invalid JSON: {problem}", Location(self.file, lineno, record=record), "S001"
             ) from None
 
-    def _load_json(self) -> dict[str, Any]:
+    def _load_json(self) -> tuple[dict[str, Any], bytes]:
         with self._open() as handle:
             try:
                 raw = handle.read()
@@ -167,7 +180,7 @@ class SnapshotReader:
             raise SnapshotError(
                 "a JSON snapshot must be an object", Location(self.file, 1, 1), "S002"
             )
-        return data
+        return data, raw
 
     # -- records ------------------------------------------------------------
     def records(self) -> Iterator[dict[str, Any]]:
