@@ -3,12 +3,14 @@
 Secret values that the tool reads (passwords, tokens, private keys) are
 registered with :func:`register_secret`; :func:`redact_text` replaces them,
 and secret-shaped substrings (bearer tokens, JWTs, PEM keys, otpauth URIs,
-``secret=`` query parameters), in any text: log lines, error messages,
-snapshot errors.
+``secret=`` query parameters, the ``user:password@`` part of a URL), in any
+text: log lines, error messages, snapshot errors.
 
 >>> register_secret("hunter2-hunter2")
 >>> redact_text("bind failed with password hunter2-hunter2")
 'bind failed with password [REDACTED]'
+>>> redact_text("cannot reach 'http://admin:pw@host.example:8080/'")
+"cannot reach 'http://[REDACTED]@host.example:8080/'"
 """
 
 from __future__ import annotations
@@ -22,13 +24,21 @@ _SECRET_KEY = re.compile(
     r"client[_-]?secret|credentials?|cookie|otpauth|seed)$",
     re.IGNORECASE,
 )
-# Bearer tokens, SSWS tokens, JWTs, PEM blocks and otpauth URIs, wherever they appear.
-_SECRET_PATTERNS = [
-    re.compile(r"(?i)\b(bearer|ssws)\s+[A-Za-z0-9._~+/=!-]{8,}"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
-    re.compile(r"otpauth://[^\s\"']+"),
-    re.compile(r"(?i)(secret|password|token)=([^&\s\"']+)"),
+# Bearer tokens, SSWS tokens, JWTs, PEM blocks, otpauth URIs, URL userinfo and
+# secret= parameters, wherever they appear: (pattern, replacement).
+_SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?i)\b(bearer|ssws)\s+[A-Za-z0-9._~+/=!-]{8,}"), REDACTED),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
+        ),
+        REDACTED,
+    ),
+    (re.compile(r"otpauth://[^\s\"']+"), REDACTED),
+    # everything between a URL's scheme and the first '@' (user:password)
+    (re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://)[^\s@\"'<>]*@"), rf"\1{REDACTED}@"),
+    (re.compile(r"(?i)(secret|password|token)=([^&\s\"']+)"), rf"\1={REDACTED}"),
 ]
 
 
@@ -43,9 +53,6 @@ def redact_text(text: str) -> str:
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups == 2:
-            text = pattern.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
-        else:
-            text = pattern.sub(REDACTED, text)
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
     return text

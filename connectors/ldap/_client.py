@@ -18,6 +18,7 @@ from typing import Any
 
 from connectors.ldap._options import LdapOptions
 from connectors.ldap._wire import install_fast_entries
+from policyengine.connector import is_loopback
 from policyengine.errors import AuthenticationError, ConnectorError, UsageError
 from policyengine.log import get_logger, redact_text
 
@@ -79,6 +80,13 @@ def connect(options: LdapOptions, password: str) -> Any:
             raise UsageError(
                 f"ldap: option 'ca_file': cannot read {options.ca_file}: {exc.strerror}"
             ) from None
+    if options.cleartext and not is_loopback(options.host):
+        # allowed only with allow_cleartext; say so on every run, not once at set-up
+        _log.warning(
+            "ldap.cleartext_bind",
+            url=options.url,
+            detail="bind password and directory data cross the network unencrypted",
+        )
     use_ssl = options.url.lower().startswith("ldaps://")
     server = Server(
         options.url,

@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.ldap._types import TypeRule, parse_type_rules
-from policyengine.connector import option_str, refuse_unknown_options
+from policyengine.connector import is_loopback, option_str, refuse_unknown_options
 from policyengine.errors import UsageError
+from policyengine.urls import refuse_userinfo
 
 PROFILES = ("auto", "openldap", "active_directory")
 
@@ -50,6 +51,7 @@ class LdapOptions:
     ca_file: str | None = None
     starttls: bool = False
     tls_server_name: str | None = None
+    allow_cleartext: bool = False
     page_size: int = 500
     timeout: float = 30.0
     attribute_map: Mapping[str, str] = field(default_factory=dict)
@@ -63,6 +65,11 @@ class LdapOptions:
     @property
     def host(self) -> str:
         return urlsplit(self.url).hostname or ""
+
+    @property
+    def cleartext(self) -> bool:
+        """True when the bind password and the directory data cross the network unencrypted."""
+        return self.url.lower().startswith("ldap://") and not self.starttls
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +105,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t = parser.add_argument_group("transport")
     t.add_argument("--ca-file", help="PEM CA bundle that signed the server certificate")
     t.add_argument("--starttls", action="store_true", help="upgrade ldap:// with StartTLS")
+    t.add_argument(
+        "--allow-cleartext",
+        action="store_true",
+        help="permit plain ldap:// without StartTLS to a non-loopback host (the bind password "
+        "crosses the network unencrypted; logged as a warning on every run)",
+    )
     t.add_argument(
         "--tls-server-name",
         metavar="NAME",
@@ -207,6 +220,7 @@ OPTION_KEYS = frozenset(
         "default_privileged_groups",
         "ca_file",
         "starttls",
+        "allow_cleartext",
         "tls_server_name",
         "page_size",
         "timeout",
@@ -224,6 +238,7 @@ def parse_options(options: Mapping[str, Any]) -> LdapOptions:
     """Validate ``options`` (dest names) into :class:`LdapOptions`; UsageError names the key."""
     refuse_unknown_options("ldap", options, OPTION_KEYS)
     url = _str(options, "url", required=True) or ""
+    refuse_userinfo(url, "ldap: option 'url'")
     parts = urlsplit(url)
     if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
         raise UsageError(
@@ -258,6 +273,13 @@ def parse_options(options: Mapping[str, Any]) -> LdapOptions:
     if ppolicy_default:
         _dn(ppolicy_default, "ppolicy_default")
     rules = parse_type_rules(_list(options, "type_rule"))
+    allow_cleartext = bool(options.get("allow_cleartext", False))
+    cleartext = parts.scheme == "ldap" and not starttls
+    if cleartext and not allow_cleartext and not is_loopback(parts.hostname or ""):
+        raise UsageError(
+            f"ldap: option 'url': {url} would send the bind password in cleartext to "
+            f"{parts.hostname}; use ldaps://, add starttls, or (knowingly) allow_cleartext"
+        )
     return LdapOptions(
         url=url,
         base_dn=_dn(_str(options, "base_dn", required=True) or "", "base_dn"),
@@ -269,6 +291,7 @@ def parse_options(options: Mapping[str, Any]) -> LdapOptions:
         ca_file=_str(options, "ca_file"),
         starttls=starttls,
         tls_server_name=_str(options, "tls_server_name"),
+        allow_cleartext=allow_cleartext,
         page_size=page_size,
         timeout=float(timeout),
         attribute_map=_attribute_map(options),

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from policyengine.connector import is_loopback, option_names, option_str, refuse_unknown_options
 from policyengine.errors import UsageError
 from policyengine.model.kinds import ACCOUNT_TYPES
+from policyengine.urls import refuse_userinfo
 
 #: Okta Management API scopes the OAuth service app needs (Okta "OAuth 2.0 Scopes").
 DEFAULT_SCOPES = (
@@ -140,6 +141,7 @@ def _int(options: Mapping[str, Any], key: str, default: int, low: int, high: int
 
 
 def _org_url(value: str) -> str:
+    refuse_userinfo(value, "okta: option 'org_url'")
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(f"okta: option 'org_url': expected https://ORG.okta.com, got {value!r}")

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from policyengine.connector import is_loopback, option_names, option_str, refuse_unknown_options
 from policyengine.errors import UsageError
+from policyengine.urls import refuse_userinfo
 
 #: System permissions (``Permissions<Name>`` on PermissionSet) that make an account privileged.
 DEFAULT_PRIVILEGED_PERMISSIONS = (
@@ -154,6 +155,7 @@ def _number(options: Mapping[str, Any], key: str, default: float, *, minimum: fl
 
 def check_url(url: str, what: str) -> str:
     """Return ``url`` without a trailing slash; https, or http to a loopback host (tests)."""
+    refuse_userinfo(url, f"salesforce: {what}")
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(f"salesforce: {what} {url!r} is not an https:// URL")

@@ -170,7 +170,7 @@ def test_cli_map_flags_parse_like_the_yaml_mapping():
     from connectors.ldap._options import parse_options
     from policyengine.errors import UsageError
 
-    base = {"url": "ldap://h", "base_dn": "dc=x", "bind_dn": "cn=a", "password_env": "X"}
+    base = {"url": "ldap://127.0.0.1", "base_dn": "dc=x", "bind_dn": "cn=a", "password_env": "X"}
     parsed = parse_options({**base, "attribute_map": ["employee_id=departmentNumber"]})
     assert parsed.attribute_map == {"employee_id": "departmentNumber"}
     with pytest.raises(UsageError, match="unknown field 'colour'"):

@@ -34,7 +34,7 @@ def test_accepted_org_urls(url: str) -> None:
         ("http://10.0.0.1", "plain http is refused"),
         ("ftp://acme.okta.com", "expected https://"),
         ("https://acme.okta.com/api/v1", "org root only"),
-        ("https://user:pw@acme.okta.com", "org root only"),
+        ("https://user:pw@acme.okta.com", "must not contain a user name or password"),
         ("acme.okta.com", "expected https://"),
     ],
 )
