@@ -23,7 +23,7 @@ _RESET = "\033[0m"
 
 
 def render(result: Result, options: ReportOptions) -> str:
-    """Every string from the data goes through ``safe`` (no terminal escapes)."""
+    """Every string from the data goes through ``safe``: no terminal escapes, no line breaks."""
 
     def paint(text: str, colour: str) -> str:
         return f"{colour}{text}{_RESET}" if options.color else text
@@ -33,7 +33,7 @@ def render(result: Result, options: ReportOptions) -> str:
     for source in incomplete:
         lines.append(
             paint(
-                f"INCOMPLETE DATA from {source.instance} ({source.connector}):",
+                safe(f"INCOMPLETE DATA from {source.instance} ({source.connector}):"),
                 _COLOURS["critical"],
             )
         )
@@ -59,7 +59,7 @@ def render(result: Result, options: ReportOptions) -> str:
             w = f.waiver
             until = f" until {w.expires}" if w else ""
             why = f": {w.reason} ({w.owner})" if w else ""
-            lines.append(f"  {f.policy_id} {_resource(f)}{until}{safe(why)}")
+            lines.append(f"  {safe(f.policy_id)} {_resource(f)}{safe(until)}{safe(why)}")
         lines.append("")
     if options.diff:
         resolved = [f for f in result.findings if f.change == "resolved"]
@@ -67,7 +67,7 @@ def render(result: Result, options: ReportOptions) -> str:
         if resolved:
             lines.append(paint(f"RESOLVED ({len(resolved)})", "\033[32m"))
             for f in resolved:
-                lines.append(f"  {f.policy_id} {_resource(f)}")
+                lines.append(f"  {safe(f.policy_id)} {_resource(f)}")
             lines.append("")
         lines.append(f"{len(unchanged)} finding(s) unchanged from the base (not shown).")
     for warning in result.warnings:
@@ -86,7 +86,7 @@ def _findings(group: Iterable[Finding]) -> list[str]:
     out: list[str] = []
     for f in group:
         new = "NEW " if f.change == "new" else ""
-        out.append(f"  {new}{f.policy_id} {f.title}")
+        out.append(f"  {new}{safe(f.policy_id)} {safe(f.title)}")
         out.append(f"    resource: {_resource(f)}")
         if f.message and f.message != f.title:
             out.append(f"    {safe(f.message)}")
@@ -94,10 +94,13 @@ def _findings(group: Iterable[Finding]) -> list[str]:
             out.append(safe(f"    why: {e.path} is {_show(e.actual)}, expected {e.expected}"))
         if f.supersedes:
             out.append(
-                f"    also fixes: {', '.join(f.supersedes)} (same resource, folded into this finding)"
+                f"    also fixes: {safe(', '.join(f.supersedes))} (same resource, folded into this finding)"
             )
         fix = textwrap.fill(
-            safe(f.remediation), width=96, initial_indent="    fix: ", subsequent_indent="         "
+            safe(" ".join(f.remediation.split())),
+            width=96,
+            initial_indent="    fix: ",
+            subsequent_indent="         ",
         )
         out.append(fix)
         if f.waiver is not None and f.waiver.expired:
@@ -127,8 +130,8 @@ def _summary_line(result: Result, active: list[Finding], options: ReportOptions)
     waived = sum(1 for f in result.findings if f.waived and f.change != "resolved")
     if waived:
         text += f", {waived} waived"
-    text += (
-        f"; {len(result.policies)} policies over {len(result.sources)} source(s) at {result.now}"
+    text += f"; {len(result.policies)} policies over {len(result.sources)} source(s) at " + safe(
+        result.now
     )
     if not result.complete:
         text += "; DATA INCOMPLETE"
