@@ -16,6 +16,7 @@ text: log lines, error messages, snapshot errors.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 REDACTED = "[REDACTED]"
 _secrets: set[str] = set()
@@ -41,6 +42,9 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)(secret|password|token)=([^&\s\"']+)"), rf"\1={REDACTED}"),
 ]
 
+# Every pattern above needs one of these; text without them is left as it is.
+_MAY_HOLD_SECRET = re.compile(r"(?i)bearer|ssws|eyJ|-----BEGIN|://|=")
+
 
 def register_secret(value: str | None) -> None:
     """Remember a secret so that it is replaced in every log line and error text."""
@@ -53,6 +57,27 @@ def redact_text(text: str) -> str:
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)
+    if not _MAY_HOLD_SECRET.search(text):  # one scan instead of six for ordinary text
+        return text
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def redact_value(key: str, value: Any) -> Any:
+    """``value`` (JSON-like) with secrets redacted, as log fields are.
+
+    A string under a secret-named key (``client_secret``, ``token`` ...) is
+    replaced whole; every other string goes through :func:`redact_text`.
+    Non-string scalars are kept (``persistent_cookie: true`` is not a secret).
+
+    >>> redact_value("labels", {"client_secret": "abc", "team": "crm", "on": True})
+    {'client_secret': '[REDACTED]', 'team': 'crm', 'on': True}
+    """
+    if isinstance(value, str):
+        return REDACTED if value and _SECRET_KEY.search(key) else redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(key, v) for v in value]
+    return value

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.file._load import AccessFile, AccessFileError, AccessValidationError, dotted
-from connectors.file._values import json_safe, to_minutes, to_timestamp
+from connectors.file._values import raw_copy, to_minutes, to_timestamp
 from policyengine.errors import Location, PolicyError
 from policyengine.model.kinds import PHISHING_RESISTANT_METHODS
 
@@ -325,7 +325,7 @@ class _Model:
         if session:
             res["session"] = session
         _timestamps(res, data)
-        res["raw"] = json_safe(dict(data))
+        res["raw"] = raw_copy(dict(data))
         return res
 
     def _session_for(self, data: Mapping[str, Any], groups: Sequence[str]) -> dict[str, Any]:
@@ -359,7 +359,7 @@ class _Model:
         res["roles"] = roles
         res["privileged"] = bool(via)
         res["privileged_via"] = via
-        res["raw"] = json_safe(dict(item.data))
+        res["raw"] = raw_copy(dict(item.data))
         return res
 
     def _roles(self, account_roles: Mapping[str, list[str]]) -> Iterator[dict[str, Any]]:
@@ -394,7 +394,7 @@ class _Model:
         res.update(_limits(data))
         _copy(res, data, _COPY_SESSION)
         res["enabled"] = data.get("enabled", True)
-        res["raw"] = json_safe(dict(data))
+        res["raw"] = raw_copy(dict(data))
         return res
 
     def _integration(self, item: _Item) -> dict[str, Any]:
@@ -412,7 +412,7 @@ class _Model:
         _timestamps(res, data)
         if "expires" in data:
             res["expires_at"] = to_timestamp(data["expires"])
-        res["raw"] = json_safe(dict(data))
+        res["raw"] = raw_copy(dict(data))
         return res
 
 

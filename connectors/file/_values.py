@@ -82,3 +82,14 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, dt.date):
         return to_timestamp(value)
     return value
+
+
+def raw_copy(data: Any) -> Any:
+    """The item as written, for ``raw``: dates as timestamps, secrets redacted.
+
+    Free text (``description``, ``ticket``, ``labels``) sometimes carries a
+    pasted ``otpauth://`` URI or ``client_secret=``; a snapshot must never keep it.
+    """
+    from policyengine.redact import redact_value
+
+    return redact_value("raw", json_safe(data))
