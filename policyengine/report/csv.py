@@ -2,9 +2,12 @@
 
 Stdlib :mod:`csv`, a header row, CRLF line ends (RFC 4180). Cells come from snapshot
 data a third party may control (a display name, an app's publisher), so a
-cell that a spreadsheet would read as a formula (starting with ``=``, ``+``,
-``-``, ``@``, tab or carriage return) is prefixed with ``'`` (OWASP "CSV
-injection").
+cell that a spreadsheet could read as a formula is prefixed with ``'`` (OWASP
+"CSV injection"): one that starts with ``=``, ``+``, ``-``, ``@``, their
+full-width and small forms (U+FF1D, FF0B, FF0D, FF20, FE66, FE62, FE63,
+FE6B), or any whitespace or control character (tab, CR, LF, NUL, spaces:
+spreadsheets skip them before ``=``). NUL, which some readers take as the end
+of the text, becomes U+FFFD.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ COLUMNS: tuple[str, ...] = (
     "waiver_expired",
 )
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: first characters a spreadsheet may take as the start of a formula
+_FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b")
 
 
 def safe_cell(value: Any) -> str:
@@ -54,7 +58,16 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    defused = text.replace("\x00", "\ufffd")
+    return "'" + defused if _may_be_formula(text) else defused
+
+
+def _may_be_formula(text: str) -> bool:
+    if not text:
+        return False
+    first = text[0]
+    # whitespace or a control character first: a spreadsheet may skip it and find "=" after
+    return first in _FORMULA_START or first.isspace() or not first.isprintable()
 
 
 def render(result: Result, options: ReportOptions) -> str:

@@ -38,6 +38,38 @@ def test_formula_cells_are_prefixed_with_a_quote(lead: str) -> None:
     assert row["id"] == "u1"
 
 
+# OWASP "CSV Injection": = + - @ tab CR (and LF); a cell may hide them behind leading
+# whitespace, NUL or a line break, or use the full-width forms that East Asian input gives
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\n=1+1",
+        "\r\n=1+1",
+        "\x00=1+1",
+        "   =1+1",
+        " \t @SUM(A1)",
+        "\u3000=1+1",
+        "\xa0-1+1",
+        '\uff1dHYPERLINK("http://evil")',
+        "\uff0b1+1",
+        "\uff0d1+1",
+        "\uff20SUM(A1)",
+        "\ufe66cmd|' /C calc'!A0",
+        "\n",
+        "\x00",
+    ],
+)
+def test_hidden_and_full_width_formula_triggers_are_defused(value: str) -> None:
+    (row,) = rows(result(finding("u1", name=value, message=value)))
+    assert row["name"] == "'" + value.replace("\x00", "\ufffd")
+    assert row["message"] == row["name"]
+
+
+def test_harmless_leading_text_is_left_alone() -> None:
+    (row,) = rows(result(finding("u1", name="alice =bob", message="Smith-Jones")))
+    assert row["name"] == "alice =bob" and row["message"] == "Smith-Jones"
+
+
 def test_commas_quotes_and_newlines_round_trip() -> None:
     odd = finding("u1", name='Smith, "Bob"\nJr')
     (row,) = rows(result(odd))
