@@ -77,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
 def _saved_result(paths: list[Path]) -> Any:
     """The base as a saved result, when it is one; ``None`` for snapshots."""
     from policyengine.errors import UsageError
-    from policyengine.findings.model import Result
 
     found = [(p, doc) for p in paths if (doc := _load_if_result(p)) is not None]
     if not found:
@@ -87,14 +86,9 @@ def _saved_result(paths: list[Path]) -> Any:
             f"--base {found[0][0]} is a saved result; a saved result must be the only --base"
         )
     path, doc = found[0]
-    try:
-        return Result.from_dict(doc)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        from policyengine.errors import Location, SnapshotError
+    from policyengine.findings.saved import result_from_saved
 
-        raise SnapshotError(
-            f"saved result does not have the --format json shape: {exc!r}", Location(str(path))
-        ) from None
+    return result_from_saved(doc, str(path))  # a field it cannot judge: exit 2, file and field
 
 
 def _load_if_result(path: Path) -> Any:

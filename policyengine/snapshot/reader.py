@@ -84,7 +84,9 @@ def _header(
         )
     count = data.get("record_count")
     if count is not None and (type(count) is not int or count < 0):
-        raise fail(f"`record_count` must be a non-negative integer, not {count!r}", "record_count")
+        raise fail(
+            f"`record_count` must be a non-negative integer, not {repr(count)[:40]}", "record_count"
+        )
     return SourceInfo(
         connector=source["connector"],
         instance=source["instance"],

@@ -337,3 +337,47 @@ def test_malformed_saved_result_is_an_error_not_a_traceback(
     code, _, err = run(capsys, saved, head)
     assert code == 2
     assert str(saved) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("spoil", "fld"),
+    [
+        (lambda d: d.update(schema_version=99), "schema_version"),
+        (lambda d: d.update(schema_version="1"), "schema_version"),
+        (lambda d: d["findings"][0].update(severity="urgent"), "findings[0].severity"),
+        (lambda d: d["findings"][0].update(fingerprint=None), "findings[0].fingerprint"),
+        (lambda d: d["findings"][0].update(fingerprint=""), "findings[0].fingerprint"),
+        (lambda d: d["policies"][0].update(severity="urgent"), "policies[0].severity"),
+        (lambda d: d["sources"][0].update(complete="false"), "sources[0].complete"),
+    ],
+)
+def test_a_saved_base_with_a_field_we_cannot_judge_is_refused(
+    capsys: pytest.CaptureFixture[str], sides: tuple[Path, Path], tmp_path: Path, spoil, fld
+) -> None:
+    """Section 7: unknown schema_version, unknown severity, null fingerprint -> exit 2."""
+    base, head = sides
+    assert (
+        main(
+            [
+                "evaluate",
+                "-s",
+                str(base),
+                "--policies",
+                str(POLICIES),
+                "--format",
+                "json",
+                "--fail-on",
+                "none",
+            ]
+        )
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["findings"], "the base needs a finding to spoil"
+    spoil(doc)
+    saved = tmp_path / "spoiled.json"
+    saved.write_text(json.dumps(doc), encoding="utf-8")
+    code, _, err = run(capsys, saved, head)
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert f"{saved}: field '{fld}'" in line
