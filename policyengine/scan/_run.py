@@ -87,7 +87,7 @@ def make_run_dir(output_dir: Path, started_at: str) -> Path:
     for n in range(1, 1000):
         candidate = output_dir / (base if n == 1 else f"{base}-{n}")
         try:
-            candidate.mkdir()
+            candidate.mkdir(mode=0o700)  # findings and snapshots: owner only
         except FileExistsError:
             continue
         return candidate
@@ -155,7 +155,7 @@ def _collect_and_evaluate(
     plan: ScanPlan, run_dir: Path, started_at: str, progress: Progress | None
 ) -> tuple[Result, list[str]]:
     snap_dir = run_dir / "snapshots"
-    snap_dir.mkdir()
+    snap_dir.mkdir(mode=0o700)
     copies = _copy_snapshots(plan.snapshots, snap_dir)
     collected = collect_all(
         plan.instances,

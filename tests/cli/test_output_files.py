@@ -19,6 +19,23 @@ from policyengine.errors import UsageError
 from policyengine.fsutil import atomic_write_text, copy_file
 from policyengine.snapshot import SnapshotWriter
 
+POLICY = """\
+id: T-MFA-001
+title: Enabled accounts enrol MFA
+severity: high
+resource: account
+match: {enabled: true}
+require: {mfa.enrolled: true}
+remediation: Enrol MFA for {name}.
+"""
+
+
+def _policy(tmp_path: Path) -> str:
+    """One small policy: these tests are about files, not the built-in library."""
+    path = tmp_path / "mfa.yaml"
+    path.write_text(POLICY)
+    return str(path)
+
 
 def _read_fifo(fifo: Path, into: list[bytes]) -> threading.Thread:
     def read() -> None:
@@ -54,10 +71,11 @@ def test_snapshot_writer_into_fifo_keeps_the_fifo(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_evaluate_output_dev_null_stays_a_device(capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_output_dev_null_stays_a_device(tmp_path: Path) -> None:
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     try:
-        code = main(["evaluate", "--demo", "--format", "json", "--output", "/dev/null"])
+        args = ["evaluate", "--demo", "--policies", _policy(tmp_path), "--format", "json"]
+        code = main([*args, "--output", "/dev/null"])
         assert code in (0, 1)
     finally:
         mode = os.lstat("/dev/null").st_mode
@@ -103,3 +121,20 @@ def test_snapshot_writer_refuses_symlinked_target(tmp_path: Path) -> None:
         SnapshotWriter(link, connector="okta", instance="o")
     assert victim.read_text() == "keep me"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_output_dev_stdout_goes_to_the_stream_and_keeps_the_link(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    before = os.readlink("/dev/stdout")
+    into = tmp_path / "captured.json"
+    with open(into, "wb") as stdout:  # a regular file behind /dev/stdout: the risky case
+        subprocess.run(
+            [sys.executable, "-m", "policyengine", "evaluate", "--demo", "--format", "json",
+             "--policies", _policy(tmp_path), "--output", "/dev/stdout"],
+            stdout=stdout,
+            check=False,
+        )  # fmt: skip
+    assert os.path.islink("/dev/stdout") and os.readlink("/dev/stdout") == before
+    assert into.read_text().lstrip().startswith("{")

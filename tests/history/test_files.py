@@ -102,3 +102,5 @@ def test_demo_scan_writes_private_files(tmp_path: Path, capsys: pytest.CaptureFi
     assert any(p.parent.name == "snapshots" for p in written)
     for path in [history, lock_path_for(history), *written]:
         assert _mode(path) == 0o600, path
+    for folder in [p for p in out.rglob("*") if p.is_dir()]:
+        assert _mode(folder) == 0o700, folder
