@@ -71,6 +71,13 @@ def load_yaml_text(
         node = loader.get_single_node()
     except _Refused as exc:
         raise error(exc.message, Location(filename, exc.line, exc.col), "E002") from None
+    except yaml.reader.ReaderError as exc:  # a NUL or other control character
+        line, col = _line_col(text, exc.position)
+        code = int(exc.character)  # PyYAML (C and Python) gives the code point
+        what = "NUL byte" if code == 0 else f"control character U+{code:04X}"
+        raise error(
+            f"invalid YAML: {what} (not allowed in YAML)", Location(filename, line, col), "E001"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -87,6 +94,12 @@ def load_yaml_text(
         return None, positions
     builder = _Builder(filename, positions, error)
     return builder.build(node, ()), positions
+
+
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of character ``position`` in ``text``."""
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
 def _refuse_anchors(text: str, filename: str, error: type[PolicyError]) -> None:

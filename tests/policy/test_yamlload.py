@@ -42,3 +42,9 @@ def test_alias_bomb_is_refused_before_expansion():
 def test_oversized_file_is_refused():
     with pytest.raises(PolicyError, match="larger than"):
         load_yaml_text("a: " + "x" * (MAX_BYTES + 1), "big.yaml")
+
+
+def test_nul_byte_is_one_line_with_file_line_and_column():
+    with pytest.raises(PolicyError) as info:
+        load_yaml_text("id: X\ntitle: a\x00b\n", "p.yaml")
+    assert str(info.value) == "p.yaml:2:9: E001 invalid YAML: NUL byte (not allowed in YAML)"
