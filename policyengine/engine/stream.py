@@ -29,6 +29,7 @@ from policyengine.engine.needs import Needs, analyse
 from policyengine.errors import Location, SnapshotError
 from policyengine.findings.model import Finding
 from policyengine.policy.compiled import BoundPolicies
+from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._format import is_gzip
 from policyengine.snapshot.reader import SnapshotReader
 
@@ -94,11 +95,10 @@ def evaluate_files(
             before = len(ids)
             ids.update(keys)
             if len(ids) != before + len(keys):
-                raise SnapshotError(
-                    "duplicate resource id (the same kind and id twice) in one snapshot",
-                    Location(readers[file_no].file, field="id"),
-                    "S005",
-                )
+                reader = readers[file_no]
+                error = duplicate_id_error(reader.path, jsonl=reader.jsonl, document=None)
+                if error is not None:  # None: two ids with one hash, not a repeat
+                    raise error
             findings.extend(build_finding(policies[i], parts) for i, parts in found)
             for i, m in enumerate(matched):
                 bound.matched[i] += m

@@ -18,6 +18,7 @@ import orjson
 
 from policyengine.errors import Location, SnapshotError
 from policyengine.model.kinds import KINDS, LIST_KEYS
+from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._duplicates import duplicated_header_key
 from policyengine.snapshot._format import is_jsonl, open_binary
 from policyengine.snapshot.validate import check_record
@@ -208,11 +209,9 @@ class SnapshotReader:
     def _unique(self, record: dict[str, Any], seen: set[int], where: Location) -> None:
         key = hash((record["kind"], record["id"]))
         if key in seen:
-            raise SnapshotError(
-                f"duplicate {record['kind']} id {record['id']!r} in one snapshot",
-                Location(where.file, where.line, record=where.record, field="id"),
-                "S005",
-            )
+            error = duplicate_id_error(self.path, jsonl=self.jsonl, document=self._document)
+            if error is not None:  # None: two ids with one hash, not a repeat
+                raise error
         seen.add(key)
 
     def _jsonl_records(self) -> Iterator[dict[str, Any]]:
