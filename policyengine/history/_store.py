@@ -23,8 +23,14 @@ from typing import Any
 
 from policyengine.findings.fold import covered_fingerprints
 from policyengine.findings.model import SEVERITIES, Finding, Result
-from policyengine.history._errors import HistoryError, HistoryLockedError
+from policyengine.history._errors import (
+    HistoryError,
+    HistoryLockedError,
+    describe_sqlite_error,
+    reported,
+)
 from policyengine.history._schema import migrate
+from policyengine.history._validate import check_tables, json_column, refuse_foreign
 
 #: Sources that are derived from all the others (``person`` resources correlated
 #: across sources: ``policyengine.engine.correlate.PERSON_SOURCE``). Their
@@ -204,7 +210,9 @@ class HistoryStore:
             # Fingerprints are random keys: a bigger page cache avoids thrashing on large runs.
             db.execute("PRAGMA cache_size = -65536")
             with store._write():
+                refuse_foreign(db)
                 migrate(db)
+                check_tables(db)
         except ValueError as exc:
             db.close()
             raise HistoryError(str(exc), path=path) from None
@@ -213,10 +221,7 @@ class HistoryStore:
             raise
         except sqlite3.DatabaseError as exc:
             db.close()
-            what = "not a policyengine history database" if "not a database" in str(exc) else ""
-            raise HistoryError(
-                what or f"cannot open or migrate history: {exc}", path=path
-            ) from None
+            raise describe_sqlite_error(exc, path) from None
         return store
 
     def close(self) -> None:
@@ -242,14 +247,17 @@ class HistoryStore:
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite already rolled back on some errors (full disk)
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
+    @reported
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
 
     # -- recording ----------------------------------------------------------
+    @reported
     def record_run(
         self,
         result: Result,
@@ -451,6 +459,7 @@ class HistoryStore:
             for r in rows
         ]
 
+    @reported
     def runs(
         self,
         *,
@@ -520,7 +529,7 @@ class HistoryStore:
                     finished_at=finished,
                     data_time=data_time,
                     complete=bool(complete),
-                    missing=tuple(json.loads(missing)),
+                    missing=tuple(json_column(missing, run_id=run_id, column="missing")),
                     output_dir=outdir,
                     open=agg["open"],
                     new=agg["new"],
@@ -530,11 +539,12 @@ class HistoryStore:
                     waived=agg["waived"],
                     by_severity=agg["by_severity"],
                     by_source=dict(sorted(agg["by_source"].items())),
-                    sources=tuple(json.loads(sources)),
+                    sources=tuple(json_column(sources, run_id=run_id, column="sources")),
                 )
             )
         return out
 
+    @reported
     def findings(
         self, *, policy: str | None = None, open_only: bool = False
     ) -> list[FindingRecord]:
@@ -552,6 +562,7 @@ class HistoryStore:
             key=lambda r: (rank.get(r.severity, 9), r.policy_id, r.source, r.resource_id),
         )
 
+    @reported
     def remediation_times(
         self, *, policy: str | None = None, since: str | None = None
     ) -> list[RemediationTime]:
@@ -591,6 +602,7 @@ class HistoryStore:
             )
         return out
 
+    @reported
     def trend(self, limit: int = 30) -> tuple[dict[str, Any], ...]:
         """The last ``limit`` runs as plain dicts, for ``ReportOptions.history``."""
         return tuple(r.to_dict() for r in self.runs(limit=limit))
