@@ -496,7 +496,9 @@ def orphans(waivers: WaiverSet, against: Result | Iterable[Mapping[str, Any]]) -
 
     remaining = list(waivers.waivers)
     if isinstance(against, Result):
-        for f in against.findings:
+        from policyengine.findings.fold import unfold
+
+        for f in unfold(against.findings):  # a folded finding is still a finding
             if not remaining:
                 break
             remaining = [w for w in remaining if not w.matches(f)]

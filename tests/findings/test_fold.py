@@ -68,3 +68,17 @@ def test_folded_findings_survive_the_json_round_trip() -> None:
     back = Result.from_dict(folded.to_dict())
     assert back.findings == folded.findings
     assert [p.supersedes for p in back.policies] == [("P-B",), ("P-C",), ()]
+
+
+def test_a_waiver_for_a_folded_finding_is_not_an_orphan(tmp_path) -> None:
+    from policyengine.findings.waivers import load_waivers, orphans
+
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "waivers:\n  - policy: P-C\n    resource: {source: corp-ad, id: u1}\n"
+        "    reason: r\n    owner: o@example.com\n    expires: 2026-07-01\n",
+        encoding="utf-8",
+    )
+    folded = Result(tuple(fold(three(), CHAIN)), (), (), "2026-06-01T00:00:00Z")
+    assert [f.policy_id for f in folded.findings] == ["P-A"]
+    assert orphans(load_waivers(path), folded) == []
