@@ -21,13 +21,13 @@ unless ``--no-default-type-rules`` is given.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from policyengine.errors import UsageError
 from policyengine.model.kinds import ACCOUNT_TYPES
+from policyengine.policy.regexsafety import Pattern, compile_regex
 
 _MAX_PATTERN = 500  # a configured pattern is short; bounds the regex the user can give us
 
@@ -40,7 +40,7 @@ class TypeRule:
     condition: str  # spn | name | ou | dn | attr
     value: str = ""
     attribute: str = ""
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
 
     def matches(
         self, *, name: str, dn: str, has_spn: bool, attrs: Mapping[str, list[bytes]]
@@ -61,13 +61,13 @@ class TypeRule:
         return False
 
 
-def _compile(pattern: str, spec: str) -> re.Pattern[str]:
+def _compile(pattern: str, spec: str) -> Pattern:
     if len(pattern) > _MAX_PATTERN:
         raise UsageError(f"ldap: type rule {spec!r}: pattern longer than {_MAX_PATTERN}")
     try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise UsageError(f"ldap: type rule {spec!r}: bad regular expression: {exc}") from None
+        return compile_regex(pattern, ignore_case=True)
+    except ValueError as exc:
+        raise UsageError(f"ldap: type rule {spec!r}: {exc}") from None
 
 
 def parse_type_rule(spec: str | Mapping[str, Any]) -> TypeRule:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from policyengine.connector import is_loopback, option_names, option_str, refuse_unknown_options
 from policyengine.errors import UsageError
 from policyengine.model.kinds import ACCOUNT_TYPES
+from policyengine.policy.regexsafety import Pattern, compile_regex
 from policyengine.urls import refuse_userinfo
 
 #: Okta Management API scopes the OAuth service app needs (Okta "OAuth 2.0 Scopes").
@@ -40,7 +41,7 @@ class TypeRule:
     """``TYPE:name=REGEX``: accounts whose login matches get ``type``."""
 
     type: str
-    pattern: re.Pattern[str]
+    pattern: Pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +173,8 @@ def parse_type_rules(rules: list[Any], *, defaults: bool) -> tuple[TypeRule, ...
         if not pattern or len(pattern) > _MAX_PATTERN:
             raise UsageError(f"okta: option 'type_rule': bad pattern length in {entry!r}")
         try:
-            compiled = re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
+            compiled = compile_regex(pattern, ignore_case=True)
+        except ValueError as exc:
             raise UsageError(f"okta: option 'type_rule': {entry!r}: {exc}") from None
         out.append(TypeRule(rtype, compiled))
     return tuple(out)

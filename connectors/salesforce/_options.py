@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from policyengine.connector import is_loopback, option_names, option_str, refuse_unknown_options
 from policyengine.errors import UsageError
+from policyengine.policy.regexsafety import Pattern, compile_regex
 from policyengine.urls import refuse_userinfo
 
 #: System permissions (``Permissions<Name>`` on PermissionSet) that make an account privileged.
@@ -52,7 +53,7 @@ class SalesforceOptions:
     max_concurrency: int = 4
     privileged_permissions: tuple[str, ...] = DEFAULT_PRIVILEGED_PERMISSIONS
     integration_profiles: tuple[str, ...] = DEFAULT_INTEGRATION_PROFILES
-    service_account_pattern: re.Pattern[str] | None = None
+    service_account_pattern: Pattern | None = None
     metadata: bool = True
     jwt_audience: str | None = None
 
@@ -210,8 +211,8 @@ def parse_options(options: Mapping[str, Any]) -> SalesforceOptions:
         if len(pattern_text) > 200:
             raise UsageError("salesforce: option 'service_account_pattern' is too long")
         try:
-            pattern = re.compile(pattern_text)
-        except re.error as exc:
+            pattern = compile_regex(pattern_text)
+        except ValueError as exc:
             raise UsageError(
                 f"salesforce: option 'service_account_pattern' is not a valid regex: {exc}"
             ) from None

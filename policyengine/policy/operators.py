@@ -7,13 +7,12 @@ values never reach ``test`` (the compiler handles them by ``on_missing``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from policyengine.policy.duration import format_timestamp, parse_duration
-from policyengine.policy.regexsafety import check_regex
+from policyengine.policy.regexsafety import Pattern, compile_regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +96,13 @@ def _subset_of(value: Any, arg: frozenset[Any]) -> bool:
     return all(_in(v, arg) for v in value)
 
 
-def _regex(arg: Any, _ctx: Any) -> re.Pattern[str]:
+def _regex(arg: Any, _ctx: Any) -> Pattern:
     if not isinstance(arg, str):
         raise ValueError(f"expects a regular expression string, got {arg!r}")
-    return check_regex(arg)
+    return compile_regex(arg)
 
 
-def _matches(value: Any, arg: re.Pattern[str]) -> bool:
+def _matches(value: Any, arg: Pattern) -> bool:
     # On a list (e.g. delegation.constrained_to) any element matching is enough.
     if isinstance(value, list):
         return any(isinstance(v, str) and arg.search(v) is not None for v in value)

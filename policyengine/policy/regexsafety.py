@@ -1,71 +1,55 @@
-"""Refuse regular expressions that do not compile or could backtrack catastrophically.
+"""Compile user-supplied regular expressions with RE2, a linear-time engine.
 
-Policies run on every resource of large directories; a pattern such as
-``(a+)+$`` can take exponential time on a crafted account name. The parsed
-pattern is walked: a repeat (``+``, ``*``, ``{n,m}`` with m > 1) whose body
-contains another unbounded repeat or an alternation is refused — the shapes
-behind ReDoS — however deeply groups nest them. Patterns are also capped in
-length.
+Policies and connector options apply their patterns to every account name of
+large directories, which an attacker may choose. A backtracking engine
+(Python's ``re``) can take exponential time on a crafted name even for
+innocent-looking patterns (``.*.*.*=$``, ``^.*-.*-.*x$``), and no heuristic
+catches every such shape. RE2 matches in time linear in the input, so no
+pattern can backtrack; it refuses the few constructs that need backtracking
+(backreferences ``\\1``, lookaround ``(?=``/``(?<=``, possessive ``a++``)
+with its own reason. RE2's ``\\d``, ``\\w`` and ``\\b`` are ASCII-only.
+
+``re2`` is imported on first use: ``lint`` with an unchanged cache never
+compiles a policy, so it does not pay for the import.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-try:  # Python 3.11+
-    from re import _constants as _sre  # type: ignore[attr-defined]
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older layout
-    import sre_constants as _sre  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+from functools import lru_cache
+from typing import Any, Protocol
 
 MAX_PATTERN = 1000
-_REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)} - {None}
-_UNBOUNDED = _sre.MAXREPEAT
+#: RE2's memory budget for one compiled pattern: bounds patterns like ``(x{1000}){1000}``
+_MAX_MEMORY = 8 << 20
 
 
-def check_regex(pattern: str) -> re.Pattern[str]:
-    """Compile ``pattern`` or raise ValueError saying why it is refused."""
+class Pattern(Protocol):
+    """What callers use of a compiled pattern (RE2's objects are not ``re.Pattern``)."""
+
+    def search(self, text: str) -> Any: ...
+
+
+def compile_regex(pattern: str, *, ignore_case: bool = False) -> Pattern:
+    """Compile ``pattern`` with RE2 or raise ValueError saying why it is refused."""
     if len(pattern) > MAX_PATTERN:
         raise ValueError(f"regular expression longer than {MAX_PATTERN} characters")
+    return _compile(pattern, ignore_case)
+
+
+@lru_cache(maxsize=512)
+def _compile(pattern: str, ignore_case: bool) -> Pattern:
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print every refused pattern to stderr
+    options.max_mem = _MAX_MEMORY
+    options.case_sensitive = not ignore_case
     try:
-        compiled = re.compile(pattern)
-        parsed = _sre_parse.parse(pattern)
-    except re.error as exc:
-        raise ValueError(f"regular expression does not compile: {exc}") from None
-    problem = _dangerous(parsed, inside_repeat=False)
-    if problem:
+        return re2.compile(pattern, options)  # type: ignore[no-any-return]
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
         raise ValueError(
-            f"regular expression {pattern!r} {problem} and could backtrack catastrophically; "
-            "rewrite it so that no repeated part contains another repeat or an alternation"
-        )
-    return compiled
-
-
-def _dangerous(items: Any, *, inside_repeat: bool) -> str | None:
-    for op, arg in items:
-        if op in _REPEATS:
-            _low, high, body = arg
-            if inside_repeat and high == _UNBOUNDED:
-                return "nests an unbounded repeat inside a repeat"
-            repeats = high > 1
-            found = _dangerous(body, inside_repeat=inside_repeat or repeats)
-            if found:
-                return found
-        elif op is _sre.BRANCH:
-            if inside_repeat:
-                return "repeats an alternation"
-            for branch in arg[1]:
-                found = _dangerous(branch, inside_repeat=inside_repeat)
-                if found:
-                    return found
-        elif op is _sre.SUBPATTERN:
-            found = _dangerous(arg[-1], inside_repeat=inside_repeat)
-            if found:
-                return found
-        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-            found = _dangerous(arg[1], inside_repeat=inside_repeat)
-            if found:
-                return found
-    return None
+            f"regular expression does not compile with RE2 (linear-time matching): {reason}"
+        ) from None

@@ -256,7 +256,7 @@ def test_bad_options_are_usage_errors():
         ({"privileged_group": ["not a dn"]}, "privileged_group"),
         ({"url": "ldaps://h", "starttls": True}, "starttls"),
         ({"type_rule": ["robot:spn"]}, "type must be"),
-        ({"type_rule": ["service:name=("]}, "bad regular expression"),
+        ({"type_rule": ["service:name=("]}, "does not compile with RE2"),
         ({"password_env": None}, "password"),
     ]:
         with pytest.raises(UsageError, match=message):
