@@ -90,3 +90,9 @@ class AuthenticationError(ConnectorError):
     """Credentials were refused: a configuration problem, not missing data."""
 
     exit_code = 2
+
+
+class TerminatedError(PolicyEngineError):
+    """The process was told to stop (SIGTERM): exit 128 + 15, as a shell reports it."""
+
+    exit_code = 143

@@ -234,12 +234,31 @@ OPTION_KEYS = frozenset(
 )
 
 
+def _refuse_what_ldap3_refuses(url: str) -> None:
+    """ldap3 parses the URL again when it connects; what it refuses is a config error now.
+
+    Otherwise it surfaced mid-scan as ``LDAPInvalidServerError:`` (an empty
+    message) on an "incomplete" source, exit 3.
+    """
+    from ldap3 import NONE, Server
+    from ldap3.core.exceptions import LDAPException
+
+    try:
+        Server(url, get_info=NONE)  # parses only: no connection is opened here
+    except LDAPException as exc:
+        reason = str(exc) or "not a host ldap3 can connect to"
+        raise UsageError(f"ldap: option 'url': {url!r}: {reason}") from None
+
+
 def parse_options(options: Mapping[str, Any]) -> LdapOptions:
     """Validate ``options`` (dest names) into :class:`LdapOptions`; UsageError names the key."""
     refuse_unknown_options("ldap", options, OPTION_KEYS)
     url = _str(options, "url", required=True) or ""
     refuse_userinfo(url, "ldap: option 'url'")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. a [bracketed] host that is not an IP address
+        raise UsageError(f"ldap: option 'url': {url!r}: {exc}") from None
     if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
         raise UsageError(
             f"ldap: option 'url': expected ldap://host[:port] or ldaps://..., got {url!r}"
@@ -248,6 +267,7 @@ def parse_options(options: Mapping[str, Any]) -> LdapOptions:
         _ = parts.port
     except ValueError:
         raise UsageError(f"ldap: option 'url': bad port in {url!r}") from None
+    _refuse_what_ldap3_refuses(url)
     starttls = bool(options.get("starttls", False))
     if starttls and parts.scheme == "ldaps":
         raise UsageError("ldap: option 'starttls' makes no sense with an ldaps:// url")

@@ -39,7 +39,8 @@ QUIET_COMMANDS = frozenset({"lint", "test", "docs", "policies", "explain"})
 
 EXIT_CODES_HELP = (
     "exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; "
-    "2 usage, config or policy error; 3 data incomplete (a connector failed)"
+    "2 usage, config or policy error; 3 data incomplete (a connector failed); "
+    "130 interrupted; 143 stopped by SIGTERM"
 )
 
 
@@ -87,6 +88,16 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def _os_error_message(exc: OSError) -> str:
+    """``path: reason`` for a file the system refused that no layer below named itself.
+
+    The layers that write (fsutil, the history, the run folder) give their own
+    messages; this is the last resort that keeps a missed case to one line.
+    """
+    names = " -> ".join(str(n) for n in (exc.filename, exc.filename2) if n is not None)
+    return f"{names}: {exc.strerror or exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
@@ -106,8 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a short-lived batch over up to millions of acyclic records and findings:
         # the cyclic collector's full passes would cost more than the work itself
         gc.disable()
+    from policyengine.cli._stdout import discard_stdout, guarded_stdout
+
     try:
-        return int(args.run(args))
+        with guarded_stdout():
+            return int(args.run(args))
     except PolicyEngineError as exc:
         from policyengine.redact import redact_text
 
@@ -117,7 +131,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("policyengine: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        discard_stdout()
         return 0
+    except OSError as exc:
+        if exc.filename is None:
+            raise  # names no file: a bug, reported below as one
+        from policyengine.redact import redact_text
+
+        print(f"policyengine: error: {redact_text(_os_error_message(exc))}", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug: one line, exit 2 (never 1, which means "findings")
         from policyengine.redact import redact_text
 

@@ -11,6 +11,7 @@ Exit codes: 3 when any source is incomplete (its findings stay open);
 otherwise 1 when an active finding is at or above --fail-on (or fail_on in
 the config); otherwise 0. Without --fail-on a scan does not fail on findings.
 2 for usage, config or policy errors, or when another scan holds the history.
+143 when stopped by SIGTERM (the run folder is renamed <stamp>.failed).
 """
 
 from __future__ import annotations
@@ -104,13 +105,14 @@ def run(args: argparse.Namespace) -> int:
 
     from policyengine.api import load_policy_set
     from policyengine.config import load_config
-    from policyengine.errors import UsageError
+    from policyengine.errors import Location, UsageError
     from policyengine.scan import (
         InstanceSpec,
         Progress,
         ScanPlan,
         run_scan,
         scan_exit_code,
+        sigterm_raises,
         text_summary,
     )
 
@@ -122,7 +124,11 @@ def run(args: argparse.Namespace) -> int:
         snapshots.extend(Path(p) for p in demo_snapshot_paths())
     instances: tuple[InstanceSpec, ...] = ()
     if not snapshots:
-        instances = tuple(InstanceSpec(c.instance, c.type, c.options) for c in config.connectors)
+        config_file = str(config.path or "policyengine.yaml")
+        instances = tuple(
+            InstanceSpec(c.instance, c.type, c.options, Location(config_file, c.line))
+            for c in config.connectors
+        )
         if not instances:
             where = config.path or "policyengine.yaml"
             raise UsageError(
@@ -158,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
     )
     show_progress = sys.stderr.isatty() and args.log_format != "json"
     progress = Progress(len(instances), enabled=show_progress) if instances else None
-    outcome = run_scan(plan, progress=progress)
+    with sigterm_raises():  # so a stopped scan still marks its run folder .failed
+        outcome = run_scan(plan, progress=progress)
     sys.stdout.write(text_summary(outcome, outcome.reports))
     sys.stdout.flush()
     return scan_exit_code(outcome, fail_on)

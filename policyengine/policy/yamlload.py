@@ -25,6 +25,8 @@ from policyengine.errors import Location, PolicyError
 
 MAX_BYTES = 1 << 20  # 1 MiB: far above any real policy file
 MAX_NODES = 100_000
+#: values nested deeper are refused: building them recurses once per level
+MAX_DEPTH = 128
 _ALLOWED_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -72,11 +74,13 @@ def load_yaml_text(
     except _Refused as exc:
         raise error(exc.message, Location(filename, exc.line, exc.col), "E002") from None
     except yaml.reader.ReaderError as exc:  # a NUL or other control character
-        line, col = _line_col(text, exc.position)
+        at_line, at_col = _line_col(text, exc.position)
         code = int(exc.character)  # PyYAML (C and Python) gives the code point
         what = "NUL byte" if code == 0 else f"control character U+{code:04X}"
         raise error(
-            f"invalid YAML: {what} (not allowed in YAML)", Location(filename, line, col), "E001"
+            f"invalid YAML: {what} (not allowed in YAML)",
+            Location(filename, at_line, at_col),
+            "E001",
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -153,6 +157,8 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise self._fail(f"more than {MAX_NODES} values", node, "E001")
+        if len(path) > MAX_DEPTH:
+            raise self._fail(f"values nest deeper than {MAX_DEPTH} levels", node, "E001")
         if id(node) in self.seen:  # the same node twice: an alias (LibYAML resolves them)
             raise self._fail("anchors and aliases are not allowed", node)
         self.seen.add(id(node))

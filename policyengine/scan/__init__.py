@@ -14,6 +14,7 @@ Example::
 from policyengine.scan._collect import Collected, InstanceSpec, collect_all, with_defaults
 from policyengine.scan._progress import Progress
 from policyengine.scan._run import REPORT_FILES, ScanOutcome, ScanPlan, make_run_dir, run_scan
+from policyengine.scan._signals import sigterm_raises
 from policyengine.scan._summary import markdown_summary, scan_exit_code, text_summary
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "markdown_summary",
     "run_scan",
     "scan_exit_code",
+    "sigterm_raises",
     "text_summary",
     "with_defaults",
 ]

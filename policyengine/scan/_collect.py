@@ -9,15 +9,17 @@ its error, and the scan carries on (fail closed, later).
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policyengine.errors import ConfigError, Location, PolicyEngineError
 from policyengine.findings.model import SourceStatus
 from policyengine.scan._progress import Progress
+from policyengine.scan._threads import run_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class InstanceSpec:
     instance: str
     type: str
     options: Mapping[str, Any]
+    #: where it is configured (``policyengine.yaml`` and line), for error messages
+    where: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +43,24 @@ class Collected:
 
 
 def validate_instances(instances: Sequence[InstanceSpec]) -> None:
-    """Fail fast (exit 2) on an unknown connector type, before anything runs."""
+    """Fail fast (exit 2) on a configuration error, before a run is started or recorded.
+
+    An unknown connector type, an unknown option or a value the connector
+    refuses (an invalid LDAP URL) is the user's to fix: collecting would only
+    record a run whose source is "incomplete" for a reason no retry can cure.
+    """
     from policyengine import connector as registry
 
     for spec in instances:
-        registry.load(spec.type)
+        try:
+            cls = registry.load(spec.type)
+            cls.from_options(with_defaults(spec.type, spec.options), instance=spec.instance)
+        except PolicyEngineError as exc:
+            if exc.exit_code != 2 or spec.where is None:
+                raise
+            raise ConfigError(
+                f"connector {spec.instance!r}: {exc.message}", spec.where, exc.code
+            ) from None
 
 
 def with_defaults(connector_type: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,13 +95,11 @@ def collect_all(
     folder.mkdir(parents=True, exist_ok=True)
     if not instances:
         return []
-    workers = max(1, min(max_workers, len(instances)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collect") as pool:
-        futures = [
-            pool.submit(_collect_one, spec, folder, retries, collected_at, progress)
-            for spec in instances
-        ]
-        return [f.result() for f in futures]
+    jobs = [
+        functools.partial(_collect_one, spec, folder, retries, collected_at, progress)
+        for spec in instances
+    ]
+    return run_all(jobs, max_workers, name="collect")
 
 
 def _collect_one(

@@ -15,11 +15,13 @@ history take turns and are recorded in the order they collected.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from policyengine.errors import PolicyEngineError, UsageError
 from policyengine.findings.model import Result, SourceStatus
 from policyengine.history import HistoryStore, RunChanges, ScanLock, lock_path_for
 from policyengine.scan._collect import Collected, InstanceSpec, collect_all, validate_instances
@@ -82,16 +84,42 @@ def _stamp(iso: str) -> str:
 
 def make_run_dir(output_dir: Path, started_at: str) -> Path:
     """A fresh dated folder; a suffix keeps two runs in the same second apart."""
-    output_dir.mkdir(parents=True, exist_ok=True)
     base = _stamp(started_at)
-    for n in range(1, 1000):
-        candidate = output_dir / (base if n == 1 else f"{base}-{n}")
-        try:
-            candidate.mkdir(mode=0o700)  # findings and snapshots: owner only
-        except FileExistsError:
-            continue
-        return candidate
-    raise FileExistsError(f"too many runs named {base} in {output_dir}")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 1000):
+            candidate = output_dir / (base if n == 1 else f"{base}-{n}")
+            try:
+                candidate.mkdir(mode=0o700)  # findings and snapshots: owner only
+            except FileExistsError:
+                continue
+            return candidate
+    except OSError as exc:
+        where = exc.filename or output_dir
+        raise UsageError(f"{where}: cannot create the run folder: {exc.strerror}") from None
+    raise UsageError(f"{output_dir}: too many runs named {base}")
+
+
+def mark_failed(run_dir: Path, exc: BaseException) -> BaseException:
+    """Rename ``run_dir`` to ``<name>.failed``; return ``exc`` naming the final folder.
+
+    A path inside the old folder (a snapshot that did not validate) is
+    rewritten to the new one, so the message points at a file that exists.
+    """
+    failed = run_dir.with_name(run_dir.name + ".failed")
+    try:
+        run_dir.rename(failed)
+    except OSError:
+        failed = run_dir  # cannot rename (the parent went read-only): say where it is
+    if not isinstance(exc, PolicyEngineError):
+        return exc  # Ctrl-C, or a bug: reported as such
+    old, new = f"{run_dir}{os.sep}", f"{failed}{os.sep}"
+    if exc.location is not None and exc.location.file.startswith(old):
+        exc.location = dataclasses.replace(exc.location, file=new + exc.location.file[len(old) :])
+    exc.message = exc.message.replace(old, new)
+    if str(failed) not in str(exc):
+        exc.message += f" (run folder kept as {failed})"
+    return exc
 
 
 def run_scan(
@@ -102,9 +130,11 @@ def run_scan(
 ) -> ScanOutcome:
     """Run one scan as planned and return its outcome. ``clock`` gives wall-clock UTC.
 
-    A scan that fails before it is recorded leaves its folder renamed
-    ``<stamp>.failed`` (the snapshots stay there for debugging), so that no
-    tool mistakes it for a finished run.
+    A scan that fails once its folder exists (an error, Ctrl-C, SIGTERM under
+    :func:`sigterm_raises`) leaves the folder renamed ``<stamp>.failed`` (the
+    snapshots stay there for debugging), so that no tool mistakes it for a
+    finished run; the error names that folder. Configuration errors and a
+    history that cannot be read are raised before any folder is made.
     """
     from policyengine.log import get_logger
     from policyengine.snapshot.writer import utc_now_iso
@@ -112,7 +142,11 @@ def run_scan(
     clock = clock or utc_now_iso
     log = get_logger("policyengine.scan")
     validate_instances(plan.instances)
-    with ScanLock(lock_path_for(plan.history_path), timeout=plan.lock_timeout):
+    with (
+        ScanLock(lock_path_for(plan.history_path), timeout=plan.lock_timeout),
+        HistoryStore.open(plan.history_path) as store,
+    ):
+        store.trend(TREND_RUNS)  # read before anything changes: a damaged history fails here
         started_at = clock()
         run_dir = make_run_dir(plan.output_dir, started_at)
         log.info(
@@ -123,20 +157,18 @@ def run_scan(
         )
         try:
             result, warnings = _collect_and_evaluate(plan, run_dir, started_at, progress)
-        except BaseException:
-            run_dir.rename(run_dir.with_name(run_dir.name + ".failed"))
-            if progress:
-                progress.close()
-            raise
-        with HistoryStore.open(plan.history_path) as store:
             changes = store.record_run(
                 result, started_at=started_at, finished_at=clock(), output_dir=str(run_dir)
             )
             trend = store.trend(TREND_RUNS)
-        outcome = ScanOutcome(
-            run_dir=run_dir, result=result, changes=changes, warnings=tuple(warnings)
-        )
-        reports = _write_reports(plan, outcome, trend, started_at)
+            outcome = ScanOutcome(
+                run_dir=run_dir, result=result, changes=changes, warnings=tuple(warnings)
+            )
+            reports = _write_reports(plan, outcome, trend, started_at)
+        except BaseException as exc:
+            if progress:
+                progress.close()
+            raise mark_failed(run_dir, exc) from None
         if progress:
             progress.close()
         log.info(
@@ -177,8 +209,6 @@ def _copy_snapshots(paths: Sequence[Path], folder: Path) -> list[Path]:
     out = []
     for i, src in enumerate(paths):
         if not src.is_file():
-            from policyengine.errors import UsageError
-
             raise UsageError(f"{src}: snapshot file not found")
         target = folder / src.name
         if target.exists():
