@@ -11,6 +11,7 @@ in :mod:`policyengine.policy.compiled`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -94,11 +95,37 @@ def kind_of_file(path: Path) -> str:
         ".pre-commit-hooks.yaml",
     ):
         return "config"
-    if name.startswith("waivers") or path.parent.name == "waivers":
+    # by content first: `exceptions.yaml` may hold waivers, `waivers-x.yaml` a policy
+    held = _top_level_key(path)
+    if held == "waivers":
+        return "waivers"
+    if held != "id" and (name.startswith("waivers") or path.parent.name == "waivers"):
         return "waivers"
     if path.parent.name == "profiles":
         return "profile"
     return "policy"
+
+
+# A waivers file holds a top-level `waivers:` list (flow `[` or a block `- ` after
+# blank/comment lines; `waivers: file.yaml` in a config is not one); a policy
+# holds `id:` (or a list of `- id:`).
+_TOP_LEVEL_KEY = re.compile(
+    rb"^(?:(waivers)[ \t]*:[ \t]*(?:\[|(?:#[^\n]*)?\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]*- )"
+    rb"|(?:- )?(id)[ \t]*:)",
+    re.MULTILINE,
+)
+
+
+def _top_level_key(path: Path) -> str | None:
+    """What a YAML file holds, from its first top-level ``waivers:`` or ``id:`` key
+    (cheap: no YAML parse, the first 64 KiB). None when unreadable or neither."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return None
+    found = _TOP_LEVEL_KEY.search(head)
+    return (found.group(1) or found.group(2)).decode() if found else None
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
