@@ -194,7 +194,7 @@ def _records(task: Task) -> Iterator[dict[str, Any]]:
                 break
             if raw.strip():
                 try:
-                    yield reader.finish(loads(raw), nowhere)
+                    yield reader.finish(loads(raw), nowhere, raw)
                 except orjson.JSONDecodeError:
                     reader.parse(raw, _line_at(reader, pos))  # raises with the line number
                     raise

@@ -29,6 +29,10 @@ from policyengine.policy.paths import Getter, Path, compile_getter, parse_path
 from policyengine.policy.yamlload import Positions, position_of
 
 COMBINATORS = ("all", "any", "not")
+#: how deeply all/any/not/count-where may nest: the generated code and the evidence
+#: walk recurse once per level (real policies nest 3 or 4)
+MAX_NESTING = 32
+_NESTING_KEYS = frozenset((*COMBINATORS, "where"))
 #: pseudo-kind for items of free-form lists, whose fields the model does not know
 UNCHECKED = "_item"
 
@@ -272,6 +276,12 @@ def check_path(text: str, kind: str, ctx: CompileContext, yaml_path: tuple[Hasha
 
 def build(data: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...], kind: str) -> Node:
     """Compile a condition (``path: value``, ``path: {op: arg}``, all/any/not)."""
+    if sum(1 for part in yaml_path if part in _NESTING_KEYS) > MAX_NESTING:
+        raise ctx.error(
+            f"conditions nest deeper than {MAX_NESTING} levels of all/any/not/count where",
+            yaml_path,
+            "E109",
+        )
     if not isinstance(data, Mapping) or not data:
         raise ctx.error(
             "a condition is a mapping: `field: value`, `field: {operator: argument}`, "

@@ -21,7 +21,7 @@ from policyengine.model.kinds import KINDS, LIST_KEYS
 from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._duplicates import duplicated_header_key
 from policyengine.snapshot._format import is_jsonl, open_binary
-from policyengine.snapshot.validate import check_record
+from policyengine.snapshot.validate import check_record, may_nest_too_deep
 
 _KIND_OF_LIST = {v: k for k, v in LIST_KEYS.items()}
 SUPPORTED_VERSIONS = (1,)
@@ -190,11 +190,11 @@ class SnapshotReader:
         """Every resource, validated, with ``source`` and ``source_type`` set."""
         return self._jsonl_records() if self.jsonl else self._json_records()
 
-    def finish(self, record: Any, where: Location) -> dict[str, Any]:
-        """Validate one parsed record and stamp it with this snapshot's source."""
+    def finish(self, record: Any, where: Location, line: bytes | None = None) -> dict[str, Any]:
+        """Validate one parsed record (from ``line``, if known) and stamp it with the source."""
         if not isinstance(record, dict):
             raise SnapshotError("a resource must be a JSON object", where, "S003")
-        problem = check_record(record)
+        problem = check_record(record, may_nest=line is None or may_nest_too_deep(line))
         if problem is not None:
             fld, _, message = problem.partition(": ")
             raise SnapshotError(
@@ -229,7 +229,7 @@ class SnapshotReader:
                     continue
                 record = self.parse(raw, lineno)
                 where = Location(self.file, lineno)
-                finished = self.finish(record, where)
+                finished = self.finish(record, where, raw)
                 self._unique(finished, seen, where)
                 yield finished
                 count += 1

@@ -18,6 +18,10 @@ _CANONICAL_TIMESTAMP = re.compile(
     r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ"
 ).fullmatch
 
+#: how deeply a record's values may nest lists/objects (real directory data: under 10)
+MAX_DEPTH = 64
+_CONTAINERS = frozenset((dict, list))
+
 _EXACT = {"str": str, "bool": bool, "int": int, "list": list, "object": dict, "refs": list}
 _LOOSE: dict[str, tuple[type, ...]] = {"number": (int, float), "ref": (str, dict)}
 
@@ -37,7 +41,7 @@ _TIMESTAMP_KEYS = {
 }
 
 
-def check_record(record: dict[str, Any]) -> str | None:
+def check_record(record: dict[str, Any], *, may_nest: bool = True) -> str | None:
     """Return ``None`` when valid, else ``"field: problem"``. May normalise timestamps.
 
     This runs once per record of a million-record snapshot, so the common case
@@ -53,6 +57,11 @@ def check_record(record: dict[str, Any]) -> str | None:
         return f"id: must be a non-empty string, got {rid!r}"
     if kind == "person":
         return "kind: person resources are built by the engine from accounts; a snapshot must not contain them"
+    # first: the checks below may repr() a value. ``may_nest=False``: the caller knows
+    # no value can be too deep (a JSONL line with at most MAX_DEPTH brackets)
+    deep = _nesting_problem(record) if may_nest else None
+    if deep is not None:
+        return deep
     stamps = _TIMESTAMP_KEYS[kind]
     loose = _LOOSE_BY_KIND[kind]
     for name, value in record.items():
@@ -81,6 +90,33 @@ def check_record(record: dict[str, Any]) -> str | None:
         allowed = loose.get(name)
         if allowed is not None and (type(value) is bool or not isinstance(value, allowed)):
             return f"{name}: must be {FIELD_TYPES[kind][name]}, got {type(value).__name__} {_short(value)}"
+    return None
+
+
+def may_nest_too_deep(line: bytes) -> bool:
+    """Whether a JSON text could nest deeper than :data:`MAX_DEPTH` (C-speed pre-check)."""
+    return line.count(b"[") + line.count(b"{") > MAX_DEPTH
+
+
+def _nesting_problem(record: dict[str, Any]) -> str | None:
+    """``"field: ..."`` when a value nests lists/objects deeper than :data:`MAX_DEPTH`.
+
+    Error messages, evidence, reports and the JSON encoder recurse into values; a
+    1,000-level ``raw`` would end in RecursionError there. Walked with a stack.
+    """
+    for name, value in record.items():
+        if type(value) is not dict and type(value) is not list:
+            continue
+        stack: list[tuple[Any, int]] = [(value, 1)]
+        while stack:
+            item, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                return f"{name}: nests lists/objects deeper than {MAX_DEPTH} levels"
+            children = item.values() if type(item) is dict else item
+            # the common case, a list of strings or a flat object, is one C-level scan
+            if _CONTAINERS.isdisjoint(map(type, children)):
+                continue
+            stack.extend((c, depth + 1) for c in children if type(c) in _CONTAINERS)
     return None
 
 
