@@ -4,7 +4,8 @@ Order: admin groups (their roles and members), direct admin assignees and
 global session policies (with the members of the groups they name) first,
 so that each user can be written as soon as its factors arrive; then users
 page by page with their factors fetched concurrently (DEPROVISIONED users
-last, from their own listing); then API tokens. A part that cannot be read
+last, from their own listing: a user deactivated mid-run appears in both, and
+the later, deprovisioned state replaces the earlier one); then API tokens. A part that cannot be read
 is recorded with ``writer.fail`` (the snapshot says ``complete: false`` and
 names it) and the rest is still collected; refused credentials stop
 everything, and an unreachable org stops with one error.
@@ -64,6 +65,9 @@ class _UserResult:
     factors: list[dict[str, Any]] | None
     roles: list[dict[str, Any]] | None
     error: str | None = None
+    #: from the DEPROVISIONED search, which runs after the plain listing: this state
+    #: is the later one and replaces the same user's earlier record
+    later: bool = False
 
 
 class OktaCollector:
@@ -218,13 +222,13 @@ class OktaCollector:
     def _users(self, privilege: _Privilege, session_data: _Sessions | None = None) -> None:
         stopped: list[str] = []
 
-        def users() -> Iterator[dict[str, Any]]:
+        def users() -> Iterator[tuple[dict[str, Any], bool]]:
             # Okta lists every user but DEPROVISIONED ones unless asked for them by search
             listings = (
                 ("users", {}),
                 ("deprovisioned users", {"search": 'status eq "DEPROVISIONED"'}),
             )
-            for label, extra in listings:
+            for later, (label, extra) in enumerate(listings):
                 listed = pages = 0
                 try:
                     for page in link_pages(
@@ -236,7 +240,7 @@ class OktaCollector:
                         for user in page:
                             if isinstance(user, dict) and "id" in user:
                                 listed += 1
-                                yield user
+                                yield user, bool(later)
                 except (AuthenticationError, ServerUnreachable):
                     raise
                 except ConnectorError as exc:
@@ -245,7 +249,8 @@ class OktaCollector:
                         f"({pages} pages read): {exc.message}"
                     )
 
-        def enrich(user: dict[str, Any]) -> _UserResult:
+        def enrich(item: tuple[dict[str, Any], bool]) -> _UserResult:
+            user, later = item
             uid = str(user["id"])
             errors: list[str] = []
 
@@ -265,7 +270,7 @@ class OktaCollector:
                 roles: list[dict[str, Any]] | None = privilege.direct.get(uid, [])
             else:
                 roles = fetch(f"/api/v1/users/{uid}/roles")
-            return _UserResult(user, factors, roles, errors[0] if errors else None)
+            return _UserResult(user, factors, roles, errors[0] if errors else None, later)
 
         failed: list[str] = []
         first_error = ""
@@ -297,7 +302,14 @@ class OktaCollector:
                     admin_groups=groups,
                     session=session,
                 )
-                self.writer.add(record)
+                if self.writer.add(record, replace=result.later):
+                    # deactivated mid-run: forget what the earlier state contributed
+                    log.info("okta.user_replaced", user=uid, status=record.get("status"))
+                    for members in holders.values():
+                        if uid in members:
+                            members.remove(uid)
+                    if uid in failed:
+                        failed.remove(uid)
                 if "roles" not in record:
                     roles_known = False
                 for role in record.get("roles", ()):

@@ -7,7 +7,8 @@ Choices (see docs/connectors/okta.md for the reasoning):
   they are enabled; STAGED and PROVISIONED (never activated / activation
   pending), SUSPENDED and DEPROVISIONED are not. ``locked`` is LOCKED_OUT;
   ``status`` keeps Okta's word.
-- MFA counts only ACTIVE factors. ``question`` (security question) is a
+- MFA counts only ACTIVE factors (of Okta's FactorStatus values PENDING_ACTIVATION,
+  ACTIVE, INACTIVE, NOT_SETUP, ENROLLED, DISABLED, EXPIRED). ``question`` (security question) is a
   knowledge factor and is not MFA. FastPass (``signed_nonce``) is counted as
   ``platform`` and phishing resistant.
 - A field Okta did not send (or sent as null) is left out: missing, never
@@ -26,6 +27,10 @@ from connectors.okta._options import TypeRule
 from policyengine.model.kinds import PHISHING_RESISTANT_METHODS
 
 ENABLED_STATUSES = frozenset({"ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"})
+#: Factor statuses that count as an MFA method the user can sign in with. ENROLLED
+#: (not described in Okta's spec; /users/{id}/factors reports a usable factor as
+#: ACTIVE) and DISABLED (switched off by an admin) do not.
+COUNTED_FACTOR_STATUSES = frozenset({"ACTIVE"})
 
 #: factorType -> normalised method (None: not an MFA method).
 FACTOR_METHODS: dict[str, str | None] = {
@@ -84,7 +89,7 @@ def mfa(factors: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """``{enrolled, methods, phishing_resistant}`` from a user's factors (ACTIVE only)."""
     methods: set[str] = set()
     for factor in factors:
-        if factor.get("status") != "ACTIVE":
+        if factor.get("status") not in COUNTED_FACTOR_STATUSES:
             continue
         method = FACTOR_METHODS.get(str(factor.get("factorType", "")))
         if method:

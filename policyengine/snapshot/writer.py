@@ -74,6 +74,8 @@ class SnapshotWriter:
         # hashes, not the ids themselves: flat memory for million-record directories
         # (a 64-bit collision over 1M ids has a probability around 3e-8)
         self._ids: set[int] = set()
+        #: (kind, id) hash -> how many earlier spool lines of it a replacement made stale
+        self._superseded: dict[int, int] = {}
         refuse_symlink(self.path)  # fail before collecting, not after
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,8 +89,13 @@ class SnapshotWriter:
         self._closed = False
 
     # -- collecting -------------------------------------------------------
-    def add(self, resource: Mapping[str, Any]) -> None:
-        """Append one resource. It needs ``kind`` and ``id``; ``source`` is filled in."""
+    def add(self, resource: Mapping[str, Any], *, replace: bool = False) -> bool:
+        """Append one resource. It needs ``kind`` and ``id``; ``source`` is filled in.
+
+        A second resource with the same kind and id is an error, unless
+        ``replace``: then it supersedes the earlier one (a later listing saw a
+        newer state) and only the last is written. Returns whether it replaced one.
+        """
         kind = resource.get("kind")
         if kind not in LIST_KEYS:
             raise ValueError(f"resource kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -96,7 +103,8 @@ class SnapshotWriter:
         if not isinstance(rid, str) or not rid:
             raise ValueError(f"{kind} resource needs a non-empty string id, got {rid!r}")
         key = hash((kind, rid))
-        if key in self._ids:
+        replacing = key in self._ids
+        if replacing and not replace:
             raise ValueError(f"duplicate {kind} id {rid!r} in one snapshot")
         self._ids.add(key)
         # kind first: the JSON encoder finds each kind's lines by that prefix.
@@ -107,7 +115,11 @@ class SnapshotWriter:
         except OSError as exc:  # a full disk: a half-written spool line is worth nothing
             self.discard()
             raise self._not_written(exc.strerror) from None
-        self.counts[kind] += 1
+        if replacing:
+            self._superseded[key] = self._superseded.get(key, 0) + 1
+        else:
+            self.counts[kind] += 1
+        return replacing
 
     def fail(self, error: str) -> None:
         """Record that data is missing; the snapshot will say ``complete: false``."""
@@ -168,8 +180,23 @@ class SnapshotWriter:
     def _write_jsonl(self, out: Any) -> None:
         out.write(orjson.dumps(self.header(), option=orjson.OPT_APPEND_NEWLINE))
         with open(self._spool_path, "rb") as spool:
+            if self._superseded:
+                for line in self._current_lines(spool):
+                    out.write(line)
+                return
             while chunk := spool.read(1 << 20):
                 out.write(chunk)
+
+    def _current_lines(self, spool: Any) -> Any:
+        """Spool lines without those a later ``add(..., replace=True)`` superseded."""
+        stale = dict(self._superseded)
+        for line in spool:
+            record = orjson.loads(line)
+            key = hash((record["kind"], record["id"]))
+            if stale.get(key):
+                stale[key] -= 1
+                continue
+            yield line
 
     def _write_json(self, out: Any) -> None:
         # One pass over the spool per kind keeps memory bounded by one record.
@@ -182,7 +209,7 @@ class SnapshotWriter:
             first = True
             needle = b'{"kind":"' + kind.encode() + b'"'
             with open(self._spool_path, "rb") as spool:
-                for line in spool:
+                for line in self._current_lines(spool) if self._superseded else spool:
                     if not line.startswith(needle):
                         continue
                     if not first:

@@ -363,6 +363,17 @@ class OktaEmulator:
         self.policy_by_id = {p["id"]: p for p in self.org.policies}
 
     # -- test controls ----------------------------------------------------------
+    def set_user_status(self, uid: str, status: str) -> None:
+        """Change a user's status now (an admin deactivating someone mid-run).
+
+        Search listings are rebuilt from the new state; the plain listing a
+        client may be paging through keeps its order, as Okta's cursor does.
+        """
+        with self._lock:
+            self.users_sorted[self.user_pos[uid]]["status"] = status
+            for key in [k for k in self._listings if not k.startswith("!")]:
+                del self._listings[key]
+
     def revoke_access_tokens(self) -> None:
         """Expire every OAuth access token (the 'token expired mid-run' fault)."""
         with self._lock:

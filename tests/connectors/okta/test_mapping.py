@@ -47,7 +47,10 @@ def test_each_factor_type_maps_to_a_method(factor_type: str, method: str) -> Non
     assert got["phishing_resistant"] is (method in {"webauthn", "fido2", "platform"})
 
 
-@pytest.mark.parametrize("status", ["PENDING_ACTIVATION", "INACTIVE", "NOT_SETUP", "EXPIRED"])
+@pytest.mark.parametrize(
+    "status",
+    ["PENDING_ACTIVATION", "INACTIVE", "NOT_SETUP", "EXPIRED", "ENROLLED", "DISABLED", None],
+)
 def test_only_active_factors_count(status: str) -> None:
     assert m.mfa([{"factorType": "webauthn", "status": status}])["enrolled"] is False
 
