@@ -66,10 +66,14 @@ def test_github_actions_workflow(tmp_path):
     def step(name: str, **subst: str):
         s = steps[name]
         script = s["run"]
-        for expr, value in subst.items():
-            script = script.replace("${{ " + expr + " }}", value)
+        assert "${{" not in script, f"{name}: expressions go through env:, not into the script"
+        step_env = dict(env)
+        for key, value in (s.get("env") or {}).items():
+            for expr, actual in subst.items():
+                value = value.replace("${{ " + expr + " }}", actual)
+            step_env[key] = value
         cwd = workspace / s.get("working-directory", ".")
-        return bash(script, cwd=cwd, env=env)
+        return bash(script, cwd=cwd, env=step_env)
 
     for name in ("Collect base and head snapshots", "Diff (SARIF)", "Summary (Markdown)"):
         done = step(name)
@@ -128,12 +132,40 @@ def test_gitlab_ci_job(tmp_path):
     assert re.search(rf"access/people\.yaml(:|\D+){line}\b", text), text[:2000]
 
 
-@pytest.mark.parametrize("template", ["github-actions-gate.yml", "gitlab-ci.yml"])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "github-actions-gate.yml",
+        "github-actions-scheduled-scan.yml",
+        "gitlab-ci.yml",
+        "kubernetes-cronjob.yaml",
+    ],
+)
 def test_templates_install_this_project_at_its_release_tag(template):
     from policyengine import __version__
 
     text = (PROJECT / "ci" / template).read_text()
-    assert f'POLICYENGINE_REF: "v{__version__}"' in text
+    assert (
+        f'POLICYENGINE_REF: "v{__version__}"' in text
+        or f"ARG POLICYENGINE_REF=v{__version__}" in text
+    )
     assert "git+https://github.com/policyengine/policyengine@${POLICYENGINE_REF}" in text
     # the PyPI name "policyengine" is an unrelated project: never install it by name
     assert not re.search(r"pip install[^\n]*[\s\"']policyengine(==|[\s\"']|$)", text, re.M)
+
+
+def test_scheduled_scan_summary_takes_the_newest_recorded_run(tmp_path):
+    workflow = yaml.safe_load((PROJECT / "ci" / "github-actions-scheduled-scan.yml").read_text())
+    steps = {s.get("name"): s for s in workflow["jobs"]["scan"]["steps"]}
+    runs = tmp_path / "runs"
+    for stamp, text in (("2026-11-01T05-17-00Z", "older"), ("2026-11-02T05-17-00Z", "newest")):
+        (runs / stamp).mkdir(parents=True)
+        (runs / stamp / "summary.md").write_text(f"summary of the {text} run\n")
+    (runs / "2026-11-03T05-17-00Z.failed").mkdir()  # failed before it was recorded
+    (runs / "2026-10-31 copy; with spaces").mkdir()  # an odd name must not break it
+    summary = tmp_path / "step-summary"
+    env = {"PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "GITHUB_STEP_SUMMARY": str(summary)}
+    done = bash(steps["Job summary"]["run"], cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "summary of the newest run" in summary.read_text()
+    assert "older" not in summary.read_text()
