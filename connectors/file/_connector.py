@@ -65,6 +65,11 @@ class FileConnector:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, instance: str) -> FileConnector:
+        from policyengine.connector import option_names, refuse_unknown_options
+
+        # `privileged_roles`: the plural the config examples use, next to --privileged-role
+        known = option_names(cls.add_arguments) | {"privileged_roles"}
+        refuse_unknown_options(f"file ({instance})", options, known)
         paths = _strings(options, "path")
         if not paths:
             raise UsageError(f"file ({instance}): option 'path' is required (a file or directory)")

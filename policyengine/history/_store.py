@@ -253,6 +253,16 @@ class HistoryStore:
         self._db.execute("COMMIT")
 
     @reported
+    def check_writable(self) -> None:
+        """Raise now, not after a scan's collection, if the file or its folder is read-only."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:  # a real write, rolled back (SQLite skips an UPDATE that changes nothing)
+            self._db.execute("CREATE TABLE policyengine_write_check (x INTEGER)")
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+
+    @reported
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
 

@@ -89,6 +89,8 @@ def make_run_dir(output_dir: Path, started_at: str) -> Path:
         output_dir.mkdir(parents=True, exist_ok=True)
         for n in range(1, 1000):
             candidate = output_dir / (base if n == 1 else f"{base}-{n}")
+            if candidate.with_name(candidate.name + ".failed").exists():
+                continue  # a failed run of the same second: keep both
             try:
                 candidate.mkdir(mode=0o700)  # findings and snapshots: owner only
             except FileExistsError:
@@ -146,7 +148,9 @@ def run_scan(
         ScanLock(lock_path_for(plan.history_path), timeout=plan.lock_timeout),
         HistoryStore.open(plan.history_path) as store,
     ):
-        store.trend(TREND_RUNS)  # read before anything changes: a damaged history fails here
+        # read and write before anything changes: a damaged or read-only history fails here
+        store.trend(TREND_RUNS)
+        store.check_writable()
         started_at = clock()
         run_dir = make_run_dir(plan.output_dir, started_at)
         log.info(

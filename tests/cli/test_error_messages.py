@@ -229,6 +229,21 @@ def test_read_only_folder_is_one_line_naming_the_path_exit_2(work, case):
     assert _runs_recorded(work / "h.db") == 0
 
 
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_read_only_history_is_refused_before_a_run_folder_is_made(work, what):
+    (work / "hd").mkdir(mode=0o777)
+    (work / "hd").chmod(0o777)
+    args = ["-s", "corp.jsonl", "--history", "hd/h.db", "--output-dir", "runs"]
+    assert _scan(work, *args, unprivileged=True).returncode == 0
+    before = sorted((work / "runs").iterdir())
+    (work / "hd" / "h.db").chmod(0o444) if what == "file" else (work / "hd").chmod(0o555)
+    proc = _scan(work, *args, unprivileged=True)
+    assert proc.returncode == 2, proc.stderr
+    _one_error_line(proc.stderr, "hd/h.db", "cannot write the history database")
+    assert sorted((work / "runs").iterdir()) == before
+    assert _runs_recorded(work / "hd" / "h.db") == 1
+
+
 STDOUT_CASES = {
     "evaluate": ["evaluate", "-s", "corp.jsonl", "--policies", "policies", "--fail-on", "none"],
     "scan": ["scan", "-s", "corp.jsonl", "--policies", "policies", "--history", "h.db"],

@@ -170,3 +170,22 @@ def test_a_scan_that_fails_leaves_a_failed_folder_and_no_history(tmp_path, polic
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["2026-11-01T060000Z.failed"]
     with HistoryStore.open(tmp_path / "h.db") as store:
         assert store.runs() == []
+
+
+def test_a_failed_run_of_the_same_second_keeps_its_folder(tmp_path):
+    from policyengine.scan import make_run_dir
+
+    first = make_run_dir(tmp_path, "2026-11-01T06:00:00Z")
+    first.rename(first.with_name(first.name + ".failed"))
+    # reusing the bare name would make the next failure's rename collide with it
+    assert make_run_dir(tmp_path, "2026-11-01T06:00:00Z").name == "2026-11-01T060000Z-2"
+
+
+def test_unknown_connector_option_is_a_config_error_naming_the_config_line(tmp_path, policies):
+    from policyengine.errors import ConfigError, Location
+
+    where = Location("policyengine.yaml", 7)
+    spec = InstanceSpec("access", "file", {"path": ["a.yaml"], "pathz": 1}, where)
+    with pytest.raises(ConfigError, match=r"^policyengine.yaml:7: connector 'access': .*'pathz'"):
+        run_scan(_plan(tmp_path, policies, instances=(spec,)))
+    assert not (tmp_path / "runs").exists()
