@@ -186,12 +186,16 @@ def _records(task: Task) -> Iterator[dict[str, Any]]:
     with open(reader.path, "rb") as handle:
         if task.start > 0:
             handle.seek(task.start - 1)
-            handle.readline()  # finish the line that started before our range
+            # finish the line that started before our range (bounded like every line)
+            if len(handle.readline(reader.limits.line + 1)) > reader.limits.line:
+                raise reader.line_too_long(_line_at(reader, task.start - 1))
         pos = handle.tell()
         while pos < task.end:
-            raw = handle.readline()
+            raw = handle.readline(reader.limits.line + 1)
             if not raw:
                 break
+            if len(raw) > reader.limits.line:
+                raise reader.line_too_long(_line_at(reader, pos))
             if raw.strip():
                 try:
                     yield reader.finish(loads(raw), nowhere, raw)
@@ -208,8 +212,15 @@ def _records(task: Task) -> Iterator[dict[str, Any]]:
 
 def _line_at(reader: SnapshotReader, offset: int) -> int:
     """Line number of the byte ``offset`` (only computed on the error path)."""
+    lines = 1
     with open(reader.path, "rb") as handle:
-        return handle.read(offset).count(b"\n") + 1
+        while offset > 0:  # in chunks: the offset may be gigabytes into the file
+            chunk = handle.read(min(offset, 1 << 20))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            offset -= len(chunk)
+    return lines
 
 
 def _project_task(task: Task) -> tuple[list[dict[str, Any]], None, None]:

@@ -20,7 +20,8 @@ from policyengine.errors import Location, SnapshotError
 from policyengine.model.kinds import KINDS, LIST_KEYS
 from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._duplicates import duplicated_header_key
-from policyengine.snapshot._format import is_jsonl, open_binary
+from policyengine.snapshot._format import is_gzip, is_jsonl, open_binary
+from policyengine.snapshot.limits import DOCUMENT, LINE, SNAPSHOT, current_limits, describe
 from policyengine.snapshot.validate import check_record, may_nest_too_deep
 
 _KIND_OF_LIST = {v: k for k, v in LIST_KEYS.items()}
@@ -109,8 +110,10 @@ class SnapshotReader:
         self.file = str(path)
         self.jsonl = is_jsonl(path)
         self._document: dict[str, Any] | None = None
+        self.limits = current_limits()
         if not path.is_file():
             raise SnapshotError("snapshot file not found", Location(self.file), "S001")
+        self._refuse_oversized_file()
         if self.jsonl:
             with self._open() as handle:
                 first = self._read_line(handle, 1)
@@ -125,6 +128,7 @@ class SnapshotReader:
 
     # -- raw access ---------------------------------------------------------
     def _open(self) -> IO[bytes]:
+        self._bytes_read = 0  # decompressed bytes through this handle (bomb bound)
         try:
             return open_binary(self.path, "r")
         except OSError as exc:
@@ -132,13 +136,47 @@ class SnapshotReader:
                 f"cannot read: {exc.strerror}", Location(self.file), "S001"
             ) from None
 
+    def _refuse_oversized_file(self) -> None:
+        """An uncompressed file's size is known up front; a ``.gz`` is counted as it expands."""
+        if is_gzip(self.path):
+            return
+        variable, allowed = (
+            (SNAPSHOT[0], self.limits.snapshot)
+            if self.jsonl
+            else (DOCUMENT[0], self.limits.document)
+        )
+        if self.path.stat().st_size > allowed:
+            raise self._too_large("the file is larger than", allowed, variable)
+
+    def _too_large(
+        self, what: str, allowed: int, variable: str, lineno: int | None = None
+    ) -> SnapshotError:
+        return SnapshotError(
+            f"{what} {describe(allowed)}: refused (a genuine file needs a higher {variable})",
+            Location(self.file, lineno),
+            "S001",
+        )
+
+    def _expanded_too_far(self, allowed: int, variable: str) -> SnapshotError:
+        what = "the data expands to more than" if is_gzip(self.path) else "the file is larger than"
+        return self._too_large(what, allowed, variable)
+
+    def line_too_long(self, lineno: int) -> SnapshotError:
+        """For a line that ``readline(limits.line + 1)`` returned in full: it is too long."""
+        return self._too_large("the line is longer than", self.limits.line, LINE[0], lineno)
+
     def _read_line(self, handle: IO[bytes], lineno: int) -> bytes | None:
         try:
-            line = handle.readline()
+            line = handle.readline(self.limits.line + 1)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise SnapshotError(
                 f"corrupt or truncated compressed file: {exc}", Location(self.file, lineno), "S001"
             ) from None
+        if len(line) > self.limits.line:
+            raise self.line_too_long(lineno)
+        self._bytes_read += len(line)
+        if self._bytes_read > self.limits.snapshot:
+            raise self._expanded_too_far(self.limits.snapshot, SNAPSHOT[0])
         return line or None
 
     def parse(self, raw: bytes, lineno: int | None, record: int | None = None) -> Any:
@@ -159,11 +197,13 @@ class SnapshotReader:
     def _load_json(self) -> tuple[dict[str, Any], bytes]:
         with self._open() as handle:
             try:
-                raw = handle.read()
+                raw = handle.read(self.limits.document + 1)  # never more than the bound
             except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
                 raise SnapshotError(
                     f"corrupt or truncated compressed file: {exc}", Location(self.file), "S001"
                 ) from None
+        if len(raw) > self.limits.document:
+            raise self._expanded_too_far(self.limits.document, DOCUMENT[0])
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
