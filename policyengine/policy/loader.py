@@ -11,6 +11,7 @@ in :mod:`policyengine.policy.compiled`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -128,13 +129,30 @@ def _top_level_key(path: Path) -> str | None:
     return (found.group(1) or found.group(2)).decode() if found else None
 
 
+def _files_under(root: Path) -> list[Path]:
+    """Every file below ``root``, sorted; symlinked folders are not followed.
+
+    Not ``rglob``: it skips a folder it may not read without a word, and a
+    policy folder that yields no policies passes every gate.
+    """
+
+    def refuse(exc: OSError) -> None:
+        where = str(exc.filename or root)
+        raise PolicyError(f"cannot read folder: {exc.strerror}", Location(where), "E001")
+
+    files = [
+        Path(folder, name) for folder, _, names in os.walk(root, onerror=refuse) for name in names
+    ]
+    return sorted(files)
+
+
 def discover(paths: Iterable[Path]) -> list[Path]:
     """Policy files under ``paths`` (sorted; tests, profiles, config, waivers and
     hidden or virtual-environment folders skipped)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
+            for candidate in _files_under(path):
                 if not candidate.is_file() or candidate.suffix not in POLICY_SUFFIXES:
                     continue
                 parts = candidate.relative_to(path).parts

@@ -244,6 +244,17 @@ def test_read_only_history_is_refused_before_a_run_folder_is_made(work, what):
     assert _runs_recorded(work / "hd" / "h.db") == 1
 
 
+@pytest.mark.parametrize("command", ["lint", "evaluate"])
+def test_unreadable_policy_folder_is_an_error_not_zero_policies(work, command):
+    (work / "policies" / "private").mkdir()
+    (work / "policies" / "private").chmod(0o000)  # no one but root may list it
+    args = ["lint", "policies"] if command == "lint" else [
+        "evaluate", "-s", "corp.jsonl", "--policies", "policies"]  # fmt: skip
+    proc = _run(args, work, unprivileged=True)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    _one_error_line(proc.stderr, "policies/private", "cannot read folder", "Permission denied")
+
+
 STDOUT_CASES = {
     "evaluate": ["evaluate", "-s", "corp.jsonl", "--policies", "policies", "--fail-on", "none"],
     "scan": ["scan", "-s", "corp.jsonl", "--policies", "policies", "--history", "h.db"],
