@@ -119,3 +119,15 @@ def test_connector_type_rules_use_re2():
                 "service_account_pattern": r"(a)\1",
             }
         )
+
+
+def test_a_parameter_override_in_the_config_is_compiled_with_re2_too(tmp_path, capsys):
+    config = tmp_path / "policyengine.yaml"
+    config.write_text(
+        "policies:\n  PE-PRIV-014:\n    params:\n"
+        "      standing_grant_pattern: '^permission:\\S+ via permission set (?!.*expires)'\n"
+    )
+    code = main(["evaluate", "--demo", "--config", str(config)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{config}:2: E106 PE-PRIV-014" in err and "does not compile with RE2" in err
