@@ -85,7 +85,7 @@ class FileConnector:
 
     def resources(self) -> list[dict[str, Any]]:
         """Every resource the files declare (raises AccessValidationError listing all problems)."""
-        from connectors.file._build import build
+        from connectors.file._mapping import build
         from connectors.file._load import (
             AccessValidationError,
             discover,

@@ -4,6 +4,6 @@ See docs/connectors/ldap.md for the options, the mapping to the normalised
 model and the failure behaviour.
 """
 
-from connectors.ldap.connector import LdapConnector
+from connectors.ldap._connector import LdapConnector
 
 __all__ = ["LdapConnector"]

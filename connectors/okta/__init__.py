@@ -5,6 +5,6 @@ service app (client credentials, ``private_key_jwt``). See
 ``docs/connectors/okta.md``.
 """
 
-from connectors.okta.connector import OktaConnector
+from connectors.okta._connector import OktaConnector
 
 __all__ = ["OktaConnector"]

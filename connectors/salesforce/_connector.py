@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from connectors.http import HttpClient, ServerUnreachable, TokenAuth, map_bounded
-from connectors.salesforce import _map
+from connectors.salesforce import _mapping
 from connectors.salesforce._auth import make_fetch
 from connectors.salesforce._http import (
     ApiLimitExceeded,
@@ -89,7 +89,7 @@ class SalesforceConnector:
             writer.extra_source.update(
                 {"instance_url": api.auth.base_url, "api_version": self.options.api_version}
             )
-            org = _map.Org()
+            org = _mapping.Org()
             stopped = self._query_all(Rest(api, self.options.api_version), org, writer)
             if self.options.metadata and not stopped:
                 self._read_metadata(MetadataClient(api, self.options.api_version), org, writer)
@@ -100,7 +100,7 @@ class SalesforceConnector:
             api.close()
             token_http.close()
 
-    def _query_all(self, rest: Rest, org: _map.Org, writer: Any) -> bool:
+    def _query_all(self, rest: Rest, org: _mapping.Org, writer: Any) -> bool:
         """Run the SOQL queries concurrently; True if the run must stop (API limit, no server)."""
         stopped = False
 
@@ -146,7 +146,7 @@ class SalesforceConnector:
                 unavailable[query.sobject] = sorted(result.dropped)
         return stopped
 
-    def _read_metadata(self, md: MetadataClient, org: _map.Org, writer: Any) -> None:
+    def _read_metadata(self, md: MetadataClient, org: _mapping.Org, writer: Any) -> None:
         steps: list[tuple[str, Callable[[], None]]] = [
             ("SecuritySettings", lambda: _read_one(md, org, "SecuritySettings", "Security")),
             (
@@ -171,16 +171,16 @@ class SalesforceConnector:
             else:
                 org.complete.add(f"md:{what}")
 
-    def _write(self, org: _map.Org, writer: Any) -> None:
-        for resource in _map.map_accounts(org, self.options):
+    def _write(self, org: _mapping.Org, writer: Any) -> None:
+        for resource in _mapping.map_accounts(org, self.options):
             writer.add(resource)
-        for resource in _map.map_integrations_and_credentials(org):
+        for resource in _mapping.map_integrations_and_credentials(org):
             writer.add(resource)
-        for resource in _map.map_session_policies(org):
+        for resource in _mapping.map_session_policies(org):
             writer.add(resource)
-        for resource in _map.map_profile_session_policies(org):
+        for resource in _mapping.map_profile_session_policies(org):
             writer.add(resource)
-        for resource in _map.map_settings(org):
+        for resource in _mapping.map_settings(org):
             writer.add(resource)
 
 
@@ -192,7 +192,7 @@ def _combined_fatal(response: Any) -> str | None:
     return classify(response)
 
 
-def _read_one(md: MetadataClient, org: _map.Org, metadata_type: str, full_name: str) -> None:
+def _read_one(md: MetadataClient, org: _mapping.Org, metadata_type: str, full_name: str) -> None:
     records = md.read_metadata(metadata_type, [full_name])
     value = records[0] if records else {}
     if metadata_type == "SecuritySettings":
@@ -201,7 +201,7 @@ def _read_one(md: MetadataClient, org: _map.Org, metadata_type: str, full_name: 
         org.connected_app_settings = value
 
 
-def _read_all(md: MetadataClient, org: _map.Org, metadata_type: str) -> None:
+def _read_all(md: MetadataClient, org: _mapping.Org, metadata_type: str) -> None:
     names = md.list_metadata(metadata_type)
     records = md.read_metadata(metadata_type, names) if names else []
     if metadata_type == "ConnectedApp":
@@ -217,7 +217,7 @@ def _list_and_read(md: MetadataClient, metadata_type: str) -> list[dict[str, Any
     return md.read_metadata(metadata_type, names) if names else []
 
 
-def _read_external_client_apps(md: MetadataClient, org: _map.Org) -> None:
+def _read_external_client_apps(md: MetadataClient, org: _mapping.Org) -> None:
     """External Client Apps (API 59.0+), their admin OAuth policies and OAuth settings.
 
     An org or API version without the feature answers INVALID_TYPE: there are

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.salesforce._map import (
+from connectors.salesforce._mapping import (
     Org,
     ip_restricted,
     map_integrations_and_credentials,
@@ -134,7 +134,7 @@ def test_incomplete_token_list_leaves_authorized_users_missing() -> None:
 
 
 def test_portal_and_guest_users_are_flagged() -> None:
-    from connectors.salesforce._map import map_accounts
+    from connectors.salesforce._mapping import map_accounts
     from connectors.salesforce._options import parse_options
 
     options = parse_options(
