@@ -78,12 +78,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = _command_in(argv)
     for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"policyengine.cli.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"policyengine.cli.{module_name}":
-                raise
-            continue  # a command still being built is simply not offered
+        module = importlib.import_module(f"policyengine.cli.{module_name}")
         module.add_parser(sub, full=(name == wanted))
     return parser
 

@@ -240,17 +240,11 @@ def _evaluate(
 
 
 def _waive(result: Result, plan: ScanPlan) -> tuple[Result, list[str]]:
-    """Apply the waivers file. Without waiver support, report every finding (fail closed)."""
+    """Apply the waivers file, if the plan names one."""
     if plan.waivers_path is None:
         return result, []
-    try:
-        from policyengine.findings.waivers import apply_waivers, load_waivers
-    except ImportError:
-        note = (
-            f"waivers in {plan.waivers_path} were not applied: this build has no waiver "
-            "support, so every finding is reported as active"
-        )
-        return dataclasses.replace(result, warnings=(*result.warnings, note)), [note]
+    from policyengine.findings.waivers import apply_waivers, load_waivers
+
     waivers = load_waivers(plan.waivers_path, max_days=plan.waiver_max_days)
     return apply_waivers(result, waivers), []
 
@@ -258,7 +252,7 @@ def _waive(result: Result, plan: ScanPlan) -> tuple[Result, list[str]]:
 def _write_reports(
     plan: ScanPlan, outcome: ScanOutcome, trend: Sequence[Any], started_at: str
 ) -> dict[str, Path]:
-    from policyengine.report import ReportOptions, available_formats, render
+    from policyengine.report import ReportOptions, render
     from policyengine.scan._summary import markdown_summary
 
     run = outcome.changes.run
@@ -278,10 +272,9 @@ def _write_reports(
         },
     )
     wanted = list(dict.fromkeys(("json", "html", *plan.reports)))
-    have = set(available_formats())
     written: dict[str, Path] = {}
     for fmt in wanted:
-        if fmt not in have or fmt not in REPORT_FILES:
+        if fmt not in REPORT_FILES:
             continue
         path = outcome.run_dir / REPORT_FILES[fmt]
         _atomic_write(path, render(fmt, outcome.result, options))
