@@ -26,18 +26,9 @@ from typing import Any
 import pytest
 
 from policyengine.snapshot import SnapshotWriter
+from tests.policies import MFA_POLICY
 
 NOW = "2026-11-01T00:00:00Z"
-POLICY = """\
-id: T-MFA-001
-title: Enabled accounts enrol MFA
-severity: high
-resource: account
-match: {enabled: true}
-require: {mfa.enrolled: true}
-message: "{name} has no MFA"
-remediation: Enrol MFA for {name}.
-"""
 NOBODY = 65534
 
 
@@ -86,7 +77,7 @@ def work() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="pe-errors-"))
     folder.chmod(0o777)
     (folder / "policies").mkdir()
-    (folder / "policies" / "mfa.yaml").write_text(POLICY)
+    (folder / "policies" / "mfa.yaml").write_text(MFA_POLICY)
     _snapshot(folder / "corp.jsonl", [f"u{i}" for i in range(300)])
     for path in folder.rglob("*"):
         path.chmod(0o777 if path.is_dir() else 0o666)

@@ -18,22 +18,13 @@ from policyengine.cli.main import main
 from policyengine.errors import UsageError
 from policyengine.fsutil import atomic_write_text, copy_file
 from policyengine.snapshot import SnapshotWriter
-
-POLICY = """\
-id: T-MFA-001
-title: Enabled accounts enrol MFA
-severity: high
-resource: account
-match: {enabled: true}
-require: {mfa.enrolled: true}
-remediation: Enrol MFA for {name}.
-"""
+from tests.policies import MFA_POLICY
 
 
 def _policy(tmp_path: Path) -> str:
     """One small policy: these tests are about files, not the built-in library."""
     path = tmp_path / "mfa.yaml"
-    path.write_text(POLICY)
+    path.write_text(MFA_POLICY)
     return str(path)
 
 

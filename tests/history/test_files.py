@@ -10,22 +10,13 @@ import pytest
 
 from policyengine.cli.main import main
 from policyengine.history import HistoryError, HistoryStore, ScanLock, lock_path_for
-
-POLICY = """\
-id: T-MFA-001
-title: Enabled accounts enrol MFA
-severity: high
-resource: account
-match: {enabled: true}
-require: {mfa.enrolled: true}
-remediation: Enrol MFA for {name}.
-"""
+from tests.policies import MFA_POLICY
 
 
 def _demo_scan(tmp_path: Path, history: Path) -> int:
     """A demo scan with one small policy (independent of the built-in library)."""
     policy = tmp_path / "mfa.yaml"
-    policy.write_text(POLICY)
+    policy.write_text(MFA_POLICY)
     out = tmp_path / "runs"
     return main(
         [
