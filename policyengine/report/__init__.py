@@ -1,19 +1,20 @@
 """Reporters: one module per output format, each a function from a result to text.
 
 ``render(fmt, result)`` looks the module up in :data:`FORMATS` and calls its
-``render(result, options)``. Adding a format is one new module and one line
-here.
+``render(result, options)``; each module also declares ``FILE_NAME``, the file
+a scan writes it to. Adding a format is one new module and one line here.
+Modules load lazily (``lint`` and ``--help`` never import a reporter).
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
-from policyengine.errors import UsageError
+from policyengine.errors import PolicyEngineError, UsageError
 
 #: format name -> module in policyengine.report
 FORMATS: dict[str, str] = {
@@ -48,17 +49,30 @@ def command_of(options: ReportOptions) -> str:
     return "diff" if options.diff else "evaluate"
 
 
-def available_formats() -> list[str]:
-    out = []
-    for name, module in FORMATS.items():
-        if importlib.util.find_spec(f"policyengine.report.{module}") is not None:
-            out.append(name)
-    return out
+def _module(fmt: str) -> ModuleType:
+    """The reporter module of ``fmt``, checked to declare what the registry promises."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    module = importlib.import_module(f"policyengine.report.{FORMATS[fmt]}")
+    file_name = getattr(module, "FILE_NAME", None)
+    if (
+        not isinstance(file_name, str)
+        or not file_name
+        or not callable(getattr(module, "render", None))
+    ):
+        # a programming error in a reporter: refuse it rather than skip its file
+        raise PolicyEngineError(
+            f"internal error: report module {module.__name__} must define FILE_NAME and render()"
+        )
+    return module
+
+
+def file_name(fmt: str) -> str:
+    """The file a scan writes format ``fmt`` to in its run folder."""
+    return str(_module(fmt).FILE_NAME)
 
 
 def render(fmt: str, result: Any, options: ReportOptions | None = None) -> str:
     """Render ``result`` (a :class:`~policyengine.findings.Result`) as ``fmt``."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    module = importlib.import_module(f"policyengine.report.{FORMATS[fmt]}")
+    module = _module(fmt)
     return module.render(result, options or ReportOptions())  # type: ignore[no-any-return]

@@ -70,6 +70,10 @@ def _may_be_formula(text: str) -> bool:
     return first in _FORMULA_START or first.isspace() or not first.isprintable()
 
 
+#: the file this format is written to in a scan's run folder
+FILE_NAME = "findings.csv"
+
+
 def render(result: Result, options: ReportOptions) -> str:
     """Render ``result`` as CSV text with a header row."""
     buf = io.StringIO()

@@ -68,6 +68,10 @@ def _short_time(value: str | None) -> str:
     return value.replace("T", " ")[:16]
 
 
+#: the file this format is written to in a scan's run folder
+FILE_NAME = "report.html"
+
+
 def render(result: Result, options: ReportOptions) -> str:
     """Render ``result`` as a standalone HTML page.
 

@@ -36,6 +36,10 @@ def _clean(text: object) -> str:
     return _INVALID_XML.sub("\ufffd", str(text))
 
 
+#: the file this format is written to in a scan's run folder
+FILE_NAME = "junit.xml"
+
+
 def render(result: Result, options: ReportOptions) -> str:
     """Render ``result`` as a JUnit XML document."""
     diff = options.diff or any(f.change for f in result.findings)

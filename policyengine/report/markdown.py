@@ -18,6 +18,9 @@ from policyengine.report._markdown_escape import code_span_text, markdown_text
 
 MAX_ROWS = 50
 
+#: the file this format is written to in a scan's run folder
+FILE_NAME = "report.md"
+
 
 def render(result: Result, options: ReportOptions) -> str:
     """Render ``result`` as GitHub-flavoured Markdown."""

@@ -44,6 +44,9 @@ SEVERITY_IDS: Mapping[str, int] = {"info": 1, "low": 2, "medium": 3, "high": 4, 
 #: diff change -> OCSF activity_id (1 Create, 2 Update, 3 Close)
 ACTIVITY_IDS: Mapping[str | None, int] = {None: 1, "new": 1, "unchanged": 2, "resolved": 3}
 
+#: the file this format is written to in a scan's run folder
+FILE_NAME = "findings.ocsf.json"
+
 
 def render(result: Result, options: ReportOptions) -> str:
     """Render ``result`` as a JSON array of OCSF Detection Finding events."""

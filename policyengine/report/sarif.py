@@ -53,6 +53,9 @@ SECURITY_SEVERITY: Mapping[str, str] = {
 }
 _BASELINE = {"new": "new", "unchanged": "unchanged", "resolved": "absent"}
 
+#: the file this format is written to in a scan's run folder
+FILE_NAME = "report.sarif"
+
 
 def render(result: Result, options: ReportOptions) -> str:
     """Render ``result`` as a SARIF 2.1.0 log (one run)."""

@@ -21,6 +21,9 @@ _COLOURS = {
 }
 _RESET = "\033[0m"
 
+#: the file this format is written to in a scan's run folder
+FILE_NAME = "report.txt"
+
 
 def render(result: Result, options: ReportOptions) -> str:
     """Every string from the data goes through ``safe``: no terminal escapes, no line breaks."""

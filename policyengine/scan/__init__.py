@@ -13,12 +13,11 @@ Example::
 
 from policyengine.scan._collect import Collected, InstanceSpec, collect_all, with_defaults
 from policyengine.scan._progress import Progress
-from policyengine.scan._run import REPORT_FILES, ScanOutcome, ScanPlan, make_run_dir, run_scan
+from policyengine.scan._run import ScanOutcome, ScanPlan, make_run_dir, run_scan
 from policyengine.scan._signals import sigterm_raises
 from policyengine.scan._summary import markdown_summary, scan_exit_code, text_summary
 
 __all__ = [
-    "REPORT_FILES",
     "Collected",
     "InstanceSpec",
     "Progress",

@@ -27,17 +27,6 @@ from policyengine.history import HistoryStore, RunChanges, ScanLock, lock_path_f
 from policyengine.scan._collect import Collected, InstanceSpec, collect_all, validate_instances
 from policyengine.scan._progress import Progress
 
-#: report format -> file name in the run folder
-REPORT_FILES: dict[str, str] = {
-    "json": "result.json",
-    "html": "report.html",
-    "markdown": "report.md",
-    "sarif": "report.sarif",
-    "junit": "junit.xml",
-    "csv": "findings.csv",
-    "text": "report.txt",
-    "ocsf": "findings.ocsf.json",
-}
 #: how many past runs the HTML trend shows
 TREND_RUNS = 30
 
@@ -252,7 +241,7 @@ def _waive(result: Result, plan: ScanPlan) -> tuple[Result, list[str]]:
 def _write_reports(
     plan: ScanPlan, outcome: ScanOutcome, trend: Sequence[Any], started_at: str
 ) -> dict[str, Path]:
-    from policyengine.report import ReportOptions, render
+    from policyengine.report import ReportOptions, file_name, render
     from policyengine.scan._summary import markdown_summary
 
     run = outcome.changes.run
@@ -274,9 +263,8 @@ def _write_reports(
     wanted = list(dict.fromkeys(("json", "html", *plan.reports)))
     written: dict[str, Path] = {}
     for fmt in wanted:
-        if fmt not in REPORT_FILES:
-            continue
-        path = outcome.run_dir / REPORT_FILES[fmt]
+        # each report module names its own file: the registry is the one list
+        path = outcome.run_dir / file_name(fmt)
         _atomic_write(path, render(fmt, outcome.result, options))
         written[fmt] = path
     summary = outcome.run_dir / "summary.md"

@@ -189,3 +189,16 @@ def test_unknown_connector_option_is_a_config_error_naming_the_config_line(tmp_p
     with pytest.raises(ConfigError, match=r"^policyengine.yaml:7: connector 'access': .*'pathz'"):
         run_scan(_plan(tmp_path, policies, instances=(spec,)))
     assert not (tmp_path / "runs").exists()
+
+
+def test_every_registered_format_is_written_to_the_file_its_module_names(tmp_path, policies):
+    from policyengine.report import FORMATS, file_name
+
+    snap = write_snapshot(tmp_path / "corp.jsonl", "corp", [account("u1")])
+    outcome = run_scan(
+        _plan(tmp_path, policies, snapshots=(snap,), reports=tuple(FORMATS)),
+        clock=_clock("2026-11-01T06:00:00Z", "2026-11-01T06:00:05Z"),
+    )
+    for fmt in FORMATS:
+        assert outcome.reports[fmt] == outcome.run_dir / file_name(fmt)
+        assert outcome.reports[fmt].stat().st_size > 0, fmt
