@@ -12,107 +12,64 @@ resources and hands them to a :class:`~policyengine.snapshot.SnapshotWriter`.
 The same option names (argparse ``dest`` names, with underscores) are used on
 the command line (``policyengine collect NAME --page-size 500``) and per
 instance in ``policyengine.yaml`` (``page_size: 500``).
+
+The kit a connector builds on (docs/connectors/README.md, "Writing a connector"):
+
+- :mod:`.contract`: the :class:`Connector` and :class:`SnapshotSink` protocols,
+  checked when a plug-in is loaded;
+- :mod:`.options`: typed option readers (:class:`Options`);
+- :mod:`.transport`: the shared timeout / CA file / concurrency / retry options;
+- :mod:`.account_types`: the one account-type rule grammar and its defaults.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from policyengine.connector.contract import Connector, Record, SnapshotSink, check_contract
+from policyengine.connector.options import (
+    Options,
+    SecretRef,
+    is_loopback,
+    option_names,
+    option_str,
+    refuse_unknown_options,
+)
 from policyengine.errors import PolicyEngineError, UsageError
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "CollectResult",
+    "Connector",
+    "Options",
+    "Record",
+    "SecretRef",
+    "SnapshotSink",
+    "available",
+    "installed_names",
+    "is_loopback",
+    "load",
+    "option_names",
+    "option_str",
+    "refuse_unknown_options",
+    "run",
+]
 
 ENTRY_POINT_GROUP = "policyengine.connectors"
 
 
-@runtime_checkable
-class Connector(Protocol):
-    """What every connector provides."""
-
-    #: Name used on the command line (``policyengine collect NAME``) and in config ``type:``.
-    name: ClassVar[str]
-    #: One line for ``policyengine collect --help``.
-    summary: ClassVar[str]
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """Add the connector's own options (``--instance`` and ``-o`` are added for it)."""
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any], *, instance: str) -> Connector:
-        """Build from options keyed by ``dest`` name; raise UsageError naming a bad one.
-
-        Secrets are named by ``*_env`` / ``*_file`` options and read with
-        :func:`policyengine.secrets.read_secret`.
-        """
-
-    def collect(self, writer: Any) -> None:
-        """Collect everything into ``writer`` (a SnapshotWriter).
-
-        Raise AuthenticationError when credentials are refused (nothing is
-        written); call ``writer.fail(msg)`` for data that could not be read
-        and carry on where that is safe, or raise ConnectorError to stop (what
-        was collected is written with ``complete: false``).
-        """
-
-
-def option_names(add_arguments: Any) -> frozenset[str]:
-    """The ``dest`` names an ``add_arguments(parser)`` function defines."""
-    parser = argparse.ArgumentParser(add_help=False)
-    add_arguments(parser)
-    return frozenset(action.dest for action in parser._actions)
-
-
-def refuse_unknown_options(
-    connector: str, options: Mapping[str, Any], known: frozenset[str]
-) -> None:
-    """A typo in policyengine.yaml (``pasword_env``) is a usage error naming the key."""
-    unknown = sorted(set(options) - known)
-    if unknown:
-        import difflib
-
-        close = difflib.get_close_matches(unknown[0], known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise UsageError(
-            f"{connector}: unknown option {unknown[0]!r}{hint}; known: {', '.join(sorted(known))}"
-        )
-
-
-def option_str(
-    connector: str, options: Mapping[str, Any], key: str, *, required: bool = False
-) -> str | None:
-    """A string option; empty is absent; the wrong type is a usage error naming the key."""
-    value = options.get(key)
-    if value is None or value == "":
-        if required:
-            raise UsageError(f"{connector}: option '{key}' is required")
-        return None
-    if not isinstance(value, str):
-        raise UsageError(
-            f"{connector}: option '{key}' must be a string, got {type(value).__name__}"
-        )
-    return value
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses: the only hosts plain http may reach."""
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def available() -> dict[str, Any]:
+def available() -> dict[str, EntryPoint]:
     """Registered connectors by name (entry points are read, classes not imported)."""
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def installed_names() -> frozenset[str]:
+    """Names of the installed connectors: the valid ``type:`` and remediation keys."""
+    return frozenset(available())
 
 
 def load(name: str) -> type[Connector]:
@@ -121,7 +78,7 @@ def load(name: str) -> type[Connector]:
     if name not in eps:
         known = ", ".join(sorted(eps)) or "none"
         raise UsageError(f"unknown connector {name!r} (installed: {known})")
-    return eps[name].load()  # type: ignore[no-any-return]
+    return check_contract(name, eps[name].load())
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +96,7 @@ class CollectResult:
 
 def run(
     connector_name: str,
-    options: Mapping[str, Any],
+    options: Mapping[str, object],
     *,
     instance: str,
     output: Path,
