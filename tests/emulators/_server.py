@@ -23,6 +23,7 @@ every matching request). Nothing here listens on anything but 127.0.0.1.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
 import struct
@@ -32,9 +33,12 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.emulators._redact import redact_request
 
 __all__ = [
     "DROP",
@@ -74,6 +78,15 @@ class Request:
     def form(self) -> dict[str, str]:
         """An ``application/x-www-form-urlencoded`` body, first value per name."""
         return {k: v[0] for k, v in parse_qs(self.body.decode("utf-8")).items()}
+
+    def redacted(self) -> dict[str, Any]:
+        """This request as a log entry, every auth value replaced (see ``_redact``)."""
+        return redact_request(self.method, self.target, self.headers, self.body)
+
+    def __repr__(self) -> str:
+        # pytest prints reprs in assertion messages: they must not carry credentials
+        entry = self.redacted()
+        return f"Request({entry['method']} {entry['target']} headers={entry['headers']!r})"
 
 
 @dataclass(slots=True)
@@ -160,7 +173,8 @@ class EmulatorServer:
 
     Use as a context manager (or :meth:`start` / :meth:`stop`). Attributes:
 
-    - ``base_url``: ``http://127.0.0.1:PORT`` (``https://`` with ``ssl_context``)
+    - ``base_url``: ``http://127.0.0.1:PORT`` (``https://`` with ``ssl_context`` or
+      ``tls_dir``, which makes a throwaway CA there and sets ``ca_file``)
     - ``requests``: the request log (a deque; ``log_limit`` bounds it)
     - ``request_count``: every request, even when the log is bounded
     """
@@ -170,11 +184,20 @@ class EmulatorServer:
         app: App,
         *,
         ssl_context: ssl.SSLContext | None = None,
+        tls_dir: str | os.PathLike[str] | None = None,
         log_limit: int | None = None,
         host: str = "127.0.0.1",
     ) -> None:
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("emulators listen on loopback only")
+        #: the CA certificate a client must trust (set with ``tls_dir``)
+        self.ca_file: Path | None = None
+        if tls_dir is not None:
+            if ssl_context is not None:
+                raise ValueError("give ssl_context or tls_dir, not both")
+            from tests.emulators._tls import loopback_tls
+
+            ssl_context, self.ca_file = loopback_tls(Path(tls_dir))
         self.app = app
         self.requests: deque[Request] = deque(maxlen=log_limit)
         self.request_count = 0
@@ -187,6 +210,7 @@ class EmulatorServer:
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> EmulatorServer:
+        """Listen on a free port; an app with a ``base_url`` attribute is told the URL."""
         handler = _make_handler(self)
         httpd = _Server((self._host, 0), handler)
         if self._ssl_context is not None:
@@ -196,6 +220,8 @@ class EmulatorServer:
             target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+        if hasattr(self.app, "base_url"):
+            self.app.base_url = self.base_url  # links and token audiences name this server
         return self
 
     def stop(self) -> None:
@@ -275,6 +301,17 @@ class EmulatorServer:
         probe = Fault(action=DROP, match=path)
         with self._lock:
             return [r for r in self.requests if probe.matches(r)]
+
+    def log(self) -> list[dict[str, Any]]:
+        """The request log as entries safe to print: no Authorization, cookie or secret."""
+        with self._lock:
+            return [r.redacted() for r in self.requests]
+
+    def dump_log(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`log` as JSON lines (to attach to a failed CI run)."""
+        with open(path, "w", encoding="utf-8") as out:
+            for entry in self.log():
+                out.write(json.dumps(entry, sort_keys=True) + "\n")
 
     def clear_log(self) -> None:
         with self._lock:

@@ -29,7 +29,6 @@ developer docs describe them:
 from __future__ import annotations
 
 import copy
-import json
 import math
 import random
 import re
@@ -40,13 +39,23 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 
-from tests.emulators._server import Request, Response
+from tests.emulators.kit import (
+    FixedWindowLimiter,
+    Request,
+    Response,
+    cursor_page,
+    fixture_path,
+    link_header,
+    okta_error_body,
+    read_fixture,
+    token_expired,
+    url,
+)
 
-FIXTURE = Path(__file__).resolve().parent.parent / "data" / "okta" / "org.json"
+FIXTURE = fixture_path("okta", "org.json")
 
 #: The OAuth scope each endpoint family needs (Okta "OAuth 2.0 scopes" table).
 SCOPES = {
@@ -93,15 +102,8 @@ _BUCKET = {
 }
 
 
-def error_body(code: str, summary: str, causes: Iterable[str] = ()) -> dict[str, Any]:
-    """Okta's error object."""
-    return {
-        "errorCode": code,
-        "errorSummary": summary,
-        "errorLink": code,
-        "errorId": "oae" + secrets.token_hex(10),
-        "errorCauses": [{"errorSummary": c} for c in causes],
-    }
+#: Okta's error object (the kit holds it: its rate-limit and token faults use it too).
+error_body = okta_error_body
 
 
 def _json(obj: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -139,7 +141,7 @@ class OktaOrg:
 
     @classmethod
     def load(cls, path: str | Path = FIXTURE) -> OktaOrg:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = read_fixture(Path(path))
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
     @classmethod
@@ -281,37 +283,17 @@ def _group(gid: str, name: str, gtype: str = "OKTA_GROUP") -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- limits
-class RateLimiter:
-    """Fixed windows per bucket, aligned on the epoch like Okta's per-minute limits."""
-
-    def __init__(self, limits: Mapping[str, int], default: int, window: int) -> None:
-        self.limits = dict(limits)
-        self.default = default
-        self.window = window
-        self._counts: dict[tuple[str, int], int] = {}
-        self._lock = threading.Lock()
-        self.rejected = 0
+class RateLimiter(FixedWindowLimiter):
+    """The kit's fixed windows, told in Okta's ``X-Rate-Limit-*`` headers."""
 
     def take(self, bucket: str) -> tuple[bool, dict[str, str]]:
-        limit = self.limits.get(bucket, self.default)
-        now = time.time()
-        start = int(now // self.window) * self.window
-        with self._lock:
-            used = self._counts.get((bucket, start), 0)
-            allowed = used < limit
-            if allowed:
-                used += 1
-                self._counts[(bucket, start)] = used
-            else:
-                self.rejected += 1
-            if len(self._counts) > 1000:  # forget old windows
-                self._counts = {k: v for k, v in self._counts.items() if k[1] >= start}
+        window = self.count(bucket)
         headers = {
-            "X-Rate-Limit-Limit": str(limit),
-            "X-Rate-Limit-Remaining": str(max(0, limit - used)),
-            "X-Rate-Limit-Reset": str(start + self.window),
+            "X-Rate-Limit-Limit": str(window.limit),
+            "X-Rate-Limit-Remaining": str(window.remaining),
+            "X-Rate-Limit-Reset": str(window.reset),
         }
-        return allowed, headers
+        return window.allowed, headers
 
 
 # --------------------------------------------------------------------------- emulator
@@ -421,7 +403,7 @@ class OktaEmulator:
                     "You do not have permission to perform the requested action",
                     **{"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
                 )
-        return _error(401, "E0000011", "Invalid token provided")
+        return token_expired.okta()
 
     # -- OAuth ----------------------------------------------------------------------
     def _token(self, request: Request) -> Response:
@@ -512,24 +494,17 @@ class OktaEmulator:
         limit = self._limit(request, family, default_limit)
         if isinstance(limit, Response):
             return limit
-        after = request.param("after")
-        start = 0
-        if after:
-            index = pos.get(after) if pos is not None else None
-            if index is None:
-                return _error(400, "E0000031", "Invalid search criteria: after")
-            start = index + 1
-        page = items[start : start + limit]
+        page = cursor_page(items, request.param("after"), limit, index=pos or {})
+        if page is None:
+            return _error(400, "E0000031", "Invalid search criteria: after")
         extra = dict(keep or {})
-        links = [f'<{self._url(request.path, {**extra, "limit": limit})}>; rel="self"']
-        if start + limit < len(items):
-            cursor = page[-1]["id"]
-            query = {**extra, "after": cursor, "limit": limit}
-            links.append(f'<{self._url(request.path, query)}>; rel="next"')
-        return _json([render(x) for x in page], headers={"Link": ", ".join(links)})
+        links = {"self": self._url(request.path, {**extra, "limit": limit})}
+        if page.next is not None:
+            links["next"] = self._url(request.path, {**extra, "after": page.next, "limit": limit})
+        return _json([render(x) for x in page.items], headers={"Link": link_header(links)})
 
     def _url(self, path: str, query: Mapping[str, Any]) -> str:
-        return f"{self.base_url}{path}?{urlencode(query)}"
+        return url(self.base_url, path, query)
 
     # -- endpoints --------------------------------------------------------------------
     def _users(self, request: Request) -> Response:
@@ -586,8 +561,9 @@ class OktaEmulator:
             return limit
         assignees = sorted(self.org.user_roles)
         after = request.param("after")
-        start = assignees.index(after) + 1 if after in assignees else 0
-        page = assignees[start : start + limit]
+        # an unknown cursor starts over (Okta's iam listing does not refuse it)
+        page = cursor_page(assignees, after if after in assignees else None, limit, key=str)
+        assert page is not None
         body: dict[str, Any] = {
             "value": [
                 {
@@ -597,13 +573,13 @@ class OktaEmulator:
                         "roles": {"href": f"{self.base_url}/api/v1/users/{uid}/roles"},
                     },
                 }
-                for uid in page
+                for uid in page.items
             ],
             "_links": {},
         }
-        if start + limit < len(assignees):
+        if page.next is not None:
             body["_links"]["next"] = {
-                "href": self._url(request.path, {"after": page[-1], "limit": limit})
+                "href": self._url(request.path, {"after": page.next, "limit": limit})
             }
         return _json(body)
 

@@ -17,12 +17,11 @@
 
 Records come from a fixture file (``tests/data/salesforce/org.json``);
 faults (429, 5xx, dropped connections, malformed bodies) are injected with
-the shared :class:`tests.emulators._server.EmulatorServer`.
+the emulator kit (:mod:`tests.emulators.kit`).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
@@ -35,9 +34,18 @@ from xml.sax.saxutils import escape
 
 import jwt
 
-from tests.emulators._server import EmulatorServer, Request, Response
+from tests.emulators import kit
+from tests.emulators.kit import (
+    EmulatorServer,
+    PageTokens,
+    Request,
+    Response,
+    offset_page,
+    rate_limited,
+    token_expired,
+)
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "salesforce"
+DATA = kit.DATA / "salesforce"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -52,7 +60,8 @@ _VERSION = re.compile(r"^/services/data/v(\d{2,3}\.0)/(query|tooling/query)(?:/(
 
 
 def load_fixture(name: str = "org.json") -> dict[str, Any]:
-    return json.loads((DATA / name).read_text(encoding="utf-8"))
+    fixture: dict[str, Any] = kit.load_fixture("salesforce", name)
+    return fixture
 
 
 def _error(
@@ -140,7 +149,8 @@ class SalesforceOrg:
         self.tokens_issued = 0
         self.issued: list[str] = []  # every access token ever handed out (for leak checks)
         self.assertions: list[dict[str, Any]] = []
-        self._cursors: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        #: query locators: cursor -> (sObject, every row of the query)
+        self._cursors: PageTokens[tuple[str, list[dict[str, Any]]]] = PageTokens("01g5g00000", 4)
         self._lock = threading.Lock()
 
     # -- test controls ------------------------------------------------------
@@ -152,8 +162,7 @@ class SalesforceOrg:
     def cursor_object(self, path: str) -> str | None:
         """The sObject a ``.../query/01g...-N`` path pages through (for fault matchers)."""
         locator = path.rsplit("/", 1)[-1]
-        with self._lock:
-            entry = self._cursors.get(locator.rpartition("-")[0])
+        entry = self._cursors.get(locator.rpartition("-")[0])
         return entry[0] if entry else None
 
     def page_of(self, path: str) -> tuple[str | None, int | None]:
@@ -262,12 +271,12 @@ class SalesforceOrg:
     def _rest(self, request: Request, version: str, locator: str | None) -> Response:
         header = request.header("authorization") or ""
         if not self._authorised(header.removeprefix("Bearer ")):
-            return _error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return token_expired.salesforce()
         if not self.min_version <= float(version) <= self.max_version:
             return _error(404, "NOT_FOUND", "The requested resource does not exist")
         headers = self._limit_headers()
         if self.api_used > self.api_limit:
-            return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", headers)
+            return rate_limited.salesforce(used=self.api_used, limit=self.api_limit)
         if locator is not None:
             return self._more(version, locator, headers)
         soql = request.param("q")
@@ -362,20 +371,17 @@ class SalesforceOrg:
         offset: int,
         headers: dict[str, str],
     ) -> Response:
-        end = offset + self.batch_size
-        body: dict[str, Any] = {"totalSize": len(rows), "done": end >= len(rows)}
-        if end < len(rows):
-            cursor = "01g5g00000" + secrets.token_hex(4).upper()
-            with self._lock:
-                self._cursors[cursor] = (sobject, rows)
-            body["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}-{end}"
-        body["records"] = rows[offset:end]
+        page = offset_page(rows, offset, self.batch_size)
+        body: dict[str, Any] = {"totalSize": len(rows), "done": page.next is None}
+        if page.next is not None:
+            cursor = self._cursors.issue((sobject, rows))
+            body["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}-{page.next}"
+        body["records"] = page.items
         return Response.json(body, headers=headers)
 
     def _more(self, version: str, locator: str, headers: dict[str, str]) -> Response:
         cursor, _, offset = locator.rpartition("-")
-        with self._lock:
-            entry = self._cursors.get(cursor)
+        entry = self._cursors.get(cursor)
         if entry is None or not offset.isdigit():
             return _error(400, "INVALID_QUERY_LOCATOR", "invalid query locator", headers)
         sobject, rows = entry
@@ -430,8 +436,7 @@ def start_org(
 ) -> tuple[EmulatorServer, SalesforceOrg]:
     """Start an emulated org on a free loopback port; stop it with ``server.stop()``."""
     org = SalesforceOrg(fixture if fixture is not None else load_fixture(), **kwargs)
-    server = EmulatorServer(org).start()
-    org.base_url = server.base_url
+    server = EmulatorServer(org).start()  # start() tells org its base_url
     return server, org
 
 
