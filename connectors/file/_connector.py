@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from policyengine.connector.contract import SnapshotSink
 from policyengine.errors import UsageError
 
 
@@ -85,7 +86,6 @@ class FileConnector:
 
     def resources(self) -> list[dict[str, Any]]:
         """Every resource the files declare (raises AccessValidationError listing all problems)."""
-        from connectors.file._mapping import build
         from connectors.file._load import (
             AccessValidationError,
             discover,
@@ -93,6 +93,7 @@ class FileConnector:
             load,
             relative_name,
         )
+        from connectors.file._mapping import build
 
         root = self.repo_root or find_repo_root(Path.cwd())
         files = []
@@ -106,7 +107,7 @@ class FileConnector:
             raise AccessValidationError(errors)
         return build(files, privileged_roles=self.privileged_roles or None)
 
-    def collect(self, writer: Any) -> None:
+    def collect(self, writer: SnapshotSink) -> None:
         """Write every declared resource. Invalid files: an error, nothing written."""
         from policyengine.log import get_logger
 

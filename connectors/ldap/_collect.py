@@ -28,6 +28,7 @@ from connectors.ldap._options import LdapOptions
 from connectors.ldap._owner import OwnerResolver, directory_reader
 from connectors.ldap._profile import Profile
 from connectors.ldap._types import DEFAULT_RULES, infer_type
+from policyengine.connector.contract import SnapshotSink
 from policyengine.log import get_logger
 
 _log = get_logger("connectors.ldap")
@@ -109,7 +110,7 @@ def _member_dn(value: bytes) -> str:
 class Collection:
     """Collect one directory into a writer. Call :meth:`run`."""
 
-    def __init__(self, conn: Any, options: LdapOptions, writer: Any) -> None:
+    def __init__(self, conn: Any, options: LdapOptions, writer: SnapshotSink) -> None:
         self.conn = conn
         self.options = options
         self.writer = writer

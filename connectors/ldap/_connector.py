@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from connectors.ldap._options import LdapOptions, add_arguments, parse_options
+from policyengine.connector.contract import SnapshotSink
 from policyengine.secrets import read_secret
 
 
@@ -35,7 +36,7 @@ class LdapConnector:
     def from_options(cls, options: Mapping[str, Any], *, instance: str) -> LdapConnector:
         return cls(parse_options(options), instance=instance)
 
-    def collect(self, writer: Any) -> None:
+    def collect(self, writer: SnapshotSink) -> None:
         """Bind, read groups and accounts, and write them to ``writer``.
 
         Raises AuthenticationError when the bind is refused (nothing written)

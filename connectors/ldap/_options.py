@@ -10,13 +10,16 @@ import argparse
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.ldap._types import TypeRule, parse_type_rules
-from policyengine.connector import is_loopback, option_str, refuse_unknown_options
+from policyengine.connector.options import Options, is_loopback, option_names
+from policyengine.connector.transport import Transport, TransportSpec, add_transport_arguments
+from policyengine.connector.transport import parse_transport as read_transport
 from policyengine.errors import UsageError
-from policyengine.urls import refuse_userinfo
+
+#: A directory call is one connection: no concurrency or retry options apply.
+TRANSPORT = TransportSpec(keys=frozenset({"timeout", "ca_file"}), defaults=Transport(timeout=30.0))
 
 PROFILES = ("auto", "openldap", "active_directory")
 
@@ -102,8 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=True,
         help="AD: do not treat the well-known admin groups as privileged",
     )
-    t = parser.add_argument_group("transport")
-    t.add_argument("--ca-file", help="PEM CA bundle that signed the server certificate")
+    t = add_transport_arguments(parser, TRANSPORT)
     t.add_argument("--starttls", action="store_true", help="upgrade ldap:// with StartTLS")
     t.add_argument(
         "--allow-cleartext",
@@ -118,7 +120,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(an IP address, a load balancer); verification stays on",
     )
     t.add_argument("--page-size", type=int, default=500, help="paged search page size")
-    t.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
     m = parser.add_argument_group("mapping")
     m.add_argument(
         "--map",
@@ -149,29 +150,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--ppolicy-default", help="OpenLDAP: DN of the default ppolicy entry")
 
 
-def _str(options: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
-    return option_str("ldap", options, key, required=required)
-
-
-def _list(options: Mapping[str, Any], key: str) -> list[Any]:
-    value = options.get(key)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list | tuple):
-        raise UsageError(f"ldap: option '{key}' must be a list")
-    return list(value)
-
-
-def _attribute_map(options: Mapping[str, Any]) -> dict[str, str]:
-    value = options.get("attribute_map")
+def _attribute_map(options: Options) -> dict[str, str]:
+    value = options.values.get("attribute_map")
     pairs: dict[str, str] = {}
+    items: list[tuple[str, object]]
     if isinstance(value, Mapping):
         items = [(str(k), v) for k, v in value.items()]
     else:
         items = []
-        for entry in _list(options, "attribute_map"):
+        for entry in options.entries("attribute_map"):
             if not isinstance(entry, str) or "=" not in entry:
                 raise UsageError(f"ldap: --map expects FIELD=ATTR, got {entry!r}")
             k, _, v = entry.partition("=")
@@ -208,30 +195,7 @@ def _dn(value: str, key: str) -> str:
 
 
 #: Every option key (argparse dest) this connector takes.
-OPTION_KEYS = frozenset(
-    {
-        "url",
-        "base_dn",
-        "bind_dn",
-        "password_env",
-        "password_file",
-        "profile",
-        "privileged_group",
-        "default_privileged_groups",
-        "ca_file",
-        "starttls",
-        "allow_cleartext",
-        "tls_server_name",
-        "page_size",
-        "timeout",
-        "attribute_map",
-        "user_filter",
-        "group_filter",
-        "type_rule",
-        "default_type_rules",
-        "ppolicy_default",
-    }
-)
+OPTION_KEYS = option_names(add_arguments)
 
 
 def _refuse_what_ldap3_refuses(url: str) -> None:
@@ -250,50 +214,29 @@ def _refuse_what_ldap3_refuses(url: str) -> None:
         raise UsageError(f"ldap: option 'url': {url!r}: {reason}") from None
 
 
-def parse_options(options: Mapping[str, Any]) -> LdapOptions:
-    """Validate ``options`` (dest names) into :class:`LdapOptions`; UsageError names the key."""
-    refuse_unknown_options("ldap", options, OPTION_KEYS)
-    url = _str(options, "url", required=True) or ""
-    refuse_userinfo(url, "ldap: option 'url'")
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:  # e.g. a [bracketed] host that is not an IP address
-        raise UsageError(f"ldap: option 'url': {url!r}: {exc}") from None
+def parse_options(values: Mapping[str, object]) -> LdapOptions:
+    """Validate options (dest names) into :class:`LdapOptions`; UsageError names the key."""
+    options = Options("ldap", values, known=OPTION_KEYS)
+    url = options.required_str("url")
+    parts = options.split_url("url", url)
     if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
-        raise UsageError(
-            f"ldap: option 'url': expected ldap://host[:port] or ldaps://..., got {url!r}"
-        )
-    try:
-        _ = parts.port
-    except ValueError:
-        raise UsageError(f"ldap: option 'url': bad port in {url!r}") from None
+        raise options.error("url", f"expected ldap://host[:port] or ldaps://..., got {url!r}")
     _refuse_what_ldap3_refuses(url)
-    starttls = bool(options.get("starttls", False))
+    starttls = options.bool("starttls", False)
     if starttls and parts.scheme == "ldaps":
         raise UsageError("ldap: option 'starttls' makes no sense with an ldaps:// url")
-    profile = _str(options, "profile") or "auto"
-    if profile not in PROFILES:
-        raise UsageError(f"ldap: option 'profile' must be one of {', '.join(PROFILES)}")
-    page_size = options.get("page_size", 500)
-    if (
-        isinstance(page_size, bool)
-        or not isinstance(page_size, int)
-        or not 1 <= page_size <= 100_000
-    ):
-        raise UsageError("ldap: option 'page_size' must be an integer from 1 to 100000")
-    timeout = options.get("timeout", 30.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise UsageError("ldap: option 'timeout' must be a positive number of seconds")
-    password_env = _str(options, "password_env")
-    password_file = _str(options, "password_file")
-    if not password_env and not password_file:
+    profile = options.choice("profile", PROFILES, "auto")
+    page_size = options.int("page_size", 500, low=1, high=100_000)
+    transport = read_transport(options, TRANSPORT)
+    password = options.secret("password_env", "password_file")
+    if password is None:
         raise UsageError("ldap: give the bind password with 'password_env' or 'password_file'")
-    groups = tuple(_dn(str(g), "privileged_group") for g in _list(options, "privileged_group"))
-    ppolicy_default = _str(options, "ppolicy_default")
+    groups = tuple(_dn(str(g), "privileged_group") for g in options.entries("privileged_group"))
+    ppolicy_default = options.str("ppolicy_default")
     if ppolicy_default:
         _dn(ppolicy_default, "ppolicy_default")
-    rules = parse_type_rules(_list(options, "type_rule"))
-    allow_cleartext = bool(options.get("allow_cleartext", False))
+    rules = parse_type_rules(options.entries("type_rule"))
+    allow_cleartext = options.bool("allow_cleartext", False)
     cleartext = parts.scheme == "ldap" and not starttls
     if cleartext and not allow_cleartext and not is_loopback(parts.hostname or ""):
         raise UsageError(
@@ -302,30 +245,30 @@ def parse_options(options: Mapping[str, Any]) -> LdapOptions:
         )
     return LdapOptions(
         url=url,
-        base_dn=_dn(_str(options, "base_dn", required=True) or "", "base_dn"),
-        bind_dn=_str(options, "bind_dn", required=True) or "",
-        password_env=password_env,
-        password_file=password_file,
+        base_dn=_dn(options.required_str("base_dn"), "base_dn"),
+        bind_dn=options.required_str("bind_dn"),
+        password_env=password.env,
+        password_file=password.file,
         profile=profile,
         privileged_groups=groups,
-        ca_file=_str(options, "ca_file"),
+        ca_file=transport.ca_file,
         starttls=starttls,
-        tls_server_name=_str(options, "tls_server_name"),
+        tls_server_name=options.str("tls_server_name"),
         allow_cleartext=allow_cleartext,
         page_size=page_size,
-        timeout=float(timeout),
+        timeout=transport.timeout,
         attribute_map=_attribute_map(options),
         user_filter=_filter(options, "user_filter"),
         group_filter=_filter(options, "group_filter"),
         type_rules=rules,
-        default_type_rules=bool(options.get("default_type_rules", True)),
+        default_type_rules=options.bool("default_type_rules", True),
         ppolicy_default=ppolicy_default,
-        default_privileged_groups=bool(options.get("default_privileged_groups", True)),
+        default_privileged_groups=options.bool("default_privileged_groups", True),
     )
 
 
-def _filter(options: Mapping[str, Any], key: str) -> str | None:
-    value = _str(options, key)
+def _filter(options: Options, key: str) -> str | None:
+    value = options.str(key)
     if value is None:
         return None
     value = value.strip()

@@ -28,6 +28,7 @@ from connectors.http import (
 from connectors.okta import _mapping as mapping
 from connectors.okta import _sessions as sessions
 from connectors.okta._options import OktaOptions
+from policyengine.connector.contract import SnapshotSink
 from policyengine.errors import AuthenticationError, ConnectorError
 from policyengine.log import get_logger
 
@@ -73,7 +74,7 @@ class _UserResult:
 class OktaCollector:
     """One collection run against one org."""
 
-    def __init__(self, client: HttpClient, options: OktaOptions, writer: Any) -> None:
+    def __init__(self, client: HttpClient, options: OktaOptions, writer: SnapshotSink) -> None:
         self.client = client
         self.options = options
         self.writer = writer

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from connectors.okta._options import OktaOptions, add_arguments, parse_options
+from policyengine.connector.contract import SnapshotSink
 
 
 def _okta_auth_failure(response: Any) -> bool:
@@ -73,7 +74,7 @@ class OktaConnector:
             transport=self._transport,
         )
 
-    def collect(self, writer: Any) -> None:
+    def collect(self, writer: SnapshotSink) -> None:
         from connectors.okta._auth import oauth_auth, ssws_auth
         from connectors.okta._collect import OktaCollector
 

@@ -28,6 +28,7 @@ from connectors.salesforce._queries import (
     needs_per_user_retry,
     store,
 )
+from policyengine.connector.contract import SnapshotSink
 from policyengine.errors import AuthenticationError, ConnectorError
 from policyengine.log import get_logger
 
@@ -80,7 +81,7 @@ class SalesforceConnector:
         )
         return token_http, api
 
-    def collect(self, writer: Any) -> None:
+    def collect(self, writer: SnapshotSink) -> None:
         usage = ApiUsage()
         token_http, api = self._clients(usage)
         try:
@@ -100,7 +101,7 @@ class SalesforceConnector:
             api.close()
             token_http.close()
 
-    def _query_all(self, rest: Rest, org: _mapping.Org, writer: Any) -> bool:
+    def _query_all(self, rest: Rest, org: _mapping.Org, writer: SnapshotSink) -> bool:
         """Run the SOQL queries concurrently; True if the run must stop (API limit, no server)."""
         stopped = False
 
@@ -146,7 +147,7 @@ class SalesforceConnector:
                 unavailable[query.sobject] = sorted(result.dropped)
         return stopped
 
-    def _read_metadata(self, md: MetadataClient, org: _mapping.Org, writer: Any) -> None:
+    def _read_metadata(self, md: MetadataClient, org: _mapping.Org, writer: SnapshotSink) -> None:
         steps: list[tuple[str, Callable[[], None]]] = [
             ("SecuritySettings", lambda: _read_one(md, org, "SecuritySettings", "Security")),
             (
@@ -171,7 +172,7 @@ class SalesforceConnector:
             else:
                 org.complete.add(f"md:{what}")
 
-    def _write(self, org: _mapping.Org, writer: Any) -> None:
+    def _write(self, org: _mapping.Org, writer: SnapshotSink) -> None:
         for resource in _mapping.map_accounts(org, self.options):
             writer.add(resource)
         for resource in _mapping.map_integrations_and_credentials(org):

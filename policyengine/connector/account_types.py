@@ -124,7 +124,8 @@ def parse_type_rule(
     type_ = type_.strip()
     if type_ not in ACCOUNT_TYPES:
         raise UsageError(
-            f"{where}: {text!r}: type {type_!r} is not one of {', '.join(ACCOUNT_TYPES)}"
+            f"{where}: {text!r}: type must be one of {', '.join(ACCOUNT_TYPES)} "
+            f"({type_!r} is not one of them)"
         )
     kind, _, value = cond.partition("=")
     kind = kind.strip()

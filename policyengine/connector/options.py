@@ -175,26 +175,29 @@ class Options:
             return [value]
         raise self.error(key, "must be a list")
 
-    def url(self, key: str, *, required: bool = True, root_only: bool = False) -> str:
+    def url(
+        self, key: str, *, required: bool = True, root: str = "", example: str = "https://HOST"
+    ) -> str:
         """An https URL (plain http only to a loopback host), no credentials, no query.
 
-        Returned without a trailing slash; ``root_only`` refuses a path too.
+        Returned without a trailing slash; ``root`` (``"org"``) refuses a path too.
         """
         value = self.str(key, required=required) or ""
         if not value:
             return ""
         parts = self.split_url(key, value)
         if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise self.error(key, f"expected an https:// URL, got {value!r}")
+            raise self.error(key, f"{value!r} is not an https:// URL (expected {example})")
         if parts.scheme == "http" and not is_loopback(parts.hostname):
             raise self.error(
                 key,
-                f"uses plain http to {parts.hostname}; only https is allowed "
-                "(http is accepted for loopback test servers only)",
+                f"plain http is refused for {parts.hostname} (only loopback test servers may "
+                "use it); use https://",
             )
-        if parts.query or parts.fragment or (root_only and parts.path.strip("/")):
-            what = "the host root only" if root_only else "no query or fragment"
-            raise self.error(key, f"must be {what}, got {value!r}")
+        if parts.query or parts.fragment:
+            raise self.error(key, f"{value!r} must not have a query or fragment")
+        if root and parts.path.strip("/"):
+            raise self.error(key, f"give the {root} root only ({example}), got {value!r}")
         return value.rstrip("/")
 
     def split_url(self, key: str, value: str) -> SplitResult:
@@ -227,4 +230,4 @@ def compile_pattern(text: str, what: str, *, ignore_case: bool = False) -> Patte
     try:
         return compile_regex(text, ignore_case=ignore_case)
     except ValueError as exc:
-        raise UsageError(f"{what}: {text!r}: {exc}") from None
+        raise UsageError(f"{what}: {text!r} is not a valid regex: {exc}") from None
