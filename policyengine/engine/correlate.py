@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-PERSON_SOURCE = "correlation"
+from policyengine.model.reserved import CORRELATION_INSTANCE
+
+#: kept for existing imports; the name itself lives in the model
+PERSON_SOURCE = CORRELATION_INSTANCE
 _HUMAN_TYPES = (None, "human")
 
 

@@ -11,24 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-#: Most severe first.
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
-_RANK = {name: i for i, name in enumerate(SEVERITIES)}
+# Re-exported: these moved to the model; imports from here keep working.
+from policyengine.model.evidence import Evidence as Evidence
+from policyengine.model.evidence import PolicyInfo as PolicyInfo
+from policyengine.model.severity import SEVERITIES as SEVERITIES
+from policyengine.model.severity import severity_at_least as severity_at_least
+from policyengine.model.severity import severity_rank as severity_rank
+
 #: output order of a diff's change kinds (a plain evaluation has none: it sorts as "new")
 CHANGE_ORDER: dict[str, int] = {"new": 0, "unchanged": 1, "resolved": 2}
-
-
-def severity_at_least(severity: str, threshold: str) -> bool:
-    """True when ``severity`` is as severe as ``threshold`` or more.
-
-    >>> severity_at_least("critical", "high"), severity_at_least("low", "high")
-    (True, False)
-    """
-    return _RANK[severity] <= _RANK[threshold]
-
-
-def severity_rank(severity: str) -> int:
-    return _RANK.get(severity, len(SEVERITIES))
 
 
 def fingerprint(policy_id: str, kind: str, source: str, resource_id: str) -> str:
@@ -39,18 +30,6 @@ def fingerprint(policy_id: str, kind: str, source: str, resource_id: str) -> str
     """
     key = "\x1f".join((policy_id, kind, source, resource_id)).encode()
     return hashlib.sha256(key).hexdigest()[:32]
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One failing condition: where we looked, what we found, what was required."""
-
-    path: str
-    actual: Any
-    expected: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "actual": self.actual, "expected": self.expected}
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,63 +169,6 @@ class Finding:
             change=data.get("change"),
             supersedes=tuple(data.get("supersedes") or ()),
             folded=tuple(Finding.from_dict(f) for f in data.get("folded") or ()),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyInfo:
-    """What a reporter needs to know about a policy (SARIF rules, JUnit suites, HTML)."""
-
-    id: str
-    title: str
-    severity: str
-    resource: str
-    description: str = ""
-    rationale: str = ""
-    remediation: str = ""
-    frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    references: tuple[str, ...] = ()
-    file: str | None = None
-    line: int | None = None
-    evaluated: int = 0  # resources matched (evaluated) in this run
-    #: narrower policies whose findings this one's fold (``policyengine.findings.fold``)
-    supersedes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "title": self.title,
-            "severity": self.severity,
-            "resource": self.resource,
-            "description": self.description,
-            "rationale": self.rationale,
-            "remediation": self.remediation,
-            "frameworks": {k: list(v) for k, v in self.frameworks.items()},
-            "references": list(self.references),
-            "file": self.file,
-            "line": self.line,
-            "evaluated": self.evaluated,
-        }
-        if self.supersedes:
-            out["supersedes"] = list(self.supersedes)
-        return out
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> PolicyInfo:
-        return cls(
-            id=d["id"],
-            title=d.get("title", ""),
-            severity=d.get("severity", "medium"),
-            resource=d.get("resource", ""),
-            description=d.get("description", ""),
-            rationale=d.get("rationale", ""),
-            remediation=d.get("remediation", ""),
-            frameworks={k: tuple(v) for k, v in (d.get("frameworks") or {}).items()},
-            references=tuple(d.get("references") or ()),
-            file=d.get("file"),
-            line=d.get("line"),
-            evaluated=int(d.get("evaluated", 0)),
-            supersedes=tuple(d.get("supersedes") or ()),
         )
 
 

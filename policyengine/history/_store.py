@@ -31,11 +31,12 @@ from policyengine.history._errors import (
 )
 from policyengine.history._schema import migrate
 from policyengine.history._validate import check_tables, json_column, refuse_foreign
+from policyengine.model.reserved import CORRELATION_INSTANCE
 
 #: Sources that are derived from all the others (``person`` resources correlated
-#: across sources: ``policyengine.engine.correlate.PERSON_SOURCE``). Their
+#: across sources: ``policyengine.model.reserved.CORRELATION_INSTANCE``). Their
 #: findings are re-checked only when every source of the run was complete.
-DERIVED_SOURCES = frozenset({"correlation"})
+DERIVED_SOURCES = frozenset({CORRELATION_INSTANCE})
 
 _COUNT_FIELDS = ("open", "new", "resolved", "still_open", "carried", "waived")
 

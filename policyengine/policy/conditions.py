@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from policyengine.errors import Location, PolicyError
-from policyengine.findings.model import Evidence
+from policyengine.model.evidence import Evidence
 from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELDS, REFERENCES, TIMESTAMP_FIELDS
 from policyengine.policy.operators import ALL_OPERATORS, OPERATORS, Operator
 from policyengine.policy.paths import Getter, Path, compile_getter, parse_path

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.errors import ConfigError, Location
-from policyengine.findings.model import PolicyInfo
+from policyengine.model.evidence import PolicyInfo
 from policyengine.policy.compiled import BoundPolicies, compile_policy
 from policyengine.policy.loader import PolicyDefinition, builtin_policy_dir
 from policyengine.policy.schema import OVERRIDE_SCHEMA, validate

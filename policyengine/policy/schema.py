@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from cerberus import Validator
 
 from policyengine.errors import Location, PolicyError
-from policyengine.findings.model import SEVERITIES
 from policyengine.model.kinds import KINDS
+from policyengine.model.severity import SEVERITIES
 from policyengine.policy.yamlload import Positions, position_of
 
 ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"

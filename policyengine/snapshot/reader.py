@@ -18,6 +18,7 @@ import orjson
 
 from policyengine.errors import Location, SnapshotError
 from policyengine.model.kinds import KINDS, LIST_KEYS
+from policyengine.model.reserved import CORRELATION_INSTANCE
 from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._duplicates import duplicated_header_key
 from policyengine.snapshot._format import is_gzip, is_jsonl, open_binary
@@ -64,7 +65,7 @@ def _header(
             raise fail(f"`source.{key}` must be a non-empty string", f"source.{key}")
     if not isinstance(source.get("complete"), bool):
         raise fail("`source.complete` must be true or false", "source.complete")
-    from policyengine.policy.duration import normalise_timestamp
+    from policyengine.model.timestamps import normalise_timestamp
 
     try:
         collected_at = normalise_timestamp(source["collected_at"])
@@ -80,9 +81,10 @@ def _header(
     counts = source.get("counts") or {}
     if not isinstance(counts, dict) or not all(type(v) is int for v in counts.values()):
         raise fail("`source.counts` must be an object of whole numbers", "source.counts")
-    if source["instance"] == "correlation":
+    if source["instance"] == CORRELATION_INSTANCE:
         raise fail(
-            "the instance name 'correlation' is reserved for person resources", "source.instance"
+            f"the instance name {CORRELATION_INSTANCE!r} is reserved for person resources",
+            "source.instance",
         )
     count = data.get("record_count")
     if count is not None and (type(count) is not int or count < 0):

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELD_TYPES
-from policyengine.policy.duration import normalise_timestamp
+from policyengine.model.timestamps import normalise_timestamp
 
 # YYYY-MM-DDTHH:MM:SSZ with plausible fields; anything else goes through the full parser
 _CANONICAL_TIMESTAMP = re.compile(
