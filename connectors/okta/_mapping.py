@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from connectors.okta._options import TypeRule
+from policyengine.connector.account_types import AccountFacts, TypeRule, infer_type
 from policyengine.model.kinds import PHISHING_RESISTANT_METHODS
 
 ENABLED_STATUSES = frozenset({"ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"})
@@ -78,11 +78,12 @@ def _put(out: dict[str, Any], key: str, value: Any) -> None:
         out[key] = value
 
 
-def account_type(login: str, rules: Sequence[TypeRule]) -> str:
-    for rule in rules:
-        if rule.pattern.search(login):
-            return rule.type
-    return "human"
+def account_type(
+    login: str, rules: Iterable[TypeRule], profile: Mapping[str, Any] | None = None
+) -> str:
+    """The first matching rule's type over the login and the profile attributes, else human."""
+    attrs = {k: [str(v)] for k, v in (profile or {}).items() if isinstance(v, str | int | bool)}
+    return infer_type(rules, AccountFacts(login, attrs=attrs))
 
 
 def mfa(factors: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def owner_of(account_type: str, profile: Mapping[str, Any]) -> str | None:
 def account(
     user: Mapping[str, Any],
     *,
-    type_rules: Sequence[TypeRule],
+    type_rules: Iterable[TypeRule],
     factors: Sequence[Mapping[str, Any]] | None,
     direct_roles: Sequence[Mapping[str, Any]] | None,
     admin_groups: Sequence[tuple[str, Sequence[str]]] | None,
@@ -150,7 +151,7 @@ def account(
     login = str(profile.get("login") or "")
     status = user.get("status")
     out: dict[str, Any] = {"kind": "account", "id": str(user["id"]), "name": login or user["id"]}
-    out["type"] = account_type(login, type_rules)
+    out["type"] = account_type(login, type_rules, profile)
     if isinstance(status, str):
         out["status"] = status
         out["enabled"] = status in ENABLED_STATUSES

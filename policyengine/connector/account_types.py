@@ -22,7 +22,7 @@ Patterns are RE2, case-insensitive.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from policyengine.connector.options import Options, compile_pattern
@@ -196,7 +196,12 @@ class TypeRules:
         return first_match(self.defaults, facts)
 
     def infer(self, facts: AccountFacts) -> str:
-        return infer_type((*self.configured, *self.defaults), facts)
+        return infer_type(self, facts)
+
+    def __iter__(self) -> Iterator[TypeRule]:
+        """Configured rules first, then the defaults: the order they are tried in."""
+        yield from self.configured
+        yield from self.defaults
 
 
 def read_type_rules(options: Options, *, conditions: frozenset[str]) -> TypeRules:
