@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from policyengine.errors import Location, PolicyError
 from policyengine.model.evidence import Evidence
 from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELDS, REFERENCES, TIMESTAMP_FIELDS
-from policyengine.policy.operators import ALL_OPERATORS, OPERATORS, Operator
+from policyengine.policy.operators import ALL_OPERATORS, COUNT_COMPARISONS, OPERATORS, Operator
 from policyengine.policy.paths import Getter, Path, compile_getter, parse_path
 from policyengine.policy.yamlload import Positions, position_of
 
@@ -74,9 +74,7 @@ class Leaf(Node):
 
     def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
         value = self.getter(r, x)
-        if self.op.name == "exists":
-            return (value is not None) is self.arg
-        if value is None:
+        if value is None and not self.op.sees_missing:
             return None
         return self.op.test(value, self.arg)
 
@@ -319,9 +317,6 @@ def _field_condition(
     nodes: list[Node] = []
     for op_name, arg in value.items():
         sub = (*yaml_path, op_name)
-        if op_name == "count":
-            nodes.append(_count(path, arg, ctx, sub))
-            continue
         if op_name not in OPERATORS:
             hint = _did_you_mean(op_name, ALL_OPERATORS)
             raise ctx.error(
@@ -329,7 +324,10 @@ def _field_condition(
                 sub,
                 "E104",
             )
-        nodes.append(_leaf(path, op_name, arg, ctx, sub))
+        if OPERATORS[op_name].nested:
+            nodes.append(_count(path, arg, ctx, sub))
+        else:
+            nodes.append(_leaf(path, op_name, arg, ctx, sub))
     return nodes
 
 
@@ -338,7 +336,7 @@ def _leaf(
 ) -> Leaf:
     op = OPERATORS[op_name]
     arg = substitute(arg, ctx, yaml_path)
-    if op_name in ("older_than", "newer_than"):
+    if op.timestamps:
         last = path.segments[-1].name
         if last not in TIMESTAMP_FIELDS and path.segments[0].name != "raw":
             raise ctx.error(
@@ -377,8 +375,8 @@ def _count(path: Path, arg: Any, ctx: CompileContext, yaml_path: tuple[Hashable,
                     else _build_unchecked(op_arg, ctx, sub)
                 )
             continue
-        if op_name not in ("eq", "ne", "lt", "lte", "gt", "gte"):
-            hint = _did_you_mean(op_name, ("eq", "ne", "lt", "lte", "gt", "gte", "where"))
+        if op_name not in COUNT_COMPARISONS:
+            hint = _did_you_mean(op_name, (*COUNT_COMPARISONS, "where"))
             raise ctx.error(f"count does not take {op_name!r}{hint}", sub, "E104")
         value = substitute(op_arg, ctx, sub)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -439,8 +437,13 @@ def emit(node: Node, em: Emitter, missing_value: bool) -> str:
     else:
         get = f"G[{em.add(em.getters, node.getter)}](r, X)"
     name = node.op.name
-    if name == "exists":
-        return f"({get} is {'not ' if node.arg else ''}None)"
+    if node.op.inline is not None:
+        return node.op.inline(get, node.arg)
+    if node.op.sees_missing:
+        # the operator decides on a missing value itself: no on_missing substitution
+        t = em.add(em.tests, node.op.test)
+        a = em.add(em.args, node.arg)
+        return f"T[{t}]({get}, K[{a}])"
     v = em.var()
     if name == "eq" and isinstance(node.arg, bool):
         if missing_value:

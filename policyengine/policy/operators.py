@@ -1,8 +1,18 @@
 """The operator table: one place that says what every operator means.
 
 Each entry checks and prepares its argument once at compile time
-(``prepare``) and then tests a present value cheaply (``test``); missing
-values never reach ``test`` (the compiler handles them by ``on_missing``).
+(``prepare``) and then tests a value cheaply (``test``). Its traits say how the
+compiler treats it, so the compiler has no per-operator cases:
+
+- ``sees_missing``: ``test`` also gets a missing value (``None``) and decides
+  itself (``exists``, ``eq_or_missing``); for every other operator a missing
+  value is missing (Kleene logic, then ``on_missing``) and never reaches ``test``.
+- ``timestamps``: the field must be a timestamp (``older_than``, ...).
+- ``nested``: the argument holds comparisons and a ``where:`` condition,
+  which the compiler builds (``count``); ``test`` compares the count.
+
+The explain tree walker and the generated code both call ``test``: an
+operator's meaning is written once, here.
 """
 
 from __future__ import annotations
@@ -21,6 +31,14 @@ class Operator:
     prepare: Callable[[Any, Any], Any]  # (argument, context) -> prepared argument
     test: Callable[[Any, Any], bool]  # (value, prepared) -> holds?
     describe: Callable[[Any], str]  # original argument -> "expected" text for evidence
+    #: one line for docs/policies: what the operator holds for
+    summary: str = ""
+    sees_missing: bool = False
+    timestamps: bool = False
+    nested: bool = False
+    #: optional Python expression for the generated code, from the value's expression and
+    #: the prepared argument; must agree with ``test`` (the explain-vs-evaluate test checks)
+    inline: Callable[[str, Any], str] | None = None
 
 
 def _same(arg: Any, _ctx: Any) -> Any:
@@ -118,6 +136,22 @@ def _cutoff(arg: Any, ctx: Any) -> str:
         raise ValueError(f"duration {arg!r} reaches outside the calendar") from None
 
 
+def _ahead(arg: Any, ctx: Any) -> str:
+    """``expires_within: 7d``: the cutoff now + 7 days (a timestamp before it is due)."""
+    span = parse_duration(arg)
+    # "-7d" is the older_than spelling of the same window; accepted so that a
+    # parameter overridden in the old form keeps its meaning (lint suggests 7d)
+    try:
+        return format_timestamp(ctx.now + abs(span))
+    except OverflowError:
+        raise ValueError(f"duration {arg!r} reaches outside the calendar") from None
+
+
+def _within(arg: Any) -> str:
+    text = str(arg).strip().lstrip("-")
+    return f"before now + {text}"
+
+
 def _older(value: Any, cutoff: str) -> bool:
     return isinstance(value, str) and value < cutoff
 
@@ -149,26 +183,123 @@ def _show(arg: Any) -> str:
     return str(arg)
 
 
+def _exists(value: Any, want: bool) -> bool:
+    return (value is not None) is want
+
+
+def _eq_or_missing(value: Any, arg: Any) -> bool:
+    return value is None or _eq(value, arg)
+
+
+def _built_by_compiler(*_: Any) -> Any:
+    # a nested operator's argument and test are built by the compiler (conditions.py)
+    raise AssertionError("count is compiled from its comparisons and where:")
+
+
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
-        Operator("eq", _same, _eq, lambda a: f"= {_show(a)}"),
-        Operator("ne", _same, lambda v, a: not _eq(v, a), lambda a: f"!= {_show(a)}"),
-        Operator("in", _as_set, _in, lambda a: f"one of {_show(a)}"),
-        Operator("not_in", _as_set, lambda v, a: not _in(v, a), lambda a: f"none of {_show(a)}"),
-        Operator("lt", _number, _ordered(lambda v, a: v < a), lambda a: f"< {_show(a)}"),
-        Operator("lte", _number, _ordered(lambda v, a: v <= a), lambda a: f"<= {_show(a)}"),
-        Operator("gt", _number, _ordered(lambda v, a: v > a), lambda a: f"> {_show(a)}"),
-        Operator("gte", _number, _ordered(lambda v, a: v >= a), lambda a: f">= {_show(a)}"),
-        Operator("exists", _bool_arg, lambda v, a: a, lambda a: "present" if a else "absent"),
-        Operator("contains", _same, _contains, lambda a: f"contains {_show(a)}"),
-        Operator("contains_any", _as_set, _contains_any, lambda a: f"contains any of {_show(a)}"),
-        Operator("contains_all", _as_set, _contains_all, lambda a: f"contains all of {_show(a)}"),
-        Operator("subset_of", _as_set, _subset_of, lambda a: f"only values from {_show(a)}"),
-        Operator("matches", _regex, _matches, lambda a: f"matches /{a}/"),
-        Operator("older_than", _cutoff, _older, lambda a: _when("before", a)),
-        Operator("newer_than", _cutoff, _newer, lambda a: _when("after", a)),
+        Operator("eq", _same, _eq, lambda a: f"= {_show(a)}", "equals the value"),
+        Operator("ne", _same, lambda v, a: not _eq(v, a), lambda a: f"!= {_show(a)}", "differs"),
+        Operator("in", _as_set, _in, lambda a: f"one of {_show(a)}", "is one of the list"),
+        Operator(
+            "not_in",
+            _as_set,
+            lambda v, a: not _in(v, a),
+            lambda a: f"none of {_show(a)}",
+            "is none of the list",
+        ),
+        Operator("lt", _number, _ordered(lambda v, a: v < a), lambda a: f"< {_show(a)}", "<"),
+        Operator("lte", _number, _ordered(lambda v, a: v <= a), lambda a: f"<= {_show(a)}", "<="),
+        Operator("gt", _number, _ordered(lambda v, a: v > a), lambda a: f"> {_show(a)}", ">"),
+        Operator("gte", _number, _ordered(lambda v, a: v >= a), lambda a: f">= {_show(a)}", ">="),
+        Operator(
+            "exists",
+            _bool_arg,
+            _exists,
+            lambda a: "present" if a else "absent",
+            "`true`: the field is present; `false`: it is missing",
+            sees_missing=True,
+            inline=lambda get, want: f"({get} is {'not ' if want else ''}None)",
+        ),
+        Operator(
+            "eq_or_missing",
+            _same,
+            _eq_or_missing,
+            lambda a: f"= {_show(a)} or missing",
+            "equals the value, or the field is missing (`enabled: {eq_or_missing: true}`)",
+            sees_missing=True,
+        ),
+        Operator(
+            "contains",
+            _same,
+            _contains,
+            lambda a: f"contains {_show(a)}",
+            "a list holds the item; a string holds the substring",
+        ),
+        Operator(
+            "contains_any",
+            _as_set,
+            _contains_any,
+            lambda a: f"contains any of {_show(a)}",
+            "a list holds at least one of the items",
+        ),
+        Operator(
+            "contains_all",
+            _as_set,
+            _contains_all,
+            lambda a: f"contains all of {_show(a)}",
+            "a list holds every item",
+        ),
+        Operator(
+            "subset_of",
+            _as_set,
+            _subset_of,
+            lambda a: f"only values from {_show(a)}",
+            "every item of a list is in the given list",
+        ),
+        Operator(
+            "matches",
+            _regex,
+            _matches,
+            lambda a: f"matches /{a}/",
+            "the string (or any list item) matches the RE2 regular expression",
+        ),
+        Operator(
+            "older_than",
+            _cutoff,
+            _older,
+            lambda a: _when("before", a),
+            "the timestamp is before now - duration",
+            timestamps=True,
+        ),
+        Operator(
+            "newer_than",
+            _cutoff,
+            _newer,
+            lambda a: _when("after", a),
+            "the timestamp is after now - duration",
+            timestamps=True,
+        ),
+        Operator(
+            "expires_within",
+            _ahead,
+            _older,
+            _within,
+            "the timestamp is before now + duration (due within it, or already past)",
+            timestamps=True,
+        ),
+        Operator(
+            "count",
+            _built_by_compiler,
+            _built_by_compiler,
+            lambda a: "count",
+            "the number of list items (matching `where:`) compares as given",
+            nested=True,
+        ),
     )
 }
-#: ``count`` is structural (it has a nested condition) and is handled by the compiler.
-ALL_OPERATORS = (*OPERATORS, "count")
+#: the operators ``count`` compares a number with
+COUNT_COMPARISONS = ("eq", "ne", "lt", "lte", "gt", "gte")
+#: every operator name, for messages and docs
+ALL_OPERATORS = tuple(OPERATORS)
