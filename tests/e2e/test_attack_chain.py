@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.connectors.ldap import servers
 from tests.e2e.conftest import run
-from tests.emulators._server import EmulatorServer
+from tests.emulators.kit import EmulatorServer
 from tests.emulators.okta import OktaEmulator, OktaOrg
 from tests.emulators.salesforce import start_org
 
@@ -91,8 +91,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sources]:
             client_id=SF_CLIENT_ID,
             public_key_pem=public,
         )
-        with EmulatorServer(okta) as okta_server:
-            okta.base_url = okta_server.base_url
+        with EmulatorServer(okta) as okta_server:  # start() sets okta.base_url
             yield Sources(
                 ldap_url=slapd.url,
                 okta_url=okta_server.base_url,

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from policyengine import connector as registry
-from tests.emulators._server import EmulatorServer
+from tests.emulators.kit import EmulatorServer
 from tests.emulators.okta import OktaEmulator, OktaOrg
 
 SSWS_TOKEN = "00SSWS-test-token-Zq9xW3vB7nM2kL5pR8tY"
@@ -55,8 +55,7 @@ def start(org: OktaOrg, public_pem: str, **kwargs: Any) -> Iterator[Okta]:
     emulator = OktaEmulator(
         org, ssws_tokens={SSWS_TOKEN}, oauth_clients={CLIENT_ID: public_pem}, **kwargs
     )
-    with EmulatorServer(emulator) as server:
-        emulator.base_url = server.base_url
+    with EmulatorServer(emulator) as server:  # start() sets emulator.base_url
         yield Okta(server, emulator)
 
 
