@@ -94,56 +94,40 @@ def run(args: argparse.Namespace) -> int:
 
 def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any) -> int:
     from policyengine.api import parse_now
-    from policyengine.engine.correlate import correlate
+    from policyengine.engine.explain import correlated_records, explain_resource, find_resources
     from policyengine.engine.index import ResourceIndex
     from policyengine.errors import UsageError
     from policyengine.policy.compiled import compile_policy
+    from policyengine.report._terminal import safe
     from policyengine.snapshot.reader import open_snapshot
 
     if not args.snapshot:
         raise UsageError("--resource needs --snapshot FILE")
     readers = [open_snapshot(p) for p in args.snapshot]
-    records = [r for reader in readers for r in reader.records()]
-    records.extend(correlate([r for r in records if r["kind"] == "account"]))
-    index = ResourceIndex(records)
-    exact = [r for r in records if r["id"] == args.resource and r["kind"] == definition.resource]
-    source, _, rid = args.resource.rpartition("/")
-    found = exact or [
-        r
-        for r in records
-        if r["id"] == rid
-        and r["kind"] == definition.resource
-        and (not source or r["source"] == source)
-    ]
+    records = correlated_records([r for reader in readers for r in reader.records()])
+    found = find_resources(records, definition.resource, args.resource)
     if not found:
         raise UsageError(f"no {definition.resource} with id {args.resource} in the snapshots")
     now = parse_now(args.now) or parse_now(max(r.source.collected_at for r in readers))
     params, severity, _ = policy_set.effective(definition)
     compiled = compile_policy(definition, now=now, params=params, severity=severity)
-    from policyengine.report._terminal import safe
-
+    index = ResourceIndex(records)
     for resource in found:
-        print(
-            safe(
-                f"\n{resource['kind']} {resource.get('name') or resource['id']} [{resource['source']}/{resource['id']}]"
-            )
-        )
+        name = resource.get("name") or resource["id"]
+        header = f"{resource['kind']} {name} [{resource['source']}/{resource['id']}]"
+        print("\n" + safe(header))  # outside safe(), which escapes control characters
+        told = explain_resource(compiled, resource, index)
         if compiled.match is not None:
-            matched = compiled.match.eval(resource, index)
-            print(f"  match: {'yes' if matched else 'no (policy does not apply)'}")
-            if matched is not True:
-                for e in compiled.match.evidence(resource, index, True):
-                    print(safe(f"    {e.path} is {e.actual!r}, needed {e.expected}"))
-                continue
-        verdict = compiled.require.eval(resource, index)
-        if verdict is True:
+            print(f"  match: {'yes' if told.applies else 'no (policy does not apply)'}")
+        if not told.applies:
+            for e in told.evidence:
+                print(safe(f"    {e.path} is {e.actual!r}, needed {e.expected}"))
+            continue
+        if told.verdict == "pass":
             print("  require: holds -> PASS")
-        else:
-            missing_pass = definition.on_missing == "pass" and verdict is None
-            print(
-                f"  require: {'missing data' if verdict is None else 'fails'} -> "
-                f"{'PASS (on_missing: pass)' if missing_pass else 'FINDING'}"
-            )
-            for e in compiled.require.evidence(resource, index, True):
-                print(safe(f"    {e.path} is {e.actual!r}, expected {e.expected}"))
+            continue
+        outcome = "FINDING" if told.finding else "PASS (on_missing: pass)"
+        print(f"  require: {'missing data' if told.verdict == 'missing' else 'fails'} -> {outcome}")
+        for e in told.evidence:
+            print(safe(f"    {e.path} is {e.actual!r}, expected {e.expected}"))
     return 0
