@@ -1,4 +1,4 @@
-"""``policyengine docs policies``: generate the policy reference (docs/policies.md)."""
+"""``policyengine docs policies|model``: generate docs/policies.md or docs/model.md's field tables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 def add_parser(sub: Any, *, full: bool) -> None:
     parser = sub.add_parser("docs", help="generate reference documentation", description=__doc__)
-    parser.add_argument("what", choices=["policies"])
+    parser.add_argument("what", choices=["policies", "model"])
     parser.add_argument(
         "--policies", type=Path, help="policy folder (default: the built-in library)"
     )
@@ -21,14 +21,7 @@ def add_parser(sub: Any, *, full: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from policyengine.docsgen import render_reference
-    from policyengine.policy.loader import PolicyErrors, builtin_policy_dir, load_definitions
-
-    root = args.policies or builtin_policy_dir()
-    definitions, errors = load_definitions([root])
-    if errors:
-        raise PolicyErrors(errors)
-    text = render_reference(definitions, root)
+    text = _model_text(args.output) if args.what == "model" else _policies_text(args.policies)
     if args.check:
         if args.output is None:
             print("policyengine: --check needs --output FILE", file=sys.stderr)
@@ -36,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
         current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
         if current != text:
             print(
-                f"{args.output} is out of date: run `policyengine docs policies --output {args.output}`"
+                f"{args.output} is out of date: run "
+                f"`policyengine docs {args.what} --output {args.output}`"
             )
             return 1
         print(f"{args.output} is up to date")
@@ -48,3 +42,27 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _policies_text(policies: Path | None) -> str:
+    from policyengine.docsgen import render_reference
+    from policyengine.policy.loader import PolicyErrors, builtin_policy_dir, load_definitions
+
+    root = policies or builtin_policy_dir()
+    definitions, errors = load_definitions([root])
+    if errors:
+        raise PolicyErrors(errors)
+    return render_reference(definitions, root)
+
+
+def _model_text(output: Path | None) -> str:
+    """The field tables; with ``--output``, that file with its generated section replaced."""
+    from policyengine.docsgen import render_model, render_model_fields
+    from policyengine.errors import UsageError
+
+    if output is None:
+        return render_model_fields() + "\n"
+    try:
+        return render_model(output.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{output}: {getattr(exc, 'strerror', None) or exc}") from None

@@ -7,6 +7,8 @@ Timestamps are ISO 8601 UTC strings ending in ``Z``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 KINDS: tuple[str, ...] = (
     "account",
     "group",
@@ -60,118 +62,166 @@ PHISHING_RESISTANT_METHODS = frozenset(
     {"webauthn", "fido2", "smartcard", "certificate", "platform"}
 )
 
-TIMESTAMP_FIELDS = frozenset(
-    {
-        "created_at",
-        "last_login_at",
-        "last_used_at",
-        "last_rotated_at",
-        "password_last_set_at",
-        "expires_at",
-        "updated_at",
-        "locked_at",
-    }
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One normalised field: its type and a short note for ``docs/model.md``."""
+
+    type: str
+    note: str = ""
+
+
+#: Type names used in :data:`FIELDS`.
+FIELD_TYPE_NAMES = (
+    "str",
+    "bool",
+    "int",
+    "number",
+    "timestamp",
+    "list",
+    "object",
+    "ref",
+    "refs",
+    "any",
 )
 
-# Type names used in FIELD_TYPES: str, bool, int, number, timestamp, list, object, ref, refs.
-_COMMON = {
-    "kind": "str",
-    "source_type": "str",  # the connector that produced the resource (ldap, okta, ...)
-    "id": "str",
-    "source": "str",
-    "name": "str",
-    "raw": "object",
-    "type": "str",
-    "location": "object",
-    "created_at": "timestamp",
+_COMMON: dict[str, Field] = {
+    "kind": Field("str", "the resource kind"),
+    "source_type": Field("str", "the connector (ldap, okta, ...); stamped by the snapshot writer"),
+    "id": Field("str", "unique within its source"),
+    "source": Field("str", "the connector instance; stamped by the snapshot writer"),
+    "name": Field("str"),
+    "raw": Field("object", "the source's own attributes (free-form)"),
+    "type": Field("str", "sub-kind"),
+    "location": Field("object", "`{file, line}` of access-as-code declarations"),
+    "created_at": Field("timestamp"),
 }
 
-FIELD_TYPES: dict[str, dict[str, str]] = {
+#: THE table: kind -> field -> type and note. Everything else about fields
+#: (types for the snapshot check, timestamp fields, the model reference page)
+#: is derived from it.
+FIELDS: dict[str, dict[str, Field]] = {
     "account": {
         **_COMMON,
-        "enabled": "bool",
-        "email": "str",
-        "employee_id": "str",
-        "privileged": "bool",
-        "privileged_via": "list",
-        "roles": "list",
-        "groups": "refs",
-        "mfa": "object",
-        "last_login_at": "timestamp",
-        "password_last_set_at": "timestamp",
-        "password_never_expires": "bool",
-        "owner": "ref",
-        "session": "object",
-        "flags": "list",
-        "person": "ref",
-        "permissions": "list",
-        "mfa_waived": "bool",
-        "locked": "bool",
+        "type": Field("str", ", ".join(ACCOUNT_TYPES)),
+        "enabled": Field("bool"),
+        "email": Field("str"),
+        "employee_id": Field("str"),
+        "privileged": Field("bool"),
+        "privileged_via": Field("list", "why it is privileged"),
+        "roles": Field("list"),
+        "groups": Field("refs", "effective membership"),
+        "mfa": Field("object", "enrolled, methods, phishing_resistant"),
+        "last_login_at": Field("timestamp"),
+        "password_last_set_at": Field("timestamp"),
+        "password_never_expires": Field("bool"),
+        "owner": Field("ref", "for non-human accounts"),
+        "session": Field("object", "max_lifetime_minutes, idle_timeout_minutes"),
+        "flags": Field("list", "source flags as words, e.g. AD userAccountControl names"),
+        "person": Field("ref", "set by correlation"),
+        "permissions": Field("list", "e.g. Salesforce system permissions"),
+        "mfa_waived": Field("bool"),
+        "locked": Field("bool"),
+        "locked_at": Field(
+            "timestamp", "when a lockout began (OpenLDAP ppolicy pwdAccountLockedTime)"
+        ),
         # directory extras (LDAP / Active Directory connector)
-        "dn": "str",
-        "spns": "list",
-        "admin_count": "int",
-        "delegation": "object",
-        "supported_encryption_types": "list",
-        "kerberos_preauth_required": "bool",
-        "password_not_required": "bool",
-        "status": "str",
+        "dn": Field("str", "directory"),
+        "spns": Field("list", "directory: service principal names"),
+        "admin_count": Field("int", "directory"),
+        "delegation": Field(
+            "object", "directory: unconstrained, constrained_to, protocol_transition"
+        ),
+        "supported_encryption_types": Field("list", "directory"),
+        "kerberos_preauth_required": Field("bool", "directory"),
+        "password_not_required": Field("bool", "directory"),
+        "status": Field("str", "the source's own lifecycle status"),
     },
     "group": {
         **_COMMON,
-        "members": "refs",
-        "privileged": "bool",
-        "privileged_via": "list",
-        "nested_groups": "refs",
-        "roles": "list",
-        "sid": "str",
-        "dn": "str",
+        "members": Field("refs"),
+        "privileged": Field("bool"),
+        "privileged_via": Field("list"),
+        "nested_groups": Field("refs"),
+        "roles": Field("list"),
+        "sid": Field("str"),
+        "dn": Field("str"),
     },
-    "role": {**_COMMON, "members": "refs", "privileged": "bool", "permissions": "list"},
+    "role": {
+        **_COMMON,
+        "members": Field("refs"),
+        "privileged": Field("bool"),
+        "permissions": Field("list"),
+    },
     "integration": {
         **_COMMON,
-        "publisher": "str",
-        "admin_approved": "bool",
-        "scopes": "list",
-        "authorized_users": "refs",
-        "ip_restricted": "bool",
-        "last_used_at": "timestamp",
-        "owner": "ref",
-        "enabled": "bool",
-        "installed": "bool",
-        "expires_at": "timestamp",
-        "refresh_token_policy": "str",
-        "high_assurance_required": "bool",
+        "type": Field("str", ", ".join(INTEGRATION_TYPES)),
+        "publisher": Field("str"),
+        "admin_approved": Field("bool"),
+        "scopes": Field("list"),
+        "authorized_users": Field("refs"),
+        "ip_restricted": Field("bool"),
+        "last_used_at": Field("timestamp"),
+        "owner": Field("ref"),
+        "enabled": Field("bool"),
+        "installed": Field("bool"),
+        "expires_at": Field("timestamp"),
+        "refresh_token_policy": Field("str"),
+        "high_assurance_required": Field("bool"),
     },
     "credential": {
         **_COMMON,
-        "owner": "ref",
-        "integration": "ref",
-        "scopes": "list",
-        "last_used_at": "timestamp",
-        "last_rotated_at": "timestamp",
-        "expires_at": "timestamp",
-        "strength": "object",
-        "fingerprint": "str",
-        "enabled": "bool",
-        "use_count": "int",
-        "shared_with_count": "int",
+        "type": Field("str", ", ".join(CREDENTIAL_TYPES)),
+        "owner": Field("ref"),
+        "integration": Field("ref"),
+        "scopes": Field("list"),
+        "last_used_at": Field("timestamp"),
+        "last_rotated_at": Field("timestamp"),
+        "expires_at": Field("timestamp"),
+        "strength": Field("object", "bits, algorithm, digits, period (TOTP seeds)"),
+        "fingerprint": Field("str", "salted hash, never the secret"),
+        "enabled": Field("bool"),
+        "use_count": Field("int"),
+        "shared_with_count": Field("int"),
     },
     "session_policy": {
         **_COMMON,
-        "applies_to": "refs",  # group ids, or "everyone"
-        "max_lifetime_minutes": "number",
-        "idle_timeout_minutes": "number",
-        "mfa_required": "bool",
-        "ip_locked": "bool",
-        "persistent_cookie": "bool",
-        "http_only": "bool",
-        "priority": "int",
-        "enabled": "bool",
+        "applies_to": Field("refs", "group ids, or `everyone`"),
+        "max_lifetime_minutes": Field("number"),
+        "idle_timeout_minutes": Field("number"),
+        "mfa_required": Field("bool"),
+        "ip_locked": Field("bool"),
+        "persistent_cookie": Field("bool"),
+        "http_only": Field("bool"),
+        "priority": Field("int"),
+        "enabled": Field("bool"),
     },
-    "setting": {**_COMMON, "value": "any", "category": "str"},
-    "person": {**_COMMON, "accounts": "refs", "emails": "list", "employee_id": "str"},
+    "setting": {
+        **_COMMON,
+        "value": Field("any", "tenant-wide switches: Salesforce API Access Control, ..."),
+        "category": Field("str"),
+    },
+    "person": {
+        **_COMMON,
+        "accounts": Field("refs", "cross-source refs"),
+        "emails": Field("list"),
+        "employee_id": Field("str"),
+    },
 }
+
+#: kind -> field -> type name (derived from :data:`FIELDS`).
+FIELD_TYPES: dict[str, dict[str, str]] = {
+    kind: {name: f.type for name, f in fields.items()} for kind, fields in FIELDS.items()
+}
+
+#: kind -> its timestamp fields (derived from :data:`FIELDS`).
+TIMESTAMP_FIELDS_BY_KIND: dict[str, frozenset[str]] = {
+    kind: frozenset(name for name, t in types.items() if t == "timestamp")
+    for kind, types in FIELD_TYPES.items()
+}
+
+#: every timestamp field of any kind (derived from :data:`FIELDS`).
+TIMESTAMP_FIELDS: frozenset[str] = frozenset().union(*TIMESTAMP_FIELDS_BY_KIND.values())
 
 #: Known keys of object-valued fields and their types (``list[str]``: a list of
 #: strings); snapshots are checked against them, other keys pass unchecked.

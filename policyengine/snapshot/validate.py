@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELD_TYPES
+from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELD_TYPES, TIMESTAMP_FIELDS_BY_KIND
 from policyengine.model.timestamps import normalise_timestamp
 
 # YYYY-MM-DDTHH:MM:SSZ with plausible fields; anything else goes through the full parser
@@ -35,10 +35,7 @@ _LOOSE_BY_KIND = {
     kind: {n: _LOOSE[t] for n, t in fields.items() if t in _LOOSE}
     for kind, fields in FIELD_TYPES.items()
 }
-_TIMESTAMP_KEYS = {
-    kind: frozenset(n for n, t in fields.items() if t == "timestamp")
-    for kind, fields in FIELD_TYPES.items()
-}
+_TIMESTAMP_KEYS = TIMESTAMP_FIELDS_BY_KIND
 
 
 def check_record(record: dict[str, Any], *, may_nest: bool = True) -> str | None:
