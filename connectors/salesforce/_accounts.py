@@ -16,6 +16,7 @@ from connectors.salesforce._options import SalesforceOptions
 from connectors.salesforce._org import Org, bool_field, clean, drop_none, int_field, norm_name
 from connectors.salesforce._settings import SESSION_TIMEOUTS, profile_label
 from connectors.salesforce._time import sf_time
+from policyengine.connector.account_types import AccountFacts
 
 #: TwoFactorMethodsInfo field -> model MFA method.
 MFA_FIELDS: dict[str, str] = {
@@ -142,7 +143,15 @@ def map_mfa(
 
 
 def account_type(user: Mapping[str, Any], permissions: set[str], options: SalesforceOptions) -> str:
-    """``service`` for integration users (profile, license, API-only, name rule), else human."""
+    """Configured type rules, then integration users (profile, license, API-only) are
+    ``service``, then the default rules; else human."""
+    facts = AccountFacts(
+        str(user.get("Username") or ""),
+        attrs={k: [str(v)] for k, v in user.items() if isinstance(v, str | int | bool)},
+    )
+    configured = options.type_rules.configured_type(facts)
+    if configured:
+        return configured
     profile = user.get("Profile") or {}
     license_name = (profile.get("UserLicense") or {}).get("Name")
     if profile.get("Name") in options.integration_profiles:
@@ -151,10 +160,7 @@ def account_type(user: Mapping[str, Any], permissions: set[str], options: Salesf
         return "service"
     if user.get("UserType") == "AutomatedProcess":
         return "service"
-    pattern = options.service_account_pattern
-    if pattern is not None and pattern.search(str(user.get("Username") or "")):
-        return "service"
-    return "human"
+    return options.type_rules.default_type(facts) or "human"
 
 
 def org_idle_minutes(org: Org) -> int | None:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from connectors.http import HttpClient
-from connectors.salesforce._options import SalesforceOptions, check_url
+from connectors.salesforce._options import SalesforceOptions
+from policyengine.connector.options import check_https_url
 from policyengine.errors import AuthenticationError, UsageError
 from policyengine.log import get_logger, register_secret
 from policyengine.secrets import read_secret
@@ -102,7 +103,7 @@ def make_fetch(
         if not isinstance(instance, str) or not instance:
             raise AuthenticationError("the Salesforce token response has no instance_url")
         try:
-            instance = check_url(instance, "instance_url from the token response")
+            instance = check_https_url(instance, "salesforce: instance_url from the token response")
         except UsageError as exc:
             raise AuthenticationError(exc.message) from None
         log.info("salesforce.authenticated", flow=options.flow, instance_url=instance)

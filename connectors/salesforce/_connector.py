@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from connectors.http import HttpClient, ServerUnreachable, TokenAuth, map_bounded
+from connectors.http import HttpClient, RetryPolicy, ServerUnreachable, TokenAuth, map_bounded
 from connectors.salesforce import _mapping
 from connectors.salesforce._auth import make_fetch
 from connectors.salesforce._http import (
@@ -60,10 +60,12 @@ class SalesforceConnector:
     def _clients(self, usage: ApiUsage) -> tuple[HttpClient, HttpClient]:
         o = self.options
         verify: bool | str = o.ca_file or True
+        retry = RetryPolicy(max_attempts=o.max_attempts, backoff_base=o.retry_backoff)
         token_http = HttpClient(
             o.login_url,
             auth=None,
             timeout=o.timeout,
+            retry=retry,
             verify=verify,
             fatal_error=token_error,
             auth_failure=auth_failure,
@@ -73,6 +75,7 @@ class SalesforceConnector:
             o.login_url,
             auth=auth,
             timeout=o.timeout,
+            retry=retry,
             verify=verify,
             on_response=usage.observe,
             fatal_error=_combined_fatal,

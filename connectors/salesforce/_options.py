@@ -9,14 +9,35 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
 
-from policyengine.connector import is_loopback, option_names, option_str, refuse_unknown_options
+from policyengine.connector.account_types import (
+    NAME_AND_ATTR,
+    TypeRule,
+    TypeRules,
+    parse_type_rule,
+    read_type_rules,
+)
+from policyengine.connector.options import Options, is_loopback, option_names
+from policyengine.connector.transport import (
+    Transport,
+    TransportSpec,
+    add_transport_arguments,
+    parse_transport,
+)
 from policyengine.errors import UsageError
-from policyengine.policy.regexsafety import Pattern, compile_regex
-from policyengine.urls import refuse_userinfo
+
+__all__ = ["SalesforceOptions", "add_arguments", "is_loopback", "parse_options"]
+
+#: Salesforce keeps at most 10 query cursors open per user; each worker holds one.
+MAX_CONCURRENCY = 10
+
+TRANSPORT = TransportSpec(
+    defaults=Transport(timeout=30.0, max_concurrency=4, max_attempts=5, retry_backoff=0.5),
+    max_concurrency_limit=MAX_CONCURRENCY,
+    concurrency_reason=" (Salesforce allows 10 open query cursors per user)",
+    concurrency_help="queries in flight at once",
+)
 
 #: System permissions (``Permissions<Name>`` on PermissionSet) that make an account privileged.
 DEFAULT_PRIVILEGED_PERMISSIONS = (
@@ -51,9 +72,12 @@ class SalesforceOptions:
     timeout: float = 30.0
     ca_file: str | None = None
     max_concurrency: int = 4
+    max_attempts: int = 5
+    retry_backoff: float = 0.5
     privileged_permissions: tuple[str, ...] = DEFAULT_PRIVILEGED_PERMISSIONS
     integration_profiles: tuple[str, ...] = DEFAULT_INTEGRATION_PROFILES
-    service_account_pattern: Pattern | None = None
+    #: configured rules (``service_account_pattern`` first), then the defaults
+    type_rules: TypeRules = field(default_factory=TypeRules)
     metadata: bool = True
     jwt_audience: str | None = None
 
@@ -88,12 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "while the token is requested from a My Domain URL)",
     )
     g.add_argument("--api-version", default="62.0", help="REST API version (default 62.0)")
-    t = parser.add_argument_group("transport")
-    t.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
-    t.add_argument("--ca-file", help="PEM CA bundle to verify the server with")
-    t.add_argument(
-        "--max-concurrency", type=int, default=4, help="queries in flight at once (default 4)"
-    )
+    add_transport_arguments(parser, TRANSPORT)
     m = parser.add_argument_group("mapping")
     m.add_argument(
         "--privileged-permission",
@@ -114,7 +133,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument(
         "--service-account-pattern",
         metavar="REGEX",
-        help="usernames matching this regex are service accounts",
+        help="usernames matching this regex are service accounts "
+        "(the same as --type-rule 'service:name=REGEX', tried first)",
+    )
+    m.add_argument(
+        "--type-rule",
+        dest="type_rule",
+        action="append",
+        default=[],
+        metavar="TYPE:COND",
+        help="account type by username or User field, e.g. break_glass:name=^bg-, "
+        "service:attr=Department=^Integration$; first match wins",
+    )
+    m.add_argument(
+        "--no-default-type-rules",
+        dest="default_type_rules",
+        action="store_false",
+        default=True,
+        help="use only the configured rules (drop the documented default name rules)",
     )
     m.add_argument(
         "--no-metadata",
@@ -126,48 +162,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _str(options: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
-    return option_str("salesforce", options, key, required=required)
-
-
-def _names(options: Mapping[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    value = options.get(key)
-    if value is None or value == []:
-        return default
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise UsageError(f"salesforce: option '{key}' must be a list of strings")
-    return tuple(
-        v.removeprefix("Permissions") if key == "privileged_permissions" else v for v in value
-    )
-
-
-def _number(options: Mapping[str, Any], key: str, default: float, *, minimum: float) -> float:
-    value = options.get(key, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UsageError(f"salesforce: option '{key}' must be a number, got {value!r}")
-    if value < minimum:
-        raise UsageError(f"salesforce: option '{key}' must be at least {minimum}, got {value}")
-    return float(value)
-
-
-def check_url(url: str, what: str) -> str:
-    """Return ``url`` without a trailing slash; https, or http to a loopback host (tests)."""
-    refuse_userinfo(url, f"salesforce: {what}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UsageError(f"salesforce: {what} {url!r} is not an https:// URL")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise UsageError(
-            f"salesforce: {what} {url!r} uses plain http; only https is allowed "
-            "(http is accepted for loopback test servers only)"
-        )
-    if parts.query or parts.fragment:
-        raise UsageError(f"salesforce: {what} {url!r} must not have a query or fragment")
-    return url.rstrip("/")
+def _names(options: Options, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    names = options.strings(key, default)
+    return tuple(n.removeprefix("Permissions") for n in names) if names is not default else names
 
 
 def known_options() -> frozenset[str]:
@@ -175,86 +172,65 @@ def known_options() -> frozenset[str]:
     return option_names(add_arguments)
 
 
-def parse_options(options: Mapping[str, Any]) -> SalesforceOptions:
+def parse_options(values: Mapping[str, object]) -> SalesforceOptions:
     """Validate options keyed by dest name; raise UsageError naming the bad one."""
-    refuse_unknown_options("salesforce", options, known_options())
-    login_url = check_url(_str(options, "login_url", required=True) or "", "login_url")
-    client_id = _str(options, "client_id", required=True) or ""
-    username = _str(options, "username")
-    key_env, key_file = _str(options, "private_key_env"), _str(options, "private_key_file")
-    secret_env, secret_file = (
-        _str(options, "client_secret_env"),
-        _str(options, "client_secret_file"),
-    )
-    has_key, has_secret = bool(key_env or key_file), bool(secret_env or secret_file)
-    if has_key and has_secret:
+    options = Options("salesforce", values, known=known_options())
+    login_url = options.url("login_url")
+    client_id = options.required_str("client_id")
+    username = options.str("username")
+    key = options.secret("private_key_env", "private_key_file")
+    secret = options.secret("client_secret_env", "client_secret_file")
+    if key and secret:
         raise UsageError(
             "salesforce: give either a private key (JWT bearer flow) or a client secret "
             "(client credentials flow), not both"
         )
-    if not has_key and not has_secret:
+    if not key and not secret:
         raise UsageError(
             "salesforce: no credentials: pass --private-key-env/--private-key-file with "
             "--username (JWT bearer flow) or --client-secret-env/--client-secret-file "
             "(client credentials flow)"
         )
-    if has_key and not username:
+    if key and not username:
         raise UsageError("salesforce: the JWT bearer flow needs --username (option 'username')")
-    api_version = str(options.get("api_version") or "62.0").removeprefix("v")
+    api_version = str(values.get("api_version") or "62.0").removeprefix("v")
     if not _API_VERSION.match(api_version):
-        raise UsageError(
-            f"salesforce: option 'api_version' must look like 62.0, got {api_version!r}"
-        )
-    pattern_text = _str(options, "service_account_pattern")
-    pattern = None
-    if pattern_text:
-        if len(pattern_text) > 200:
-            raise UsageError("salesforce: option 'service_account_pattern' is too long")
-        try:
-            pattern = compile_regex(pattern_text)
-        except ValueError as exc:
-            raise UsageError(
-                f"salesforce: option 'service_account_pattern' is not a valid regex: {exc}"
-            ) from None
-    metadata = options.get("metadata", True)
-    if not isinstance(metadata, bool):
-        raise UsageError("salesforce: option 'metadata' must be true or false")
+        raise options.error("api_version", f"must look like 62.0, got {api_version!r}")
+    transport = parse_transport(options, TRANSPORT)
     return SalesforceOptions(
         login_url=login_url,
         client_id=client_id,
         username=username,
-        private_key_env=key_env,
-        private_key_file=key_file,
-        client_secret_env=secret_env,
-        client_secret_file=secret_file,
+        private_key_env=key.env if key else None,
+        private_key_file=key.file if key else None,
+        client_secret_env=secret.env if secret else None,
+        client_secret_file=secret.file if secret else None,
         api_version=api_version,
-        timeout=_number(options, "timeout", 30.0, minimum=0.1),
-        ca_file=_str(options, "ca_file"),
-        max_concurrency=_concurrency(options),
+        timeout=transport.timeout,
+        ca_file=transport.ca_file,
+        max_concurrency=transport.max_concurrency,
+        max_attempts=transport.max_attempts,
+        retry_backoff=transport.retry_backoff,
         privileged_permissions=_names(
             options, "privileged_permissions", DEFAULT_PRIVILEGED_PERMISSIONS
         ),
         integration_profiles=_names(options, "integration_profiles", DEFAULT_INTEGRATION_PROFILES),
-        service_account_pattern=pattern,
-        metadata=metadata,
-        jwt_audience=_audience(options),
+        type_rules=_type_rules(options),
+        metadata=options.bool("metadata", True),
+        jwt_audience=options.url("jwt_audience", required=False) or None,
     )
 
 
-#: Salesforce keeps at most 10 query cursors open per user; each worker holds one.
-MAX_CONCURRENCY = 10
-
-
-def _concurrency(options: Mapping[str, Any]) -> int:
-    value = int(_number(options, "max_concurrency", 4, minimum=1))
-    if value > MAX_CONCURRENCY:
-        raise UsageError(
-            f"salesforce: option 'max_concurrency' must be at most {MAX_CONCURRENCY} "
-            f"(Salesforce allows 10 open query cursors per user), got {value}"
-        )
-    return value
-
-
-def _audience(options: Mapping[str, Any]) -> str | None:
-    value = _str(options, "jwt_audience")
-    return check_url(value, "jwt_audience") if value else None
+def _type_rules(options: Options) -> TypeRules:
+    """``service_account_pattern`` is the first configured rule, ``service:name=REGEX``."""
+    rules = read_type_rules(options, conditions=NAME_AND_ATTR)
+    pattern = options.str("service_account_pattern")
+    if not pattern:
+        return rules
+    first: TypeRule = parse_type_rule(
+        f"service:name={pattern}",
+        option="service_account_pattern",
+        connector="salesforce",
+        conditions=NAME_AND_ATTR,
+    )
+    return TypeRules((first, *rules.configured), rules.defaults)

@@ -178,49 +178,59 @@ class Options:
     def url(
         self, key: str, *, required: bool = True, root: str = "", example: str = "https://HOST"
     ) -> str:
-        """An https URL (plain http only to a loopback host), no credentials, no query.
-
-        Returned without a trailing slash; ``root`` (``"org"``) refuses a path too.
-        """
+        """An https URL (see :func:`check_https_url`); empty when absent and not required."""
         value = self.str(key, required=required) or ""
-        if not value:
-            return ""
-        parts = self.split_url(key, value)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise self.error(key, f"{value!r} is not an https:// URL (expected {example})")
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise self.error(
-                key,
-                f"plain http is refused for {parts.hostname} (only loopback test servers may "
-                "use it); use https://",
-            )
-        if parts.query or parts.fragment:
-            raise self.error(key, f"{value!r} must not have a query or fragment")
-        if root and parts.path.strip("/"):
-            raise self.error(key, f"give the {root} root only ({example}), got {value!r}")
-        return value.rstrip("/")
+        return check_https_url(value, self.what(key), root=root, example=example) if value else ""
 
     def split_url(self, key: str, value: str) -> SplitResult:
         """``urlsplit`` with the no-userinfo rule and a readable error for a bad host or port."""
-        refuse_userinfo(value, f"{self.connector}: option '{key}'")
-        try:
-            parts = urlsplit(value)
-            _ = parts.port  # raises for a port that is not a number or out of range
-        except ValueError as exc:  # e.g. a [bracketed] host that is not an IP address
-            raise self.error(key, f"{value!r}: {exc}") from None
-        return parts
+        return split_url(value, self.what(key))
+
+    def what(self, key: str) -> str:
+        return f"{self.connector}: option '{key}'"
 
     def regex(self, key: str, *, ignore_case: bool = False) -> Pattern | None:
         """A pattern compiled with RE2 (linear time); RE2's reason when it cannot compile."""
         text = self.str(key)
         if text is None:
             return None
-        return compile_pattern(text, f"{self.connector}: option '{key}'", ignore_case=ignore_case)
+        return compile_pattern(text, self.what(key), ignore_case=ignore_case)
 
     def secret(self, env_key: str, file_key: str) -> SecretRef | None:
         """Where a secret is kept (``*_env`` / ``*_file``; the file wins), None when neither."""
         env, file = self.str(env_key), self.str(file_key)
         return SecretRef(env, file) if env or file else None
+
+
+def split_url(value: str, what: str) -> SplitResult:
+    """``urlsplit`` after the no-userinfo rule; a bad host or port is a UsageError."""
+    refuse_userinfo(value, what)
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises for a port that is not a number or out of range
+    except ValueError as exc:  # e.g. a [bracketed] host that is not an IP address
+        raise UsageError(f"{what}: {value!r}: {exc}") from None
+    return parts
+
+
+def check_https_url(
+    value: str, what: str, *, root: str = "", example: str = "https://HOST"
+) -> str:
+    """``value`` without a trailing slash: https (plain http to loopback only), no credentials,
+    no query; ``root`` (``"org"``) refuses a path too. ``what`` starts the error message."""
+    parts = split_url(value, what)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UsageError(f"{what}: {value!r} is not an https:// URL (expected {example})")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise UsageError(
+            f"{what}: plain http is refused for {parts.hostname} (only loopback test servers "
+            "may use it); use https://"
+        )
+    if parts.query or parts.fragment:
+        raise UsageError(f"{what}: {value!r} must not have a query or fragment")
+    if root and parts.path.strip("/"):
+        raise UsageError(f"{what}: give the {root} root only ({example}), got {value!r}")
+    return value.rstrip("/")
 
 
 def compile_pattern(text: str, what: str, *, ignore_case: bool = False) -> Pattern:

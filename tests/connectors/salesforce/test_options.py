@@ -97,7 +97,9 @@ def test_command_line_dest_names_are_the_config_keys() -> None:
     assert (o.timeout, o.ca_file, o.max_concurrency, o.metadata) == (5.0, "ca.pem", 3, False)
     assert o.privileged_permissions == ("ModifyMetadata",)
     assert o.integration_profiles == ("API Only",)
-    assert o.service_account_pattern is not None
+    # --service-account-pattern is the first configured type rule (service:name=^svc-)
+    first = o.type_rules.configured[0]
+    assert (first.type, first.condition, first.value) == ("service", "name", "^svc-")
 
 
 def test_missing_secret_is_a_usage_error_before_any_request(tmp_path: Any) -> None:
