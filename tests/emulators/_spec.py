@@ -12,7 +12,8 @@ sent as a string, a timestamp in the wrong shape::
     directory.validate(body, "User", forbid_unknown=True)
     directory.validate_response(body, "users.list")
 
-Both raise :class:`SpecMismatch` naming every problem with its JSON path. OpenAPI 3.0
+(Microsoft Graph's OData CSDL is handled by ``_csdl.CsdlSpec`` on the same base.)
+All raise :class:`SpecMismatch` naming every problem with its JSON path. OpenAPI 3.0
 ``nullable`` is turned into JSON Schema's ``null`` type; Google discovery schemas
 (``$ref`` by schema id, ``type: any``, ``int64`` as a decimal string) are turned into
 JSON Schema. jsonschema is imported when a spec is loaded, not at module import.
@@ -27,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DiscoverySpec", "OpenApiSpec", "SpecMismatch"]
+__all__ = ["DiscoverySpec", "OpenApiSpec", "SpecMismatch"]  # CsdlSpec: _csdl.py
 
 
 class SpecMismatch(AssertionError):
@@ -64,13 +65,16 @@ def _problems(validator: Any, body: Any) -> list[str]:
 
 
 class _Spec:
-    def __init__(self, name: str, root: dict[str, Any], pointer: str) -> None:
-        from jsonschema import Draft4Validator
+    def __init__(self, name: str, root: dict[str, Any], pointer: str, *, draft: int = 4) -> None:
+        import jsonschema
 
         self.name = name
         self._root = root
         self._pointer = pointer  # where named schemas live in root
-        self._validator_class = Draft4Validator
+        # OpenAPI 3.0 and discovery schemas are draft 4; the CSDL translation needs if/then
+        self._validator_class = (
+            jsonschema.Draft7Validator if draft == 7 else jsonschema.Draft4Validator
+        )
         self._checker = _format_checker()
 
     def _named(self, schema: str) -> dict[str, Any]:

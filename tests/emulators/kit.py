@@ -7,6 +7,7 @@ here. See ``tests/emulators/README.md``.
 
 from __future__ import annotations
 
+from tests.emulators._csdl import CsdlSpec
 from tests.emulators._faults import (
     DROP,
     RESET,
@@ -39,6 +40,7 @@ __all__ = [
     "REDACTED",
     "RESET",
     "TRUNCATE",
+    "CsdlSpec",
     "Delay",
     "DiscoverySpec",
     "EmulatorServer",

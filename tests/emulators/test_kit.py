@@ -19,6 +19,7 @@ from tests.emulators.kit import (
     REDACTED,
     RESET,
     TRUNCATE,
+    CsdlSpec,
     DiscoverySpec,
     EmulatorServer,
     FixedWindowLimiter,
@@ -490,3 +491,82 @@ def test_discovery_body_that_does_not_match() -> None:
         spec.validate({"isadmin": True}, "User", forbid_unknown=True)
     with pytest.raises(KeyError, match=re.escape("no method users.delete")):
         spec.validate_response({}, "users.delete")
+
+
+CSDL = """<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx xmlns="http://docs.oasis-open.org/odata/ns/edm"
+           xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">
+  <edmx:DataServices>
+    <Schema Namespace="microsoft.graph" Alias="graph">
+      <EnumType Name="attestationLevel">
+        <Member Name="attested" Value="0" /><Member Name="notAttested" Value="1" />
+      </EnumType>
+      <EnumType Name="modes" IsFlags="true">
+        <Member Name="password" Value="1" /><Member Name="fido2" Value="2" />
+      </EnumType>
+      <EntityType Name="entity" Abstract="true">
+        <Key><PropertyRef Name="id" /></Key>
+        <Property Name="id" Type="Edm.String" Nullable="false" />
+      </EntityType>
+      <ComplexType Name="signInActivity">
+        <Property Name="lastSignInDateTime" Type="Edm.DateTimeOffset" />
+      </ComplexType>
+      <EntityType Name="user" BaseType="graph.entity" OpenType="false">
+        <Property Name="accountEnabled" Type="Edm.Boolean" />
+        <Property Name="businessPhones" Type="Collection(Edm.String)" Nullable="false" />
+        <Property Name="signInActivity" Type="graph.signInActivity" />
+        <Property Name="allowed" Type="graph.modes" />
+        <NavigationProperty Name="methods" Type="Collection(graph.authenticationMethod)" />
+      </EntityType>
+      <EntityType Name="authenticationMethod" BaseType="graph.entity" Abstract="true" />
+      <EntityType Name="fido2AuthenticationMethod" BaseType="graph.authenticationMethod">
+        <Property Name="model" Type="Edm.String" />
+        <Property Name="attestationLevel" Type="graph.attestationLevel" />
+      </EntityType>
+      <EntityContainer Name="GraphService">
+        <EntitySet Name="users" EntityType="microsoft.graph.user" />
+      </EntityContainer>
+    </Schema>
+  </edmx:DataServices>
+</edmx:Edmx>"""
+FIDO = {"@odata.type": "#microsoft.graph.fido2AuthenticationMethod", "id": "m1", "model": "Key"}
+
+
+def _csdl(forbid_unknown: bool = False) -> CsdlSpec:
+    from xml.etree import ElementTree as ET
+
+    return CsdlSpec(ET.fromstring(CSDL), forbid_unknown=forbid_unknown)
+
+
+def test_csdl_body_that_matches() -> None:
+    spec = _csdl(forbid_unknown=True)
+    user = {
+        "id": "u1",
+        "accountEnabled": None,
+        "businessPhones": [],
+        "signInActivity": {"lastSignInDateTime": "2026-11-01T08:00:00Z"},
+        "allowed": "password,fido2",
+        "methods": [FIDO, {"id": "m2"}],
+        "methods@odata.nextLink": "https://graph.example/next",
+    }
+    spec.validate(user, "user")
+    spec.validate_collection({"value": [user], "@odata.nextLink": "https://g/x"}, "users")
+    spec.validate_collection({"value": [FIDO]}, "authenticationMethod")
+
+
+def test_csdl_body_that_does_not_match() -> None:
+    spec = _csdl()
+    assert spec.errors({"id": "u1", "accountEnabled": "yes"}, "user") == [
+        "$.accountEnabled: 'yes' is not of type 'boolean', 'null'"
+    ]
+    assert spec.errors({"id": None}, "user") == ["$.id: None is not of type 'string'"]
+    assert spec.errors({"signInActivity": {"lastSignInDateTime": "yesterday"}}, "user")
+    assert spec.errors({"allowed": "password,sms"}, "user")
+    # the derived type named in @odata.type is the one checked
+    with pytest.raises(SpecMismatch, match="attestationLevel"):
+        spec.validate({**FIDO, "attestationLevel": "great"}, "authenticationMethod")
+    with pytest.raises(SpecMismatch, match=r"\$\.value\[0\]\.model"):
+        spec.validate_collection({"value": [{**FIDO, "model": 5}]}, "authenticationMethod")
+    strict = _csdl(forbid_unknown=True)
+    assert strict.errors({"id": "m", "model": "x"}, "authenticationMethod")  # base type: no model
+    assert not strict.errors(FIDO, "authenticationMethod")
