@@ -40,7 +40,7 @@ DEFAULT_SERVICE_NAME = r"^(svc|srv|service|sa|app|api)[-_.]"
 #: Used after the configured rules unless disabled. Naming conventions common
 #: enough to be a fair default; a connector without DNs or SPNs skips those rules.
 DEFAULT_RULE_SPECS: tuple[str, ...] = (
-    r"break_glass:name=^(bg|breakglass|break-glass|emergency)([-_.]|$)",
+    r"break_glass:name=^(bg|breakglass|break-glass|emergency)([-_.@]|$)",
     r"service:spn",
     f"service:name={DEFAULT_SERVICE_NAME}",
     r"service:dn=,ou=(service accounts|services|service|serviceaccounts),",
