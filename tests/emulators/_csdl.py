@@ -46,7 +46,9 @@ _PRIMITIVES: dict[str, dict[str, Any]] = {
     "Edm.Double": {"type": ["number", "string"]},
     "Edm.Decimal": {"type": ["number", "string"]},
 }
-_ANNOTATIONS = {"^@|@odata\\.": {}}  # "@odata.type", "prop@odata.nextLink"
+_ANNOTATIONS: dict[str, dict[str, Any]] = {
+    "^@|@odata\\.": {}
+}  # "@odata.type", "prop@odata.nextLink"
 
 
 class _Types:

@@ -44,7 +44,6 @@ def _format_checker() -> Any:
 
     checker = FormatChecker(formats=())
 
-    @checker.checks("date-time", raises=ValueError)
     def _date_time(value: object) -> bool:
         # RFC 3339: a date, a time and an offset (jsonschema checks it only with extras)
         if not isinstance(value, str):
@@ -56,6 +55,7 @@ def _format_checker() -> Any:
             raise ValueError("no UTC offset")
         return True
 
+    checker.checks("date-time", raises=ValueError)(_date_time)
     return checker
 
 
@@ -165,7 +165,8 @@ class OpenApiSpec(_Spec):
         media = next((m for m in content if m.split(";")[0].endswith("json")), None)
         if media is None:
             raise KeyError(f"{self.name}: {method.upper()} {path} {status} has no JSON body")
-        return _nullable_to_json_schema(copy.deepcopy(content[media]["schema"]))
+        schema: dict[str, Any] = _nullable_to_json_schema(copy.deepcopy(content[media]["schema"]))
+        return schema
 
     def validate_response(
         self, body: Any, path: str, method: str = "get", status: int = 200
@@ -251,7 +252,8 @@ class DiscoverySpec(_Spec):
         try:
             for resource in resources:
                 node = node["resources"][resource]
-            return node["methods"][name]
+            method: Mapping[str, Any] = node["methods"][name]
+            return method
         except KeyError:
             raise KeyError(f"{self.name}: no method {dotted}") from None
 
