@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policyengine.findings.fold import covered_fingerprints
 from policyengine.findings.model import SEVERITIES, Finding, Result
 from policyengine.history._errors import (
     HistoryError,
@@ -30,15 +29,13 @@ from policyengine.history._errors import (
     reported,
 )
 from policyengine.history._schema import migrate
+from policyengine.history._transitions import (
+    COUNT_FIELDS,
+    coverage_of,
+    seen_in,
+    transitions,
+)
 from policyengine.history._validate import check_tables, json_column, refuse_foreign
-from policyengine.model.reserved import CORRELATION_INSTANCE
-
-#: Sources that are derived from all the others (``person`` resources correlated
-#: across sources: ``policyengine.model.reserved.CORRELATION_INSTANCE``). Their
-#: findings are re-checked only when every source of the run was complete.
-DERIVED_SOURCES = frozenset({CORRELATION_INSTANCE})
-
-_COUNT_FIELDS = ("open", "new", "resolved", "still_open", "carried", "waived")
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,36 +282,8 @@ class HistoryStore:
         ``result.policies`` (or, when that is empty, every policy).
         """
         at = started_at
-        complete_sources = {s.instance for s in result.sources if s.complete}
-        if result.sources and result.complete:
-            complete_sources |= DERIVED_SOURCES
         missing = sorted({s.instance for s in result.sources if not s.complete})
-        if evaluated_policies is None:
-            evaluated_policies = {p.id for p in result.policies} or None
-        policies = set(evaluated_policies) if evaluated_policies is not None else None
-        current: dict[str, Finding] = {}
-        # folded into a broader finding (``findings.fold``): still failing, so tracked and
-        # never resolved, but not counted apart (the counts follow the report)
-        folded: set[str] = set()
-        for f in result.findings:
-            if f.change != "resolved":
-                current.setdefault(f.fingerprint, f)
-                for g in f.folded:
-                    current.setdefault(g.fingerprint, g)
-                folded.update(covered_fingerprints(f) - {f.fingerprint})
-        folded.difference_update(f.fingerprint for f in result.findings)
-
-        counts: dict[tuple[str, str, str], dict[str, int]] = {}
-
-        def bump(policy: str, severity: str, source: str, what: str) -> None:
-            row = counts.setdefault((policy, severity, source), dict.fromkeys(_COUNT_FIELDS, 0))
-            row[what] += 1
-            if what in ("new", "still_open", "carried"):
-                row["open"] += 1
-
-        new: list[str] = []
-        resolved: list[FindingRecord] = []
-        carried: list[FindingRecord] = []
+        seen = seen_in(result)
         with self._write() as db:
             run_id = int(
                 db.execute(
@@ -335,85 +304,43 @@ class HistoryStore:
             )
             open_rows = {r.fingerprint: r for r in self._select("WHERE resolved_at IS NULL")}
             known = dict(open_rows)
-            unknown = [fp for fp in current if fp not in known]
+            unknown = [fp for fp in seen.findings if fp not in known]
             for i in range(0, len(unknown), 500):
                 chunk = unknown[i : i + 500]
                 marks = ",".join("?" * len(chunk))
                 for r in self._select(f"WHERE fingerprint IN ({marks})", chunk):
                     known[r.fingerprint] = r
+            change = transitions(seen, known, open_rows, coverage_of(result, evaluated_policies))
 
-            events: list[tuple[int, str, str]] = []
-            inserts: list[tuple[Any, ...]] = []
-            updates: list[tuple[Any, ...]] = []
-            reopens: list[tuple[Any, ...]] = []
-            resolves: list[tuple[Any, ...]] = []
-            for fp, f in current.items():
-                prev = known.get(fp)
+            def refreshed(f: Finding) -> tuple[Any, ...]:
                 expires = f.waiver.expires if f.waiver else None
-                ref = f.resource
-                if prev is None:
-                    inserts.append(
-                        (
-                            fp,
-                            f.policy_id,
-                            f.severity,
-                            f.title,
-                            ref.kind,
-                            ref.source,
-                            ref.id,
-                            ref.name,
-                            at,
-                            at,
-                            at,
-                            run_id,
-                            run_id,
-                            int(f.waived),
-                            expires,
-                        ),
-                    )
-                    events.append((run_id, fp, "new"))
-                    state = "new"
-                else:
-                    reopening = prev.resolved_at is not None
-                    row = (f.severity, f.title, ref.name, at, run_id, int(f.waived), expires, fp)
-                    if reopening:
-                        reopens.append((*row[:-1], at, fp))
-                    else:
-                        updates.append(row)
-                    if reopening:
-                        events.append((run_id, fp, "reopened"))
-                        state = "new"
-                    else:
-                        state = "still_open"
-                        if f.waived != prev.waived:
-                            events.append((run_id, fp, "waived" if f.waived else "unwaived"))
-                if fp in folded:
-                    continue
-                if f.waived:
-                    bump(f.policy_id, f.severity, ref.source, "waived")
-                else:
-                    bump(f.policy_id, f.severity, ref.source, state)
-                    if state == "new":
-                        new.append(fp)
+                return (f.severity, f.title, f.resource.name, at, run_id, int(f.waived), expires)
 
-            for fp, row in open_rows.items():
-                if fp in current or fp in folded:
-                    continue
-                checked = row.source in complete_sources and (
-                    policies is None or row.policy_id in policies
+            inserts = [
+                (
+                    f.fingerprint,
+                    f.policy_id,
+                    f.severity,
+                    f.title,
+                    f.resource.kind,
+                    f.resource.source,
+                    f.resource.id,
+                    f.resource.name,
+                    at,
+                    at,
+                    at,
+                    run_id,
+                    run_id,
+                    int(f.waived),
+                    f.waiver.expires if f.waiver else None,
                 )
-                if checked:
-                    resolves.append((at, run_id, fp))
-                    events.append((run_id, fp, "resolved"))
-                    bump(row.policy_id, row.severity, row.source, "resolved")
-                    resolved.append(_replace_resolved(row, at))
-                else:
-                    # Not re-checked (source incomplete or absent): it stays open.
-                    what = "waived" if row.waived else "carried"
-                    bump(row.policy_id, row.severity, row.source, what)
-                    if not row.waived:
-                        carried.append(row)
-
+                for f in change.first_seen
+            ]
+            updates = [(*refreshed(f), f.fingerprint) for f in change.still_open]
+            reopens = [(*refreshed(f), at, f.fingerprint) for f in change.reopened]
+            resolves = [(at, run_id, row.fingerprint) for row in change.resolved]
+            events = [(run_id, fp, event) for fp, event in change.events]
+            counts = change.counts
             # Batched: one statement per kind of change keeps 100k findings to seconds.
             db.executemany(
                 "INSERT INTO findings (fingerprint, policy_id, severity, title, kind, "
@@ -444,18 +371,23 @@ class HistoryStore:
                 "INSERT INTO run_counts (run_id, policy_id, severity, source, open, new, "
                 "resolved, still_open, carried, waived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (run_id, p, s, src, *(c[k] for k in _COUNT_FIELDS))
+                    (run_id, p, s, src, *(c[k] for k in COUNT_FIELDS))
                     for (p, s, src), c in sorted(counts.items())
                 ],
             )
-            totals = {k: sum(c[k] for c in counts.values()) for k in _COUNT_FIELDS}
+            totals = {k: sum(c[k] for c in counts.values()) for k in COUNT_FIELDS}
             db.execute(
                 "UPDATE runs SET open = ?, new = ?, resolved = ?, still_open = ?, carried = ?, "
                 "waived = ? WHERE id = ?",
-                (*(totals[k] for k in _COUNT_FIELDS), run_id),
+                (*(totals[k] for k in COUNT_FIELDS), run_id),
             )
         run = self.runs(run_ids=[run_id])[0]
-        return RunChanges(run=run, new=tuple(new), resolved=tuple(resolved), carried=tuple(carried))
+        return RunChanges(
+            run=run,
+            new=tuple(change.new),
+            resolved=tuple(_replace_resolved(row, at) for row in change.resolved),
+            carried=tuple(change.carried),
+        )
 
     # -- reading ------------------------------------------------------------
     def _select(self, where: str, params: Any = ()) -> list[FindingRecord]:
@@ -483,7 +415,8 @@ class HistoryStore:
 
         ``limit`` keeps the most recent runs.
         """
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[str | int] = []
         if since:
             where.append("started_at >= ?")
             params.append(normalise_since(since))
@@ -516,12 +449,12 @@ class HistoryStore:
             agg = per_run.setdefault(
                 run_id,
                 {
-                    **dict.fromkeys(_COUNT_FIELDS, 0),
+                    **dict.fromkeys(COUNT_FIELDS, 0),
                     "by_severity": dict.fromkeys(SEVERITIES, 0),
                     "by_source": {},
                 },
             )
-            for key, value in zip(_COUNT_FIELDS, values, strict=True):
+            for key, value in zip(COUNT_FIELDS, values, strict=True):
                 agg[key] += value
             agg["by_severity"][severity] = agg["by_severity"].get(severity, 0) + values[0]
             if values[0]:
@@ -529,7 +462,7 @@ class HistoryStore:
         out = []
         for run_id, started, finished, data_time, complete, missing, outdir, sources in rows:
             agg = per_run.get(run_id) or {
-                **dict.fromkeys(_COUNT_FIELDS, 0),
+                **dict.fromkeys(COUNT_FIELDS, 0),
                 "by_severity": dict.fromkeys(SEVERITIES, 0),
                 "by_source": {},
             }

@@ -171,7 +171,7 @@ def test_correlated_person_findings_resolve_only_when_every_source_is_complete(
     tmp_path, finding, result
 ):
     from policyengine.engine.correlate import PERSON_SOURCE
-    from policyengine.history._store import DERIVED_SOURCES
+    from policyengine.history._transitions import DERIVED_SOURCES
 
     assert PERSON_SOURCE in DERIVED_SOURCES
     person = finding("P-1", PERSON_SOURCE, "email:ann@example.com")
