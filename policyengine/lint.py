@@ -81,12 +81,14 @@ def lint_paths(
     # with single files (pre-commit passes only the changed ones) the superseded
     # policy usually lives in a file that is not being linted
     whole_library = any(p.is_dir() for p in policy_inputs)
+    installed = _installed_connectors()
     for definition in definitions:
         messages.extend(
             _quality(
                 definition, require_tests=require_tests, test_file=test_file_for(definition.file)
             )
         )
+        messages.extend(_remediation_keys(definition, installed))
         for other in definition.supersedes if whole_library else ():
             if other not in known or other == definition.id:
                 loc = definition.location("supersedes")
@@ -159,6 +161,40 @@ def _quality(definition: object, *, require_tests: bool, test_file: Path) -> Ite
             col,
             "W205",
             f"{definition.id} has no framework mapping",
+            "warning",
+        )
+
+
+def _installed_connectors() -> frozenset[str]:
+    from policyengine.connector import installed_names
+
+    return installed_names()
+
+
+def _remediation_keys(definition: object, installed: frozenset[str]) -> Iterable[LintMessage]:
+    """W209: a remediation key no installed connector provides (a typo, or a missing plug-in).
+
+    The built-in library is exempt: it carries remediation for the connectors
+    being written beside it (entra, github, google).
+    """
+    from policyengine.policy.loader import PolicyDefinition, builtin_policy_dir
+
+    assert isinstance(definition, PolicyDefinition)
+    if Path(definition.file).resolve().is_relative_to(builtin_policy_dir().resolve()):
+        return
+    for key in sorted(set(definition.remediation) - installed - {"default"}):
+        import difflib
+
+        close = difflib.get_close_matches(key, installed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        loc = definition.location("remediation", key)
+        yield LintMessage(
+            definition.file,
+            loc.line or 1,
+            loc.col or 1,
+            "W209",
+            f"remediation key {key!r} names no installed connector{hint}; "
+            f"installed: {', '.join(sorted(installed)) or 'none'}",
             "warning",
         )
 

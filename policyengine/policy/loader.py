@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.errors import Location, PolicyError
-from policyengine.policy.schema import CONNECTOR_KEYS, POLICY_SCHEMA, validate
+from policyengine.policy.schema import CONNECTOR_KEY_PATTERN, POLICY_SCHEMA, validate
 from policyengine.policy.yamlload import Positions, load_yaml_file, position_of
 
 POLICY_SUFFIXES = (".yaml", ".yml")
@@ -243,13 +243,13 @@ def _definition(
         remediation = {"default": remediation}
     else:
         for key in remediation:
-            if key not in CONNECTOR_KEYS:
+            if not isinstance(key, str) or not re.match(CONNECTOR_KEY_PATTERN, key):
                 line, col = position_of(positions, (*prefix, "remediation", key))
                 raise PolicyErrors(
                     [
                         PolicyError(
-                            f"remediation key {key!r} is not a connector type; use one of "
-                            f"{', '.join(CONNECTOR_KEYS)}",
+                            f"remediation key {key!r} is not a connector name; use 'default' "
+                            "or a connector type (lowercase letters, digits, _)",
                             Location(file, line, col, field=f"remediation.{key}"),
                             "E101",
                         )
