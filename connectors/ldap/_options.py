@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from connectors.ldap._types import TypeRule, parse_type_rules
+from policyengine.connector.account_types import add_type_rule_arguments
 from policyengine.connector.options import Options, is_loopback, option_names
 from policyengine.connector.transport import Transport, TransportSpec, add_transport_arguments
 from policyengine.connector.transport import parse_transport as read_transport
@@ -131,21 +132,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     m.add_argument("--user-filter", help="LDAP filter selecting accounts")
     m.add_argument("--group-filter", help="LDAP filter selecting groups")
-    m.add_argument(
-        "--type-rule",
-        dest="type_rule",
-        action="append",
-        default=[],
-        metavar="TYPE:COND",
-        help="account type rule, e.g. service:spn, break_glass:name=^bg-, "
-        "service:ou=ou=services,dc=example,dc=com; first match wins",
-    )
-    m.add_argument(
-        "--no-default-type-rules",
-        dest="default_type_rules",
-        action="store_false",
-        default=True,
-        help="use only the --type-rule rules",
+    add_type_rule_arguments(
+        m,
+        examples="service:spn, break_glass:name=^bg-, service:ou=ou=services,dc=example,dc=com",
     )
     m.add_argument("--ppolicy-default", help="OpenLDAP: DN of the default ppolicy entry")
 

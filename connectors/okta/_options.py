@@ -19,6 +19,7 @@ from policyengine.connector.account_types import (
     NAME_AND_ATTR,
     TypeRule,
     TypeRules,
+    add_type_rule_arguments,
     read_type_rules,
 )
 from policyengine.connector.options import Options, option_names
@@ -99,22 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--page-size", type=int, default=200, help="users per page, 1-200 (default: %(default)s)"
     )
     m = parser.add_argument_group("mapping")
-    m.add_argument(
-        "--type-rule",
-        dest="type_rule",
-        action="append",
-        default=[],
-        metavar="TYPE:COND",
-        help="account type by login or profile attribute, e.g. break_glass:name=^bg-, "
-        "service:attr=userType=^service$; first match wins",
-    )
-    m.add_argument(
-        "--no-default-type-rules",
-        dest="default_type_rules",
-        action="store_false",
-        default=True,
-        help="use only the --type-rule rules (drop the documented default name rules)",
-    )
+    add_type_rule_arguments(m, examples="break_glass:name=^bg-, service:attr=userType=^service$")
 
 
 def parse_type_rules(rules: list[object], *, defaults: bool) -> TypeRules:

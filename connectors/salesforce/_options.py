@@ -15,6 +15,7 @@ from policyengine.connector.account_types import (
     NAME_AND_ATTR,
     TypeRule,
     TypeRules,
+    add_type_rule_arguments,
     parse_type_rule,
     read_type_rules,
 )
@@ -136,21 +137,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="usernames matching this regex are service accounts "
         "(the same as --type-rule 'service:name=REGEX', tried first)",
     )
-    m.add_argument(
-        "--type-rule",
-        dest="type_rule",
-        action="append",
-        default=[],
-        metavar="TYPE:COND",
-        help="account type by username or User field, e.g. break_glass:name=^bg-, "
-        "service:attr=Department=^Integration$; first match wins",
-    )
-    m.add_argument(
-        "--no-default-type-rules",
-        dest="default_type_rules",
-        action="store_false",
-        default=True,
-        help="use only the configured rules (drop the documented default name rules)",
+    add_type_rule_arguments(
+        m, examples="break_glass:name=^bg-, service:attr=Department=^Integration$"
     )
     m.add_argument(
         "--no-metadata",

@@ -22,6 +22,7 @@ Patterns are RE2, case-insensitive.
 
 from __future__ import annotations
 
+from argparse import _ArgumentGroup
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -202,6 +203,25 @@ class TypeRules:
         """Configured rules first, then the defaults: the order they are tried in."""
         yield from self.configured
         yield from self.defaults
+
+
+def add_type_rule_arguments(group: _ArgumentGroup, *, examples: str) -> None:
+    """``--type-rule`` (repeatable) and ``--no-default-type-rules``, the same in every connector."""
+    group.add_argument(
+        "--type-rule",
+        dest="type_rule",
+        action="append",
+        default=[],
+        metavar="TYPE:COND",
+        help=f"account type rule, e.g. {examples}; first match wins (docs/connectors/README.md)",
+    )
+    group.add_argument(
+        "--no-default-type-rules",
+        dest="default_type_rules",
+        action="store_false",
+        default=True,
+        help="use only the configured rules (drop the documented defaults)",
+    )
 
 
 def read_type_rules(options: Options, *, conditions: frozenset[str]) -> TypeRules:
