@@ -211,21 +211,21 @@ def parse_options(values: Mapping[str, object]) -> LdapOptions:
     if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
         raise options.error("url", f"expected ldap://host[:port] or ldaps://..., got {url!r}")
     _refuse_what_ldap3_refuses(url)
-    starttls = options.bool("starttls", False)
+    starttls = options.boolean("starttls", False)
     if starttls and parts.scheme == "ldaps":
         raise UsageError("ldap: option 'starttls' makes no sense with an ldaps:// url")
     profile = options.choice("profile", PROFILES, "auto")
-    page_size = options.int("page_size", 500, low=1, high=100_000)
+    page_size = options.integer("page_size", 500, low=1, high=100_000)
     transport = read_transport(options, TRANSPORT)
     password = options.secret("password_env", "password_file")
     if password is None:
         raise UsageError("ldap: give the bind password with 'password_env' or 'password_file'")
     groups = tuple(_dn(str(g), "privileged_group") for g in options.entries("privileged_group"))
-    ppolicy_default = options.str("ppolicy_default")
+    ppolicy_default = options.string("ppolicy_default")
     if ppolicy_default:
         _dn(ppolicy_default, "ppolicy_default")
     rules = parse_type_rules(options.entries("type_rule"))
-    allow_cleartext = options.bool("allow_cleartext", False)
+    allow_cleartext = options.boolean("allow_cleartext", False)
     cleartext = parts.scheme == "ldap" and not starttls
     if cleartext and not allow_cleartext and not is_loopback(parts.hostname or ""):
         raise UsageError(
@@ -242,7 +242,7 @@ def parse_options(values: Mapping[str, object]) -> LdapOptions:
         privileged_groups=groups,
         ca_file=transport.ca_file,
         starttls=starttls,
-        tls_server_name=options.str("tls_server_name"),
+        tls_server_name=options.string("tls_server_name"),
         allow_cleartext=allow_cleartext,
         page_size=page_size,
         timeout=transport.timeout,
@@ -250,14 +250,14 @@ def parse_options(values: Mapping[str, object]) -> LdapOptions:
         user_filter=_filter(options, "user_filter"),
         group_filter=_filter(options, "group_filter"),
         type_rules=rules,
-        default_type_rules=options.bool("default_type_rules", True),
+        default_type_rules=options.boolean("default_type_rules", True),
         ppolicy_default=ppolicy_default,
-        default_privileged_groups=options.bool("default_privileged_groups", True),
+        default_privileged_groups=options.boolean("default_privileged_groups", True),
     )
 
 
 def _filter(options: Options, key: str) -> str | None:
-    value = options.str(key)
+    value = options.string(key)
     if value is None:
         return None
     value = value.strip()

@@ -119,7 +119,7 @@ def parse_options(values: Mapping[str, object]) -> OktaOptions:
     options = Options("okta", values, known=known_options())
     org_url = options.url("org_url", root="org", example="https://ORG.okta.com")
     token = options.secret("token_env", "token_file")
-    client_id = options.str("client_id")
+    client_id = options.string("client_id")
     key = options.secret("private_key_env", "private_key_file")
     oauth = bool(client_id or key)
     if token and oauth:
@@ -154,13 +154,13 @@ def parse_options(values: Mapping[str, object]) -> OktaOptions:
         client_id=client_id,
         private_key_env=key.env if key else None,
         private_key_file=key.file if key else None,
-        key_id=options.str("key_id"),
+        key_id=options.string("key_id"),
         scopes=scopes,
         timeout=transport.timeout,
         max_concurrency=transport.max_concurrency,
         max_attempts=transport.max_attempts,
         retry_backoff=transport.retry_backoff,
         ca_file=transport.ca_file,
-        page_size=options.int("page_size", 200, low=1, high=200),
+        page_size=options.integer("page_size", 200, low=1, high=200),
         type_rules=read_type_rules(options, conditions=TYPE_CONDITIONS),
     )

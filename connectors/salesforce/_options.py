@@ -165,7 +165,7 @@ def parse_options(values: Mapping[str, object]) -> SalesforceOptions:
     options = Options("salesforce", values, known=known_options())
     login_url = options.url("login_url")
     client_id = options.required_str("client_id")
-    username = options.str("username")
+    username = options.string("username")
     key = options.secret("private_key_env", "private_key_file")
     secret = options.secret("client_secret_env", "client_secret_file")
     if key and secret:
@@ -204,7 +204,7 @@ def parse_options(values: Mapping[str, object]) -> SalesforceOptions:
         ),
         integration_profiles=_names(options, "integration_profiles", DEFAULT_INTEGRATION_PROFILES),
         type_rules=_type_rules(options),
-        metadata=options.bool("metadata", True),
+        metadata=options.boolean("metadata", True),
         jwt_audience=options.url("jwt_audience", required=False) or None,
     )
 
@@ -212,7 +212,7 @@ def parse_options(values: Mapping[str, object]) -> SalesforceOptions:
 def _type_rules(options: Options) -> TypeRules:
     """``service_account_pattern`` is the first configured rule, ``service:name=REGEX``."""
     rules = read_type_rules(options, conditions=NAME_AND_ATTR)
-    pattern = options.str("service_account_pattern")
+    pattern = options.string("service_account_pattern")
     if not pattern:
         return rules
     first: TypeRule = parse_type_rule(

@@ -101,11 +101,13 @@ def run(
     instance: str,
     output: Path,
     collected_at: str | None = None,
+    strict: bool | None = None,
 ) -> CollectResult:
     """Build and run one connector instance, writing its snapshot to ``output``.
 
     Raises AuthenticationError / UsageError for configuration problems (nothing
-    written). Connector failures produce a snapshot with ``complete: false``.
+    written). ``strict``: a record outside the model fails the run (``None``: the
+    ``POLICYENGINE_STRICT_MODEL`` environment switch). Connector failures produce a snapshot with ``complete: false``.
     """
     from policyengine.log import get_logger
     from policyengine.snapshot.writer import SnapshotWriter
@@ -116,7 +118,11 @@ def run(
     started = time.monotonic()
     log.info("connector.start", connector=connector_name, instance=instance)
     writer = SnapshotWriter(
-        output, connector=connector_name, instance=instance, collected_at=collected_at
+        output,
+        connector=connector_name,
+        instance=instance,
+        collected_at=collected_at,
+        strict=strict,
     )
     try:
         with writer:

@@ -229,7 +229,7 @@ def read_type_rules(options: Options, *, conditions: frozenset[str]) -> TypeRule
     configured = parse_type_rules(
         options.entries("type_rule"), connector=options.connector, conditions=conditions
     )
-    use_defaults = options.bool("default_type_rules", True)
+    use_defaults = options.boolean("default_type_rules", True)
     return TypeRules(configured, default_rules(conditions) if use_defaults else ())
 
 

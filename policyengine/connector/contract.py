@@ -25,10 +25,15 @@ Record = Mapping[str, object]
 class SnapshotSink(Protocol):
     """Where a connector puts what it collected."""
 
-    #: extra keys for the snapshot's ``source`` header (``instance_url``, ``api_usage``)
-    extra_source: MutableMapping[str, str]
-    #: the run's timestamp (``2026-11-01T00:00:00Z``): "now" for age fields
-    collected_at: str
+    @property
+    def extra_source(self) -> MutableMapping[str, str]:
+        """Extra keys for the snapshot's ``source`` header (``instance_url``, ``api_usage``)."""
+        ...
+
+    @property
+    def collected_at(self) -> str:
+        """The run's timestamp (``2026-11-01T00:00:00Z``): "now" for age fields."""
+        ...
 
     def add(self, resource: Record, *, replace: bool = False) -> bool:
         """Write one resource; ``replace`` lets a later record with the same id win.

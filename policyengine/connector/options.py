@@ -7,7 +7,7 @@ value is the same one-line usage error (``okta: option 'timeout' must be
 
 >>> o = Options("acme", {"page_size": 50, "url": "https://acme.example"},
 ...             known=frozenset({"page_size", "url"}))
->>> o.int("page_size", 100, low=1, high=500), o.url("url")
+>>> o.integer("page_size", 100, low=1, high=500), o.url("url")
 (50, 'https://acme.example')
 """
 
@@ -64,7 +64,7 @@ def option_str(
     connector: str, options: Mapping[str, object], key: str, *, required: bool = False
 ) -> str | None:
     """A string option; empty is absent; the wrong type is a usage error naming the key."""
-    return Options(connector, options).str(key, required=required)
+    return Options(connector, options).string(key, required=required)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class Options:
     def present(self, key: str) -> bool:
         return self.values.get(key) not in (None, "")
 
-    def str(self, key: str, *, required: bool = False) -> str | None:
+    def string(self, key: str, *, required: bool = False) -> str | None:
         """A string; empty is absent."""
         value = self.values.get(key)
         if value is None or value == "":
@@ -114,17 +114,17 @@ class Options:
         return value
 
     def required_str(self, key: str) -> str:
-        value = self.str(key, required=True)
+        value = self.string(key, required=True)
         assert value is not None  # required=True raised otherwise
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.str(key) or default
+        value = self.string(key) or default
         if value not in choices:
             raise self.error(key, f"must be one of {', '.join(choices)}")
         return value
 
-    def int(self, key: str, default: int, *, low: int, high: int) -> int:
+    def integer(self, key: str, default: int, *, low: int, high: int) -> int:
         """An integer from ``low`` to ``high`` (a boolean is not an integer)."""
         value = self.values.get(key, default)
         if value is None:
@@ -146,7 +146,7 @@ class Options:
             raise self.error(key, f"must be a number {bound} to {high:g}, got {value!r}")
         return float(number)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def boolean(self, key: str, default: bool) -> bool:
         value = self.values.get(key, default)
         if value is None:
             return default
@@ -179,7 +179,7 @@ class Options:
         self, key: str, *, required: bool = True, root: str = "", example: str = "https://HOST"
     ) -> str:
         """An https URL (see :func:`check_https_url`); empty when absent and not required."""
-        value = self.str(key, required=required) or ""
+        value = self.string(key, required=required) or ""
         return check_https_url(value, self.what(key), root=root, example=example) if value else ""
 
     def split_url(self, key: str, value: str) -> SplitResult:
@@ -191,14 +191,14 @@ class Options:
 
     def regex(self, key: str, *, ignore_case: bool = False) -> Pattern | None:
         """A pattern compiled with RE2 (linear time); RE2's reason when it cannot compile."""
-        text = self.str(key)
+        text = self.string(key)
         if text is None:
             return None
         return compile_pattern(text, self.what(key), ignore_case=ignore_case)
 
     def secret(self, env_key: str, file_key: str) -> SecretRef | None:
         """Where a secret is kept (``*_env`` / ``*_file``; the file wins), None when neither."""
-        env, file = self.str(env_key), self.str(file_key)
+        env, file = self.string(env_key), self.string(file_key)
         return SecretRef(env, file) if env or file else None
 
 
@@ -213,9 +213,7 @@ def split_url(value: str, what: str) -> SplitResult:
     return parts
 
 
-def check_https_url(
-    value: str, what: str, *, root: str = "", example: str = "https://HOST"
-) -> str:
+def check_https_url(value: str, what: str, *, root: str = "", example: str = "https://HOST") -> str:
     """``value`` without a trailing slash: https (plain http to loopback only), no credentials,
     no query; ``root`` (``"org"``) refuses a path too. ``what`` starts the error message."""
     parts = split_url(value, what)

@@ -94,17 +94,17 @@ def parse_transport(options: Options, spec: TransportSpec) -> Transport:
             raise options.error(
                 "max_concurrency", f"must be at most {limit}{spec.concurrency_reason}, got {given}"
             )
-        concurrency = options.int("max_concurrency", d.max_concurrency, low=1, high=limit)
+        concurrency = options.integer("max_concurrency", d.max_concurrency, low=1, high=limit)
     return Transport(
         timeout=(
             options.number("timeout", d.timeout, low=0, high=3600, positive=True)
             if "timeout" in keys
             else d.timeout
         ),
-        ca_file=options.str("ca_file") if "ca_file" in keys else None,
+        ca_file=options.string("ca_file") if "ca_file" in keys else None,
         max_concurrency=concurrency,
         max_attempts=(
-            options.int("max_attempts", d.max_attempts, low=1, high=20)
+            options.integer("max_attempts", d.max_attempts, low=1, high=20)
             if "max_attempts" in keys
             else d.max_attempts
         ),

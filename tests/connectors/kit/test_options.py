@@ -23,13 +23,13 @@ def o(**values: object) -> Options:
 @pytest.mark.parametrize(
     ("read", "message"),
     [
-        (lambda: o(n=True).int("n", 1, low=1, high=9), "'n' must be an integer from 1 to 9"),
-        (lambda: o(n=10).int("n", 1, low=1, high=9), "'n' must be an integer from 1 to 9"),
+        (lambda: o(n=True).integer("n", 1, low=1, high=9), "'n' must be an integer from 1 to 9"),
+        (lambda: o(n=10).integer("n", 1, low=1, high=9), "'n' must be an integer from 1 to 9"),
         (lambda: o(t=0).number("t", 1, low=0, high=60, positive=True), "greater than 0"),
         (lambda: o(t="soon").number("t", 1, low=0, high=60), "'t' must be a number"),
-        (lambda: o(b="false").bool("b", False), "'b' must be true or false"),
-        (lambda: o(s=3).str("s"), "'s' must be a string, got int"),
-        (lambda: o().str("s", required=True), "'s' is required"),
+        (lambda: o(b="false").boolean("b", False), "'b' must be true or false"),
+        (lambda: o(s=3).string("s"), "'s' must be a string, got int"),
+        (lambda: o().string("s", required=True), "'s' is required"),
         (lambda: o(names=[1]).strings("names"), "'names' must be a list of strings"),
         (lambda: o(p="choice").choice("p", ("a", "b"), "a"), "'p' must be one of a, b"),
         (lambda: o(r="(a)\\1").regex("r"), "is not a valid regex"),
