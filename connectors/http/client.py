@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import orjson
 
+from policyengine.connector.transport import Transport
 from policyengine.errors import AuthenticationError, ConnectorError, UsageError
 from policyengine.log import get_logger, redact_text
 
@@ -188,6 +189,40 @@ class HttpClient:
             except (OSError, ssl.SSLError) as exc:
                 raise UsageError(f"cannot load CA file {verify}: {exc}") from None
         return verify
+
+    @classmethod
+    def for_transport(
+        cls,
+        base_url: str,
+        settings: Transport,
+        *,
+        auth: TokenAuth | None,
+        max_attempts: int | None = None,
+        on_response: Callable[[httpx.Response], float | None] | None = None,
+        fatal_error: Callable[[httpx.Response], str | None] | None = None,
+        auth_failure: Callable[[httpx.Response], bool] | None = None,
+        max_connections: int = 16,
+        transport: httpx.BaseTransport | None = None,
+    ) -> HttpClient:
+        """A client with a connector's shared transport options (timeout, CA file, retries).
+
+        ``max_attempts`` overrides the configured tries (a token call that retries itself).
+        """
+        return cls(
+            base_url,
+            auth=auth,
+            timeout=settings.timeout,
+            retry=RetryPolicy(
+                max_attempts=max_attempts or settings.max_attempts,
+                backoff_base=settings.retry_backoff,
+            ),
+            verify=settings.verify,
+            on_response=on_response,
+            fatal_error=fatal_error,
+            auth_failure=auth_failure,
+            max_connections=max_connections,
+            transport=transport,
+        )
 
     def close(self) -> None:
         self._client.close()

@@ -121,7 +121,7 @@ def oauth_auth(options: OktaOptions, token_client: HttpClient) -> TokenAuth:
                     raise AuthenticationError(
                         f"okta: OAuth token request refused: {exc.message}"
                     ) from None
-                if attempt >= options.max_attempts:
+                if attempt >= options.transport.max_attempts:
                     raise
                 delay = token_client.retry.backoff(attempt)
                 log.warning("okta.token_retry", attempt=attempt, delay=round(delay, 3))

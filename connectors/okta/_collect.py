@@ -78,7 +78,7 @@ class OktaCollector:
         self.client = client
         self.options = options
         self.writer = writer
-        self.workers = options.max_concurrency
+        self.workers = options.transport.max_concurrency
 
     def run(self) -> None:
         try:

@@ -55,22 +55,19 @@ class OktaConnector:
             read_secret(env=o.token_env, file=o.token_file, what="Okta API token")
 
     def _client(self, auth: Any, *, attempts: int | None = None) -> Any:
-        from connectors.http import HttpClient, RateLimitHeaders, RetryPolicy
+        from connectors.http import HttpClient, RateLimitHeaders
 
         o = self.options
-        hook = RateLimitHeaders(reserve=o.max_concurrency + 1)
+        hook = RateLimitHeaders(reserve=o.transport.max_concurrency + 1)
         self._rate_hooks.append(hook)
-        return HttpClient(
+        return HttpClient.for_transport(
             o.org_url,
+            o.transport,
             auth=auth,
-            timeout=o.timeout,
-            retry=RetryPolicy(
-                max_attempts=attempts or o.max_attempts, backoff_base=o.retry_backoff
-            ),
-            verify=o.ca_file or True,
+            max_attempts=attempts,
             on_response=hook,
             auth_failure=_okta_auth_failure,
-            max_connections=o.max_concurrency + 2,
+            max_connections=o.transport.max_concurrency + 2,
             transport=self._transport,
         )
 

@@ -18,13 +18,13 @@ Choices (see docs/connectors/okta.md for the reasoning):
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from policyengine.connector.account_types import AccountFacts, TypeRule, infer_type
 from policyengine.model.kinds import PHISHING_RESISTANT_METHODS
+from policyengine.model.timestamps import to_timestamp
 
 ENABLED_STATUSES = frozenset({"ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"})
 #: Factor statuses that count as an MFA method the user can sign in with. ENROLLED
@@ -59,17 +59,8 @@ OWNED_TYPES = frozenset({"service", "shared", "break_glass"})
 _DROP_USER_KEYS = frozenset({"_links", "_embedded", "credentials"})
 
 
-def timestamp(value: Any) -> str | None:
-    """Okta's ``2026-01-01T00:00:00.000Z`` (or any offset) -> ``2026-01-01T00:00:00Z``."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+#: Okta's ``2026-01-01T00:00:00.000Z`` (or any offset) -> ``2026-01-01T00:00:00Z``; None if not a time
+timestamp = to_timestamp
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:

@@ -62,11 +62,7 @@ class OktaOptions:
     private_key_file: str | None = None
     key_id: str | None = None
     scopes: tuple[str, ...] = DEFAULT_SCOPES
-    timeout: float = 30.0
-    max_concurrency: int = 8
-    max_attempts: int = 5
-    retry_backoff: float = 0.5
-    ca_file: str | None = None
+    transport: Transport = TRANSPORT.defaults
     page_size: int = 200
     type_rules: TypeRules = field(default_factory=TypeRules)
 
@@ -146,7 +142,6 @@ def parse_options(values: Mapping[str, object]) -> OktaOptions:
     bad = [s for s in scopes if not re.fullmatch(r"[A-Za-z0-9_.:-]+", s)]
     if bad:
         raise UsageError(f"okta: option 'scopes': not a scope name: {bad[0]!r}")
-    transport = parse_transport(options, TRANSPORT)
     return OktaOptions(
         org_url=org_url,
         token_env=token.env if token else None,
@@ -156,11 +151,7 @@ def parse_options(values: Mapping[str, object]) -> OktaOptions:
         private_key_file=key.file if key else None,
         key_id=options.string("key_id"),
         scopes=scopes,
-        timeout=transport.timeout,
-        max_concurrency=transport.max_concurrency,
-        max_attempts=transport.max_attempts,
-        retry_backoff=transport.retry_backoff,
-        ca_file=transport.ca_file,
+        transport=parse_transport(options, TRANSPORT),
         page_size=options.integer("page_size", 200, low=1, high=200),
         type_rules=read_type_rules(options, conditions=TYPE_CONDITIONS),
     )

@@ -223,7 +223,6 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
                 "kind": "account",
                 "id": user_id,
                 "name": user.get("Username"),
-                "source_type": "salesforce",
                 "type": kind_of_user,
                 # a non-human account's owner is its manager (a person accountable for it)
                 "owner": user.get("ManagerId") if kind_of_user != "human" else None,

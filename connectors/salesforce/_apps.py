@@ -170,7 +170,6 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
                 "id": token_id,
                 "name": f"{token.get('AppName')} token of "
                 f"{usernames.get(token.get('UserId')) or token.get('UserId')}",
-                "source_type": "salesforce",
                 "type": "oauth_token",
                 "enabled": True,  # revoked tokens are deleted: a listed OauthToken is live
                 "owner": token.get("UserId"),
@@ -216,7 +215,6 @@ def _integration(
             "kind": "integration",
             "id": integration_id,
             "name": name,
-            "source_type": "salesforce",
             "type": "connected_app",
             "installed": app is not None,
             # An uninstalled app cannot be set to "admin approved users are
@@ -282,7 +280,6 @@ def _eca_integration(
             "kind": "integration",
             "id": f"eca:{eca['full_name']}",
             "name": eca["name"],
-            "source_type": "salesforce",
             "type": "connected_app",
             "installed": True,
             "admin_approved": (

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from connectors.http import HttpClient, RetryPolicy, ServerUnreachable, TokenAuth, map_bounded
+from connectors.http import HttpClient, ServerUnreachable, TokenAuth, map_bounded
 from connectors.salesforce import _mapping
 from connectors.salesforce._auth import make_fetch
 from connectors.salesforce._http import (
@@ -59,28 +59,18 @@ class SalesforceConnector:
     # -- collection --------------------------------------------------------------
     def _clients(self, usage: ApiUsage) -> tuple[HttpClient, HttpClient]:
         o = self.options
-        verify: bool | str = o.ca_file or True
-        retry = RetryPolicy(max_attempts=o.max_attempts, backoff_base=o.retry_backoff)
-        token_http = HttpClient(
-            o.login_url,
-            auth=None,
-            timeout=o.timeout,
-            retry=retry,
-            verify=verify,
-            fatal_error=token_error,
-            auth_failure=auth_failure,
+        token_http = HttpClient.for_transport(
+            o.login_url, o.transport, auth=None, fatal_error=token_error, auth_failure=auth_failure
         )
         auth = TokenAuth(make_fetch(o, token_http))
-        api = HttpClient(
+        api = HttpClient.for_transport(
             o.login_url,
+            o.transport,
             auth=auth,
-            timeout=o.timeout,
-            retry=retry,
-            verify=verify,
             on_response=usage.observe,
             fatal_error=_combined_fatal,
             auth_failure=auth_failure,
-            max_connections=max(4, o.max_concurrency * 2),
+            max_connections=max(4, o.transport.max_concurrency * 2),
         )
         return token_http, api
 
@@ -111,7 +101,7 @@ class SalesforceConnector:
         def fetch(query: ObjectQuery) -> Fetched:
             return fetch_object(rest, query)
 
-        results = dict(map_bounded(fetch, QUERIES, workers=self.options.max_concurrency))
+        results = dict(map_bounded(fetch, QUERIES, workers=self.options.transport.max_concurrency))
         for query in QUERIES:
             result = results[query]
             if needs_per_user_retry(query, result) and "User" in org.complete:

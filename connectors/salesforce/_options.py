@@ -70,11 +70,7 @@ class SalesforceOptions:
     client_secret_env: str | None = None
     client_secret_file: str | None = None
     api_version: str = "62.0"
-    timeout: float = 30.0
-    ca_file: str | None = None
-    max_concurrency: int = 4
-    max_attempts: int = 5
-    retry_backoff: float = 0.5
+    transport: Transport = TRANSPORT.defaults
     privileged_permissions: tuple[str, ...] = DEFAULT_PRIVILEGED_PERMISSIONS
     integration_profiles: tuple[str, ...] = DEFAULT_INTEGRATION_PROFILES
     #: configured rules (``service_account_pattern`` first), then the defaults
@@ -194,11 +190,7 @@ def parse_options(values: Mapping[str, object]) -> SalesforceOptions:
         client_secret_env=secret.env if secret else None,
         client_secret_file=secret.file if secret else None,
         api_version=api_version,
-        timeout=transport.timeout,
-        ca_file=transport.ca_file,
-        max_concurrency=transport.max_concurrency,
-        max_attempts=transport.max_attempts,
-        retry_backoff=transport.retry_backoff,
+        transport=transport,
         privileged_permissions=_names(
             options, "privileged_permissions", DEFAULT_PRIVILEGED_PERMISSIONS
         ),

@@ -12,8 +12,9 @@ True
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
+
+from policyengine.model.timestamps import to_timestamp
 
 
 def sf_time(value: Any) -> str | None:
@@ -22,16 +23,4 @@ def sf_time(value: Any) -> str | None:
         return None
     if len(value) == 28 and value.endswith(".000+0000") and value[10] == "T":
         return value[:19] + "Z"  # the common case, without a datetime round trip
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        if len(text) == 10:
-            parsed = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-        else:
-            parsed = dt.datetime.fromisoformat(text)  # 3.11 accepts .000+0000
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_timestamp(value)  # 3.11's fromisoformat accepts .000+0000

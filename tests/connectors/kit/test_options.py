@@ -131,3 +131,18 @@ def test_ldap_starttls_false_as_a_string_is_refused_not_read_as_true():
     base = {"url": "ldap://127.0.0.1", "base_dn": "dc=x", "bind_dn": "cn=a", "password_env": "X"}
     with pytest.raises(UsageError, match="ldap: option 'starttls' must be true or false"):
         parse_options({**base, "starttls": "false"})
+
+
+def test_an_http_client_takes_the_shared_transport_settings():
+    from connectors.http import HttpClient
+
+    settings = Transport(timeout=7.0, ca_file=None, max_attempts=3, retry_backoff=0.25)
+    client = HttpClient.for_transport("https://acme.example/", settings, auth=None)
+    try:
+        assert (client.retry.max_attempts, client.retry.backoff_base) == (3, 0.25)
+        assert client.base_url == "https://acme.example"
+        once = HttpClient.for_transport("https://a.example", settings, auth=None, max_attempts=1)
+        assert once.retry.max_attempts == 1
+        once.close()
+    finally:
+        client.close()

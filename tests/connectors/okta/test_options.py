@@ -14,7 +14,7 @@ BASE = {"org_url": "https://acme.okta.com", "token_env": "OKTA_TOKEN"}
 def test_defaults() -> None:
     o = parse_options(BASE)
     assert o.org_url == "https://acme.okta.com"
-    assert o.page_size == 200 and o.max_concurrency == 8 and o.timeout == 30.0
+    assert o.page_size == 200 and o.transport.max_concurrency == 8 and o.transport.timeout == 30.0
     assert o.scopes == DEFAULT_SCOPES
     assert not o.oauth
 

@@ -22,7 +22,7 @@ def test_defaults() -> None:
     o = parse_options(opts())
     assert o.flow == "client_credentials"
     assert o.api_version == "62.0"
-    assert o.max_concurrency == 4
+    assert o.transport.max_concurrency == 4
     assert o.privileged_permissions[0] == "ModifyAllData"
 
 
@@ -94,7 +94,12 @@ def test_command_line_dest_names_are_the_config_keys() -> None:
     assert (o.login_url, o.username, o.private_key_file, o.api_version) == (
         "https://acme.my.salesforce.com", "u@acme", "k.pem", "60.0"
     )  # fmt: skip
-    assert (o.timeout, o.ca_file, o.max_concurrency, o.metadata) == (5.0, "ca.pem", 3, False)
+    assert (o.transport.timeout, o.transport.ca_file, o.transport.max_concurrency, o.metadata) == (
+        5.0,
+        "ca.pem",
+        3,
+        False,
+    )
     assert o.privileged_permissions == ("ModifyMetadata",)
     assert o.integration_profiles == ("API Only",)
     # --service-account-pattern is the first configured type rule (service:name=^svc-)
