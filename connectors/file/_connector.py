@@ -65,23 +65,22 @@ class FileConnector:
         )
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any], *, instance: str) -> FileConnector:
-        from policyengine.connector import option_names, refuse_unknown_options
+    def from_options(cls, options: Mapping[str, object], *, instance: str) -> FileConnector:
+        from policyengine.connector import Options, option_names
 
         # `privileged_roles`: the plural the config examples use, next to --privileged-role
         known = option_names(cls.add_arguments) | {"privileged_roles"}
-        refuse_unknown_options(f"file ({instance})", options, known)
-        paths = _strings(options, "path")
+        values = Options(f"file ({instance})", options, known=known)
+        paths = values.paths("path")
         if not paths:
             raise UsageError(f"file ({instance}): option 'path' is required (a file or directory)")
-        root = options.get("repo_root")
-        if root is not None and not isinstance(root, str | Path):
-            raise UsageError(f"file ({instance}): option 'repo_root' must be a path")
+        root = values.paths("repo_root")
+        if len(root) > 1:
+            raise values.error("repo_root", "must be a path")
         return cls(
             [Path(p) for p in paths],
-            repo_root=Path(root) if root else None,
-            privileged_roles=_strings(options, "privileged_role")
-            + _strings(options, "privileged_roles"),
+            repo_root=Path(root[0]) if root else None,
+            privileged_roles=values.paths("privileged_role") + values.paths("privileged_roles"),
         )
 
     def resources(self) -> list[dict[str, Any]]:
@@ -115,14 +114,3 @@ class FileConnector:
         for resource in resources:
             writer.add(resource)
         get_logger("connectors.file").info("file.collected", resources=len(resources))
-
-
-def _strings(options: Mapping[str, Any], key: str) -> list[str]:
-    value = options.get(key)
-    if value is None:
-        return []
-    if isinstance(value, str | Path):
-        return [str(value)]
-    if isinstance(value, list | tuple) and all(isinstance(v, str | Path) for v in value):
-        return [str(v) for v in value]
-    raise UsageError(f"file: option '{key}' must be a path or a list of paths, got {value!r}")

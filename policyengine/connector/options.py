@@ -14,6 +14,7 @@ value is the same one-line usage error (``okta: option 'timeout' must be
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
@@ -163,6 +164,18 @@ class Options:
         if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
             raise self.error(key, "must be a list of strings")
         return tuple(items)
+
+    def paths(self, key: str) -> tuple[str, ...]:
+        """A path or a list of paths (strings or ``os.PathLike``); absent is empty."""
+        value = self.values.get(key)
+        if value is None:
+            return ()
+        items = [value] if isinstance(value, str | os.PathLike) else value
+        if not isinstance(items, list | tuple) or not all(
+            isinstance(v, str | os.PathLike) for v in items
+        ):
+            raise self.error(key, f"must be a path or a list of paths, got {value!r}")
+        return tuple(os.fspath(v) for v in items)
 
     def entries(self, key: str) -> list[object]:
         """A list of anything (rules given as strings or mappings); one value is a list of one."""
