@@ -14,6 +14,11 @@ from policyengine.snapshot import SnapshotWriter
 
 NOW = "2026-11-01T00:00:00Z"
 
+# Every SnapshotWriter in the suite (connectors' collection tests included, and the
+# subprocesses they start) refuses a record outside the model: this is what proves no
+# connector writes a field the model lacks. Tests of the lenient default pass strict=False.
+os.environ["POLICYENGINE_STRICT_MODEL"] = "1"
+
 
 @pytest.fixture
 def write_policy(tmp_path: Path) -> Callable[..., Path]:

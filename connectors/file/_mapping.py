@@ -34,7 +34,7 @@ from typing import Any
 from connectors.file._load import AccessFile, AccessFileError, AccessValidationError, dotted
 from connectors.file._values import raw_copy, to_minutes, to_timestamp
 from policyengine.errors import Location, PolicyError
-from policyengine.model.kinds import PHISHING_RESISTANT_METHODS
+from policyengine.model.kinds import PHISHING_RESISTANT_METHODS, TIMESTAMP_FIELDS_BY_KIND
 
 #: Used when no file declares ``privileged_roles``.
 DEFAULT_PRIVILEGED_ROLES: tuple[str, ...] = (
@@ -46,13 +46,6 @@ DEFAULT_PRIVILEGED_ROLES: tuple[str, ...] = (
 )
 EVERYONE = "everyone"
 
-_TIMESTAMP_FIELDS = (
-    "created_at",
-    "last_login_at",
-    "password_last_set_at",
-    "last_used_at",
-    "last_rotated_at",
-)
 _COPY_ACCOUNT = ("email", "employee_id", "owner", "password_never_expires")
 _COPY_INTEGRATION = (
     "type",
@@ -291,7 +284,6 @@ class _Model:
             "kind": kind,
             "id": data["id"],
             "name": data.get("name") or data["id"],
-            "source_type": "file",
             "location": item.location(),
         }
 
@@ -381,7 +373,6 @@ class _Model:
                 "kind": "role",
                 "id": role,
                 "name": role,
-                "source_type": "file",
                 "location": location,
                 "members": holders.get(role, []),
                 "privileged": role in self.privileged_roles,
@@ -468,6 +459,7 @@ def _copy(res: dict[str, Any], data: Mapping[str, Any], keys: Sequence[str]) -> 
 
 
 def _timestamps(res: dict[str, Any], data: Mapping[str, Any]) -> None:
-    for key in _TIMESTAMP_FIELDS:
+    """The item's timestamp fields (the model's, for its kind) in the model's form."""
+    for key in TIMESTAMP_FIELDS_BY_KIND[res["kind"]]:
         if data.get(key) is not None:
             res[key] = to_timestamp(data[key])

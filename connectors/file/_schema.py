@@ -17,6 +17,7 @@ from policyengine.model.kinds import (
     CREDENTIAL_TYPES,
     INTEGRATION_TYPES,
     MFA_METHODS,
+    TIMESTAMP_FIELDS_BY_KIND,
 )
 
 #: Format version written as ``version: 1`` (optional).
@@ -32,6 +33,12 @@ _TIMESTAMP = {"type": ["string", "date", "datetime"], "check_with": "timestamp"}
 # minutes as a number, or a duration string: 15m, 12h, 1d
 _DURATION = {"type": ["integer", "string"], "check_with": "duration"}
 _LABELS = {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": {"type": "string"}}
+
+
+def _timestamps(kind: str) -> dict[str, Any]:
+    """The model's timestamp fields of ``kind`` (the file spells ``expires_at`` ``expires``)."""
+    return {name: _TIMESTAMP for name in TIMESTAMP_FIELDS_BY_KIND[kind] if name != "expires_at"}
+
 
 _SESSION = {
     "type": "dict",
@@ -57,9 +64,7 @@ _ACCOUNT_FIELDS: dict[str, Any] = {
     "groups": _REFS,
     "owner": _REF,
     "session": _SESSION,
-    "created_at": _TIMESTAMP,
-    "last_login_at": _TIMESTAMP,
-    "password_last_set_at": _TIMESTAMP,
+    **_timestamps("account"),
     "password_never_expires": _BOOL,
     "description": _STR,
     "ticket": _STR,
@@ -120,8 +125,7 @@ INTEGRATION: dict[str, Any] = {
     "ip_restricted": _BOOL,
     "expires": _TIMESTAMP,
     "authorized_users": _REFS,
-    "created_at": _TIMESTAMP,
-    "last_used_at": _TIMESTAMP,
+    **_timestamps("integration"),
     "refresh_token_policy": _STR,
     "high_assurance_required": _BOOL,
     "enabled": _BOOL,
@@ -138,9 +142,7 @@ CREDENTIAL: dict[str, Any] = {
     "owner": _REF,
     "integration": _REF,
     "scopes": _STRS,
-    "created_at": _TIMESTAMP,
-    "last_used_at": _TIMESTAMP,
-    "last_rotated_at": _TIMESTAMP,
+    **_timestamps("credential"),
     "expires": _TIMESTAMP,
     "enabled": _BOOL,
     "strength": {

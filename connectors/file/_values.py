@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from policyengine.model.timestamps import format_timestamp, parse_timestamp
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -47,15 +49,8 @@ def to_timestamp(value: Any) -> str:
     elif isinstance(value, dt.date):
         moment = dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
         try:
-            moment = (
-                dt.datetime.fromisoformat(text)
-                if len(text) > 10
-                else dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
-            )
+            moment = parse_timestamp(value)
         except ValueError:
             raise ValueError(
                 f"expected an ISO 8601 date or time like 2026-11-01 or "
@@ -63,9 +58,7 @@ def to_timestamp(value: Any) -> str:
             ) from None
     else:
         raise ValueError(f"expected a date or time, got {value!r}")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_timestamp(moment)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})

@@ -21,6 +21,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from policyengine.model.timestamps import format_timestamp
+
 _EPOCH_DIFF_S = 11_644_473_600  # seconds between 1601-01-01 and 1970-01-01
 _NEVER = {0, 0x7FFFFFFFFFFFFFFF}
 # YYYYmmddHH[MM[SS]][.fraction](Z|+hhmm|-hhmm)?
@@ -66,10 +68,6 @@ ENCRYPTION_TYPES: tuple[tuple[int, str], ...] = (
 )
 
 
-def _iso(ts: dt.datetime) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def filetime_to_iso(value: bytes | str | int | None) -> str | None:
     """A FILETIME (100 ns ticks since 1601) as ISO 8601 UTC; 0 and max mean never (None)."""
     if value is None:
@@ -82,7 +80,7 @@ def filetime_to_iso(value: bytes | str | int | None) -> str | None:
         return None
     seconds = ticks // 10_000_000 - _EPOCH_DIFF_S
     try:
-        return _iso(dt.datetime.fromtimestamp(seconds, dt.UTC))
+        return format_timestamp(dt.datetime.fromtimestamp(seconds, dt.UTC))
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -112,7 +110,7 @@ def generalized_to_iso(value: bytes | str | None) -> str | None:
         naive -= sign * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5] or 0))
     if naive.year < 1900:
         return None
-    return _iso(naive)
+    return format_timestamp(naive)  # naive: already shifted to UTC
 
 
 def _is_plain_utc(raw: str) -> bool:

@@ -17,6 +17,7 @@ from connectors.ldap._decode import first_int, first_text, generalized_to_iso
 from connectors.ldap._graph import GroupInfo, Membership, norm_dn
 from connectors.ldap._options import LdapOptions
 from connectors.ldap._profile import with_mapped as _with_mapped
+from policyengine.model.timestamps import parse_timestamp
 
 #: ppolicy's "locked until an administrator unlocks it" value.
 LOCKED_FOREVER = "000001010000Z"
@@ -81,7 +82,7 @@ class OpenLdapProfile:
         return _with_mapped(base, mapping)
 
     def prepare(self, conn: Any, options: LdapOptions, collected_at: str) -> list[str]:
-        self.now = dt.datetime.strptime(collected_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        self.now = parse_timestamp(collected_at)
         self.default_policy = norm_dn(options.ppolicy_default) if options.ppolicy_default else None
         stats = SearchStats()
         for dn, attrs in paged_search(
@@ -149,8 +150,7 @@ class OpenLdapProfile:
         iso = generalized_to_iso(locked_raw)
         if iso is None:
             return True
-        since = dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-        return since + dt.timedelta(seconds=duration) > self.now
+        return parse_timestamp(iso) + dt.timedelta(seconds=duration) > self.now
 
 
 def is_disabled_value(value: str | None) -> bool:

@@ -40,6 +40,12 @@ def add_parser(sub: Any, *, full: bool) -> None:
             help="snapshot file: .json or .jsonl, optionally .gz",
         )
         cparser.add_argument("--collected-at", help=argparse.SUPPRESS)
+        cparser.add_argument(
+            "--strict",
+            action="store_true",
+            default=None,
+            help="a record field outside the model (docs/model.md) is an error, not a warning",
+        )
         cls.add_arguments(cparser)
         cparser.set_defaults(run=run)
 
@@ -68,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         "log_format",
         "log_level",
         "collected_at",
+        "strict",
     }
     options = {k: v for k, v in vars(args).items() if k not in common}
     result = registry.run(
@@ -76,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         instance=args.instance,
         output=Path(args.output),
         collected_at=args.collected_at,
+        strict=args.strict,
     )
     counts = ", ".join(f"{v} {k}" for k, v in sorted(result.counts.items())) or "no resources"
     status = "complete" if result.complete else "INCOMPLETE"

@@ -107,6 +107,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "enabled": Field("bool"),
         "email": Field("str"),
         "employee_id": Field("str"),
+        "display_name": Field("str", "the person's display name (LDAP displayName)"),
         "privileged": Field("bool"),
         "privileged_via": Field("list", "why it is privileged"),
         "roles": Field("list"),
@@ -135,6 +136,16 @@ FIELDS: dict[str, dict[str, Field]] = {
         "supported_encryption_types": Field("list", "directory"),
         "kerberos_preauth_required": Field("bool", "directory"),
         "password_not_required": Field("bool", "directory"),
+        "password_must_change": Field(
+            "bool", "directory: must change at next logon (pwdReset, pwdLastSet 0)"
+        ),
+        "password_policy": Field(
+            "str", "directory: the password policy entry that applies (OpenLDAP ppolicy)"
+        ),
+        "sid": Field("str", "directory: Active Directory objectSid"),
+        "primary_group_id": Field("int", "directory: Active Directory primaryGroupID"),
+        "upn": Field("str", "directory: Active Directory userPrincipalName"),
+        "expires_at": Field("timestamp", "when the account expires (AD accountExpires)"),
         "status": Field("str", "the source's own lifecycle status"),
     },
     "group": {
@@ -144,8 +155,9 @@ FIELDS: dict[str, dict[str, Field]] = {
         "privileged_via": Field("list"),
         "nested_groups": Field("refs"),
         "roles": Field("list"),
-        "sid": Field("str"),
-        "dn": Field("str"),
+        "sid": Field("str", "directory: Active Directory objectSid"),
+        "dn": Field("str", "directory"),
+        "security": Field("bool", "directory: an AD security group (not a distribution list)"),
     },
     "role": {
         **_COMMON,
@@ -195,6 +207,12 @@ FIELDS: dict[str, dict[str, Field]] = {
         "http_only": Field("bool"),
         "priority": Field("int"),
         "enabled": Field("bool"),
+        "force_logout_on_timeout": Field("bool", "Salesforce: log out when the session times out"),
+        "enforce_ip_ranges_every_request": Field(
+            "bool", "Salesforce: login IP ranges on every request"
+        ),
+        "lock_sessions_to_domain": Field("bool", "Salesforce: sessions locked to the login domain"),
+        "required_session_level": Field("str", "Salesforce: STANDARD or HIGH_ASSURANCE"),
     },
     "setting": {
         **_COMMON,
@@ -214,9 +232,9 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
     kind: {name: f.type for name, f in fields.items()} for kind, fields in FIELDS.items()
 }
 
-#: kind -> its timestamp fields (derived from :data:`FIELDS`).
-TIMESTAMP_FIELDS_BY_KIND: dict[str, frozenset[str]] = {
-    kind: frozenset(name for name, t in types.items() if t == "timestamp")
+#: kind -> its timestamp fields in table order (derived from :data:`FIELDS`).
+TIMESTAMP_FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {
+    kind: tuple(name for name, t in types.items() if t == "timestamp")
     for kind, types in FIELD_TYPES.items()
 }
 

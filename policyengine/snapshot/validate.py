@@ -35,7 +35,7 @@ _LOOSE_BY_KIND = {
     kind: {n: _LOOSE[t] for n, t in fields.items() if t in _LOOSE}
     for kind, fields in FIELD_TYPES.items()
 }
-_TIMESTAMP_KEYS = TIMESTAMP_FIELDS_BY_KIND
+_TIMESTAMP_KEYS = {kind: frozenset(names) for kind, names in TIMESTAMP_FIELDS_BY_KIND.items()}
 
 
 def check_record(record: dict[str, Any], *, may_nest: bool = True) -> str | None:
@@ -142,3 +142,14 @@ def _short(value: Any) -> str:
 
     text = redact_text(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def unknown_field(record: dict[str, Any]) -> str | None:
+    """The first field of ``record`` its kind's model table does not have (``None``: all known)."""
+    fields = FIELD_TYPES.get(record.get("kind"))  # type: ignore[arg-type]
+    if fields is None:
+        return None  # check_record names the bad kind
+    for name in record:
+        if name not in fields:
+            return name
+    return None

@@ -13,14 +13,20 @@ the spool is removed and a usage error says that nothing was written.
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "corp.jsonl"
 >>> with SnapshotWriter(out, connector="ldap", instance="corp") as w:
 ...     w.add({"kind": "account", "id": "u1", "name": "alice", "enabled": True})
+False
 >>> out.read_text().splitlines()[1]
-'{"kind":"account","id":"u1","name":"alice","enabled":true}'
+'{"kind":"account","id":"u1","name":"alice","enabled":true,"source":"corp","source_type":"ldap"}'
+
+Every record is checked against the model table (``policyengine.model.kinds``):
+an unknown or mistyped field is a :class:`ModelViolation` when the writer is
+strict (``strict=True``, ``collect --strict``, or ``POLICYENGINE_STRICT_MODEL=1``
+as the test suite sets it), otherwise a warning naming connector, kind and field
+(once per field), and the record is written as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gzip
 import os
 import stat
@@ -35,12 +41,20 @@ import orjson
 from policyengine.errors import UsageError
 from policyengine.fsutil import open_for_write, refuse_symlink
 from policyengine.model.kinds import KINDS, LIST_KEYS
+from policyengine.model.timestamps import utc_now as utc_now_iso
 from policyengine.snapshot._format import is_gzip, is_jsonl
+from policyengine.snapshot.validate import check_record, unknown_field
+
+#: environment switch for a strict writer everywhere (the test suite sets it)
+STRICT_ENV = "POLICYENGINE_STRICT_MODEL"
 
 
-def utc_now_iso() -> str:
-    """The current time as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+class ModelViolation(ValueError):
+    """A strict writer was given a record outside the model (a connector bug)."""
+
+
+def strict_from_env() -> bool:
+    return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes"}
 
 
 class SnapshotWriter:
@@ -62,8 +76,12 @@ class SnapshotWriter:
         collected_at: str | None = None,
         extra_source: Mapping[str, Any] | None = None,
         spool_dir: str | os.PathLike[str] | None = None,
+        strict: bool | None = None,
     ) -> None:
         self.path = Path(path)
+        #: refuse records outside the model (None: ``POLICYENGINE_STRICT_MODEL``)
+        self.strict = strict_from_env() if strict is None else strict
+        self._warned: set[tuple[str, str]] = set()
         self.connector = connector
         self.instance = instance
         self.collected_at = collected_at or utc_now_iso()
@@ -90,7 +108,8 @@ class SnapshotWriter:
 
     # -- collecting -------------------------------------------------------
     def add(self, resource: Mapping[str, Any], *, replace: bool = False) -> bool:
-        """Append one resource. It needs ``kind`` and ``id``; ``source`` is filled in.
+        """Append one resource. It needs ``kind`` and ``id``; ``source`` and ``source_type`` are
+        stamped (the instance and connector), timestamps normalised, fields checked.
 
         A second resource with the same kind and id is an error, unless
         ``replace``: then it supersedes the earlier one (a later listing saw a
@@ -102,14 +121,16 @@ class SnapshotWriter:
         rid = resource.get("id")
         if not isinstance(rid, str) or not rid:
             raise ValueError(f"{kind} resource needs a non-empty string id, got {rid!r}")
+        # kind first: the JSON encoder finds each kind's lines by that prefix.
+        record = {"kind": kind, **resource}
+        record.setdefault("source", self.instance)
+        record["source_type"] = self.connector
+        self._check(record)
         key = hash((kind, rid))
         replacing = key in self._ids
         if replacing and not replace:
             raise ValueError(f"duplicate {kind} id {rid!r} in one snapshot")
         self._ids.add(key)
-        # kind first: the JSON encoder finds each kind's lines by that prefix.
-        record = {"kind": kind, **resource}
-        record.setdefault("source", self.instance)
         try:
             self._spool.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
         except OSError as exc:  # a full disk: a half-written spool line is worth nothing
@@ -120,6 +141,34 @@ class SnapshotWriter:
         else:
             self.counts[kind] += 1
         return replacing
+
+    def _check(self, record: dict[str, Any]) -> None:
+        """Hold the record to the model: raise when strict, else warn once per field."""
+        problem = check_record(record)
+        if problem is None:
+            name = unknown_field(record)
+            if name is None:
+                return
+            problem = f"{name}: not a field of the model (docs/model.md)"
+        field = problem.partition(":")[0]
+        message = (
+            f"connector {self.connector} (instance {self.instance}): "
+            f"{record['kind']} {record['id']!r}: {problem}"
+        )
+        if self.strict:
+            raise ModelViolation(message)
+        if (record["kind"], field) not in self._warned:
+            from policyengine.log import get_logger
+
+            self._warned.add((record["kind"], field))
+            get_logger("policyengine.snapshot").warning(
+                "snapshot.model",
+                connector=self.connector,
+                instance=self.instance,
+                kind=record["kind"],
+                field=field,
+                problem=problem,
+            )
 
     def fail(self, error: str) -> None:
         """Record that data is missing; the snapshot will say ``complete: false``."""
