@@ -142,22 +142,27 @@ def test_waivers_hide_a_finding_and_history_counts_it_waived(tmp_path, policies)
     assert "hardware key on order" in html[html.index('id="waived"') :]
 
 
-def test_without_waiver_support_every_finding_stays_active_and_a_warning_says_so(
+def test_a_waiver_module_that_cannot_be_imported_fails_the_scan_loudly(
     tmp_path, policies, monkeypatch
 ):
+    # was: the scan reported every finding as active with a warning; an import bug must not
+    # degrade quietly
     import sys
+
+    from policyengine.history import HistoryStore
 
     monkeypatch.setitem(sys.modules, "policyengine.findings.waivers", None)  # import fails
     snap = write_snapshot(tmp_path / "corp.jsonl", "corp", [account("u1")])
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text("waivers: []\n")
-    outcome = run_scan(
-        _plan(tmp_path, policies, snapshots=(snap,), waivers_path=waivers),
-        clock=_clock("2026-11-01T06:00:00Z", "x"),
-    )
-    assert outcome.changes.run.open == 1 and outcome.changes.run.waived == 0
-    assert any("not applied" in w for w in outcome.warnings)
-    assert "warning: waivers in" in text_summary(outcome, outcome.reports)
+    with pytest.raises(ImportError, match=r"policyengine\.findings\.waivers"):
+        run_scan(
+            _plan(tmp_path, policies, snapshots=(snap,), waivers_path=waivers),
+            clock=_clock("2026-11-01T06:00:00Z", "x"),
+        )
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["2026-11-01T060000Z.failed"]
+    with HistoryStore.open(tmp_path / "h.db") as store:
+        assert store.runs() == []
 
 
 def test_a_scan_that_fails_leaves_a_failed_folder_and_no_history(tmp_path, policies):
