@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import IO
 
 from policyengine.history._errors import HistoryError, HistoryLockedError
+from policyengine.model.timestamps import utc_now
 
 try:  # POSIX; elsewhere only SQLite's per-transaction locking applies
     import fcntl
@@ -67,7 +68,7 @@ class ScanLock:
                 time.sleep(self.poll)
         handle.seek(0)
         handle.truncate()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        stamp = utc_now()
         handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n")
         handle.flush()
         self._file = handle

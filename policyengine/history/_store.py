@@ -11,7 +11,6 @@ evaluated; otherwise it is carried forward as still open.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sqlite3
@@ -36,6 +35,7 @@ from policyengine.history._transitions import (
     transitions,
 )
 from policyengine.history._validate import check_tables, json_column, refuse_foreign
+from policyengine.model.timestamps import normalise_timestamp, parse_timestamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,21 +156,18 @@ class RemediationTime:
         }
 
 
-def parse_time(text: str) -> dt.datetime:
-    """``2026-11-01T06:00:00Z`` (or a date, ``2026-11-01``) as an aware datetime."""
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+#: ``2026-11-01T06:00:00Z`` (or a date, ``2026-11-01``) as an aware datetime
+parse_time = parse_timestamp
 
 
 def normalise_since(text: str) -> str:
     """Turn a user's ``--since`` (date or timestamp) into a comparable UTC string."""
     try:
-        value = parse_time(text)
+        return normalise_timestamp(text)
     except ValueError:
         raise HistoryError(
             f"--since {text!r} is not a date (2026-11-01) or timestamp (2026-11-01T06:00:00Z)"
         ) from None
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class HistoryStore:
