@@ -26,12 +26,12 @@ its ``json-ocsf`` output, so ingest pipelines built for that read it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from policyengine.findings.model import Finding, PolicyInfo, Result, SourceStatus, fingerprint
+from policyengine.model.timestamps import parse_timestamp
 from policyengine.report import ReportOptions
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def render(result: Result, options: ReportOptions) -> str:
 
 def _epoch_ms(timestamp: str) -> int:
     """OCSF timestamps are milliseconds since the epoch."""
-    return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp() * 1000)
+    return int(parse_timestamp(timestamp).timestamp() * 1000)
 
 
 def _event(f: Finding, policy: PolicyInfo | None, time_ms: int) -> DetectionFinding:
