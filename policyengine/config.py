@@ -15,6 +15,7 @@ from typing import Any
 
 from policyengine.errors import ConfigError, Location
 from policyengine.findings.model import SEVERITIES
+from policyengine.lintcodes import E001, E101
 from policyengine.policy.yamlload import Positions, load_yaml_file, position_of
 from policyengine.report import FORMATS
 
@@ -104,7 +105,7 @@ def load_config(path: Path | None) -> Config:
             return Config()
         path = candidate
     if not path.is_file():
-        raise ConfigError("config file not found", Location(str(path)), "E001")
+        raise ConfigError("config file not found", Location(str(path)), E001)
     data, positions = load_yaml_file(path, ConfigError)  # type: ignore[arg-type]
     if data is None:
         data = {}
@@ -133,7 +134,7 @@ def load_config(path: Path | None) -> Config:
             raise ConfigError(
                 f"duplicate connector instance {item['instance']!r}",
                 Location(str(path), line, col),
-                "E101",
+                E101,
             )
         seen.add(item["instance"])
         options = {

@@ -12,6 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policyengine.errors import PolicyEngineError
+from policyengine.lintcodes import (
+    E000,
+    E001,
+    W201,
+    W202,
+    W203,
+    W204,
+    W205,
+    W206,
+    W207,
+    W208,
+    W209,
+    severity_of,
+)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -38,9 +52,9 @@ def from_error(error: PolicyEngineError) -> LintMessage:
         path=loc.file if loc else "<input>",
         line=(loc.line if loc and loc.line else 1),
         col=(loc.col if loc and loc.col else 1),
-        code=error.code or "E000",
+        code=error.code or E000,
         message=message,
-        severity="warning" if (error.code or "").startswith("W") else "error",
+        severity=severity_of(error.code or E000),
     )
 
 
@@ -66,7 +80,7 @@ def lint_paths(
                 if kind in ("config", "waivers", "profile"):
                     others.append((kind, candidate))
         elif not path.exists():
-            messages.append(LintMessage(str(path), 1, 1, "E001", "no such file or folder"))
+            messages.append(LintMessage(str(path), 1, 1, E001, "no such file or folder"))
         else:
             kind = kind_of_file(path)
             if kind == "policy":
@@ -89,6 +103,7 @@ def lint_paths(
             )
         )
         messages.extend(_remediation_keys(definition, installed))
+        messages.extend(_negative_durations(definition))
         for other in definition.supersedes if whole_library else ():
             if other not in known or other == definition.id:
                 loc = definition.location("supersedes")
@@ -97,7 +112,7 @@ def lint_paths(
                         definition.file,
                         loc.line or 1,
                         loc.col or 1,
-                        "W207",
+                        W207,
                         f"{definition.id} supersedes {other}, which is not a loaded policy",
                         "warning",
                     )
@@ -126,7 +141,7 @@ def _quality(definition: object, *, require_tests: bool, test_file: Path) -> Ite
             definition.file,
             line,
             col,
-            "W201",
+            W201,
             f"{definition.id} has no tests (expected {test_file.name})",
             "warning",
         )
@@ -136,7 +151,7 @@ def _quality(definition: object, *, require_tests: bool, test_file: Path) -> Ite
             definition.file,
             p.line or line,
             p.col or col,
-            "W202",
+            W202,
             f"parameter {name!r} is never used",
             "warning",
         )
@@ -146,23 +161,58 @@ def _quality(definition: object, *, require_tests: bool, test_file: Path) -> Ite
                 definition.file,
                 line,
                 col,
-                "W203",
+                W203,
                 f"{definition.id} has no {field_name}",
                 "warning",
             )
     if not definition.references:
         yield LintMessage(
-            definition.file, line, col, "W204", f"{definition.id} has no references", "warning"
+            definition.file, line, col, W204, f"{definition.id} has no references", "warning"
         )
     if not definition.frameworks:
         yield LintMessage(
             definition.file,
             line,
             col,
-            "W205",
+            W205,
             f"{definition.id} has no framework mapping",
             "warning",
         )
+
+
+def _negative_durations(definition: object) -> Iterable[LintMessage]:
+    """W208: ``older_than: "-30d"`` (directly or through a parameter) is ``expires_within: 30d``."""
+    from policyengine.policy.loader import PolicyDefinition
+
+    assert isinstance(definition, PolicyDefinition)
+
+    def walk(node: object, where: tuple[object, ...]) -> Iterable[tuple[tuple[object, ...], str]]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "older_than":
+                    arg = value
+                    if isinstance(arg, str) and arg.startswith("$"):
+                        arg = definition.params.get(arg[1:])
+                    if isinstance(arg, str) and arg.strip().startswith("-"):
+                        yield (*where, key), arg.strip()
+                else:
+                    yield from walk(value, (*where, key))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                yield from walk(item, (*where, i))
+
+    for section in ("match", "require"):
+        for where, arg in walk(getattr(definition, section), (section,)):
+            loc = definition.location(*where)
+            yield LintMessage(
+                definition.file,
+                loc.line or 1,
+                loc.col or 1,
+                W208,
+                f"older_than {arg!r} points into the future: write "
+                f"{{expires_within: {arg.lstrip('-')}}}",
+                severity_of(W208),
+            )
 
 
 def _installed_connectors() -> frozenset[str]:
@@ -192,7 +242,7 @@ def _remediation_keys(definition: object, installed: frozenset[str]) -> Iterable
             definition.file,
             loc.line or 1,
             loc.col or 1,
-            "W209",
+            W209,
             f"remediation key {key!r} names no installed connector{hint}; "
             f"installed: {', '.join(sorted(installed)) or 'none'}",
             "warning",
@@ -216,7 +266,7 @@ def _lint_config(path: Path, definitions: Sequence[object]) -> list[LintMessage]
                 prefix=("policies",),
             )
             check_overrides(policy_set)
-            return [_warning_message(w, "W206") for w in policy_set.warnings]
+            return [_warning_message(w, W206) for w in policy_set.warnings]
         load_policy_set(config=config)
     except PolicyEngineError as exc:
         return [from_error(exc)]
@@ -232,7 +282,7 @@ def _lint_profile(path: Path, definitions: Sequence[object]) -> list[LintMessage
         check_overrides(policy_set)
     except PolicyEngineError as exc:
         return [from_error(exc)]
-    return [_warning_message(w, "W206") for w in policy_set.warnings] if definitions else []
+    return [_warning_message(w, W206) for w in policy_set.warnings] if definitions else []
 
 
 def _lint_waivers(path: Path, against: Path | None = None) -> list[LintMessage]:
@@ -263,7 +313,7 @@ def _lint_waivers(path: Path, against: Path | None = None) -> list[LintMessage]:
             result = Result.from_dict(orjson.loads(against.read_bytes()))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             return [
-                LintMessage(str(against), 1, 1, "E001", f"not a saved --format json result: {exc}")
+                LintMessage(str(against), 1, 1, E001, f"not a saved --format json result: {exc}")
             ]
     found = lint_waivers(
         path,

@@ -24,6 +24,7 @@ from typing import Any
 
 from policyengine.errors import PolicyEngineError
 from policyengine.lint import LintMessage, from_error
+from policyengine.lintcodes import E303, W304, W305, W306
 
 
 def lint_waivers(
@@ -71,7 +72,7 @@ def lint_waivers(
                     file,
                     line,
                     col,
-                    "W305",
+                    W305,
                     f"waiver {w.describe()} expired {w.expires[:10]}; renew it or remove it",
                     "warning",
                 )
@@ -82,7 +83,7 @@ def lint_waivers(
                     file,
                     line,
                     col,
-                    "E303",
+                    E303,
                     f"waiver {w.describe()} expires {w.expires[:10]}, more than {max_days} days "
                     f"from now ({now[:10]}); choose an earlier date (waiver_max_days)",
                     "error",
@@ -94,7 +95,7 @@ def lint_waivers(
                     file,
                     line,
                     col,
-                    "W306",
+                    W306,
                     f"waiver {w.describe()} expires {w.expires[:10]}, within "
                     f"{EXPIRY_WARNING_DAYS} days",
                     "warning",
@@ -109,7 +110,7 @@ def lint_waivers(
                     file,
                     w.line or 1,
                     w.col or 1,
-                    "W304",
+                    W304,
                     f"waiver {w.describe()} matches no {what}; remove it",
                     "warning",
                 )

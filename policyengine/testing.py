@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.errors import Location, PolicyError
+from policyengine.lintcodes import T001
 from policyengine.policy.loader import TEST_SUFFIXES, PolicyDefinition
 from policyengine.policy.yamlload import load_yaml_file, position_of
 
@@ -120,7 +121,7 @@ def run_tests(
                 PolicyError(
                     f"no policy with id {data['policy']} was loaded",
                     Location(str(file), line, col),
-                    "T001",
+                    T001,
                 )
             )
             continue

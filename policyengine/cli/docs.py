@@ -1,4 +1,5 @@
-"""``policyengine docs policies|model``: generate docs/policies.md or docs/model.md's field tables."""
+"""``policyengine docs policies|model|lint``: generate docs/policies.md, or the tables of
+docs/model.md (fields) or docs/lint.md (codes)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 def add_parser(sub: Any, *, full: bool) -> None:
     parser = sub.add_parser("docs", help="generate reference documentation", description=__doc__)
-    parser.add_argument("what", choices=["policies", "model"])
+    parser.add_argument("what", choices=["policies", "model", "lint"])
     parser.add_argument(
         "--policies", type=Path, help="policy folder (default: the built-in library)"
     )
@@ -21,7 +22,10 @@ def add_parser(sub: Any, *, full: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    text = _model_text(args.output) if args.what == "model" else _policies_text(args.policies)
+    if args.what == "policies":
+        text = _policies_text(args.policies)
+    else:
+        text = _section_text(args.what, args.output)
     if args.check:
         if args.output is None:
             print("policyengine: --check needs --output FILE", file=sys.stderr)
@@ -55,14 +59,19 @@ def _policies_text(policies: Path | None) -> str:
     return render_reference(definitions, root)
 
 
-def _model_text(output: Path | None) -> str:
-    """The field tables; with ``--output``, that file with its generated section replaced."""
-    from policyengine.docsgen import render_model, render_model_fields
+def _section_text(what: str, output: Path | None) -> str:
+    """A generated section (model fields, lint codes); with ``--output``, that file with
+    the section replaced between its markers."""
+    from policyengine import docsgen
     from policyengine.errors import UsageError
 
+    section, whole = {
+        "model": (docsgen.render_model_fields, docsgen.render_model),
+        "lint": (docsgen.render_lint_codes, docsgen.render_lint),
+    }[what]
     if output is None:
-        return render_model_fields() + "\n"
+        return section() + "\n"
     try:
-        return render_model(output.read_text(encoding="utf-8"))
+        return whole(output.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"{output}: {getattr(exc, 'strerror', None) or exc}") from None

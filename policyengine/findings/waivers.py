@@ -38,6 +38,7 @@ from typing import Any
 
 from policyengine.errors import ConfigError, Location
 from policyengine.findings.model import Finding, Result, WaiverStatus
+from policyengine.lintcodes import E301, E302
 from policyengine.model.kinds import KINDS
 
 #: a waiver expiring within this many days of ``now`` is warned about
@@ -272,7 +273,7 @@ def parse_waivers(
     try:
         data, positions = load_yaml_file(path, ConfigError)  # type: ignore[arg-type]
     except ValueError as exc:  # a scalar YAML cannot build, e.g. the date 2026-02-30
-        raise ConfigError(f"invalid value: {exc}", Location(file), "E301") from None
+        raise ConfigError(f"invalid value: {exc}", Location(file), E301) from None
 
     def at(p: tuple[Hashable, ...]) -> tuple[int | None, int | None]:
         while p:
@@ -291,12 +292,12 @@ def parse_waivers(
             if extra
             else "a waivers file is a mapping with one key, 'waivers:' (a list)"
         )
-        return WaiverSet.of((), path, max_days), [WaiverProblem(msg, "E301", file, line, col)]
+        return WaiverSet.of((), path, max_days), [WaiverProblem(msg, E301, file, line, col)]
     entries = data.get("waivers") or []
     if not isinstance(entries, list):
         line, col = at(("waivers", "<value>"))
         return WaiverSet.of((), path, max_days), [
-            WaiverProblem("'waivers' must be a list", "E301", file, line, col, "waivers")
+            WaiverProblem("'waivers' must be a list", E301, file, line, col, "waivers")
         ]
     good: list[Waiver] = []
     problems: list[WaiverProblem] = []
@@ -304,7 +305,7 @@ def parse_waivers(
         base = ("waivers", i)
         line, col = at(base)
         if not isinstance(entry, Mapping):
-            problems.append(WaiverProblem("a waiver must be a mapping", "E301", file, line, col))
+            problems.append(WaiverProblem("a waiver must be a mapping", E301, file, line, col))
             continue
         errs = _validate(entry)
         for epath, message, on_value in _explain(errs):
@@ -314,8 +315,8 @@ def parse_waivers(
             )
             fld = ".".join(str(p) for p in epath) or None
             no_expiry = message.endswith("is required") or message == "null value not allowed"
-            code = "E302" if epath == ("expires",) and no_expiry else "E301"
-            if code == "E302":
+            code = E302 if epath == ("expires",) and no_expiry else E301
+            if code == E302:
                 message = "waiver has no expiry date ('expires: YYYY-MM-DD' is required)"
             problems.append(WaiverProblem(message, code, file, eline, ecol, fld))
         if errs:
@@ -323,7 +324,7 @@ def parse_waivers(
         expires, why = _normalise_expiry(entry["expires"])
         if expires is None:
             eline, ecol = at((*base, "expires", "<value>"))
-            problems.append(WaiverProblem(why, "E301", file, eline, ecol, "expires"))
+            problems.append(WaiverProblem(why, E301, file, eline, ecol, "expires"))
             continue
         sel = entry.get("resource")
         ticket = entry.get("ticket")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policyengine.errors import PolicyError
+from policyengine.lintcodes import E105, E108
 from policyengine.policy.conditions import CompileContext, Emitter, Node, build, check_path, emit
 from policyengine.policy.loader import PolicyDefinition
 from policyengine.policy.template import Template, parse_template
@@ -80,13 +81,11 @@ def compile_policy(
         try:
             parsed = parse_template(text, lambda p: check_path(p, kind, ctx, yaml_path))
         except ValueError as exc:
-            raise ctx.error(str(exc), yaml_path, "E108") from None
+            raise ctx.error(str(exc), yaml_path, E108) from None
         for part in parsed.parts:
             if isinstance(part, tuple) and part[0] == "param":
                 if part[1] not in params:
-                    raise ctx.error(
-                        f"template names unknown parameter ${part[1]}", yaml_path, "E105"
-                    )
+                    raise ctx.error(f"template names unknown parameter ${part[1]}", yaml_path, E105)
                 ctx.used_params.add(part[1])
         return parsed
 

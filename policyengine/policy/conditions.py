@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from policyengine.errors import Location, PolicyError
+from policyengine.lintcodes import E102, E103, E104, E105, E106, E109
 from policyengine.model.evidence import Evidence
 from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELDS, REFERENCES, TIMESTAMP_FIELDS
 from policyengine.policy.operators import ALL_OPERATORS, COUNT_COMPARISONS, OPERATORS, Operator
@@ -227,7 +228,7 @@ def substitute(value: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...])
         name = value[1:]
         if name not in ctx.params:
             hint = _did_you_mean(name, ctx.params)
-            raise ctx.error(f"unknown parameter ${name}{hint}", yaml_path, "E105")
+            raise ctx.error(f"unknown parameter ${name}{hint}", yaml_path, E105)
         ctx.used_params.add(name)
         return ctx.params[name]
     if isinstance(value, list):
@@ -245,7 +246,7 @@ def check_path(text: str, kind: str, ctx: CompileContext, yaml_path: tuple[Hasha
     try:
         path = parse_path(text, kind)
     except ValueError as exc:
-        raise ctx.error(str(exc), yaml_path, "E103") from None
+        raise ctx.error(str(exc), yaml_path, E103) from None
     current: str | None = kind if kind in FIELD_TYPES else None
     parent_object: str | None = None
     for i, seg in enumerate(path.segments):
@@ -254,7 +255,7 @@ def check_path(text: str, kind: str, ctx: CompileContext, yaml_path: tuple[Hasha
             if seg.name not in fields:
                 hint = _did_you_mean(seg.name, fields)
                 where = f"{current} field" if i == 0 else f"field of {current} (in {text!r})"
-                raise ctx.error(f"unknown {where} {seg.name!r}{hint}", yaml_path, "E103")
+                raise ctx.error(f"unknown {where} {seg.name!r}{hint}", yaml_path, E103)
             if seg.name == "raw":
                 return path  # free-form: the source's own attributes
             parent_object = seg.name if fields[seg.name] == "object" else None
@@ -264,7 +265,7 @@ def check_path(text: str, kind: str, ctx: CompileContext, yaml_path: tuple[Hasha
             if known is not None and seg.name not in known:
                 hint = _did_you_mean(seg.name, known)
                 raise ctx.error(
-                    f"unknown field {seg.name!r} of {parent_object}{hint}", yaml_path, "E103"
+                    f"unknown field {seg.name!r} of {parent_object}{hint}", yaml_path, E103
                 )
             parent_object = None
         else:
@@ -278,27 +279,27 @@ def build(data: Any, ctx: CompileContext, yaml_path: tuple[Hashable, ...], kind:
         raise ctx.error(
             f"conditions nest deeper than {MAX_NESTING} levels of all/any/not/count where",
             yaml_path,
-            "E109",
+            E109,
         )
     if not isinstance(data, Mapping) or not data:
         raise ctx.error(
             "a condition is a mapping: `field: value`, `field: {operator: argument}`, "
             "or all/any/not",
             yaml_path,
-            "E102",
+            E102,
         )
     parts: list[Node] = []
     for key, value in data.items():
         sub = (*yaml_path, key)
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
-                raise ctx.error(f"`{key}` takes a non-empty list of conditions", sub, "E102")
+                raise ctx.error(f"`{key}` takes a non-empty list of conditions", sub, E102)
             children = [build(v, ctx, (*sub, i), kind) for i, v in enumerate(value)]
             parts.append(All(children) if key == "all" else Any_(children))
         elif key == "not":
             parts.append(Not(build(value, ctx, sub, kind)))
         elif not isinstance(key, str):
-            raise ctx.error(f"a field path must be a string, got {key!r}", sub, "E103")
+            raise ctx.error(f"a field path must be a string, got {key!r}", sub, E103)
         else:
             parts.extend(_field_condition(key, value, ctx, sub, kind))
     return parts[0] if len(parts) == 1 else All(parts)
@@ -313,7 +314,7 @@ def _field_condition(
         op = OPERATORS["eq"]
         return [Leaf(path, compile_getter(path), op, value, value)]
     if not value:
-        raise ctx.error(f"no operator given for {text!r}", yaml_path, "E104")
+        raise ctx.error(f"no operator given for {text!r}", yaml_path, E104)
     nodes: list[Node] = []
     for op_name, arg in value.items():
         sub = (*yaml_path, op_name)
@@ -322,7 +323,7 @@ def _field_condition(
             raise ctx.error(
                 f"unknown operator {op_name!r}{hint}; operators: {', '.join(ALL_OPERATORS)}",
                 sub,
-                "E104",
+                E104,
             )
         if OPERATORS[op_name].nested:
             nodes.append(_count(path, arg, ctx, sub))
@@ -343,12 +344,12 @@ def _leaf(
                 f"{op_name} needs a timestamp field ({', '.join(sorted(TIMESTAMP_FIELDS))}), "
                 f"not {path.text!r}",
                 yaml_path,
-                "E106",
+                E106,
             )
     try:
         prepared = op.prepare(arg, ctx)
     except ValueError as exc:
-        raise ctx.error(f"{op_name}: {exc}", yaml_path, "E106") from None
+        raise ctx.error(f"{op_name}: {exc}", yaml_path, E106) from None
     return Leaf(path, compile_getter(path), op, prepared, arg)
 
 
@@ -357,7 +358,7 @@ def _count(path: Path, arg: Any, ctx: CompileContext, yaml_path: tuple[Hashable,
         raise ctx.error(
             "count takes comparisons, e.g. {gte: 2}, and optionally where: {condition}",
             yaml_path,
-            "E106",
+            E106,
         )
     where: Node | None = None
     tests: list[tuple[Operator, Any, Any]] = []
@@ -377,13 +378,13 @@ def _count(path: Path, arg: Any, ctx: CompileContext, yaml_path: tuple[Hashable,
             continue
         if op_name not in COUNT_COMPARISONS:
             hint = _did_you_mean(op_name, (*COUNT_COMPARISONS, "where"))
-            raise ctx.error(f"count does not take {op_name!r}{hint}", sub, "E104")
+            raise ctx.error(f"count does not take {op_name!r}{hint}", sub, E104)
         value = substitute(op_arg, ctx, sub)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ctx.error(f"count {op_name} needs a whole number, got {value!r}", sub, "E106")
+            raise ctx.error(f"count {op_name} needs a whole number, got {value!r}", sub, E106)
         tests.append((OPERATORS[op_name], value, value))
     if not tests:
-        raise ctx.error("count needs at least one comparison (eq, lt, gte, ...)", yaml_path, "E106")
+        raise ctx.error("count needs at least one comparison (eq, lt, gte, ...)", yaml_path, E106)
     getter = compile_getter(path, deref_last=where is not None)
     return Count(path, getter, where, tests)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.errors import Location, PolicyError
+from policyengine.lintcodes import E001, E101, E107
 from policyengine.policy.schema import CONNECTOR_KEY_PATTERN, POLICY_SCHEMA, validate
 from policyengine.policy.yamlload import Positions, load_yaml_file, position_of
 
@@ -138,7 +139,7 @@ def _files_under(root: Path) -> list[Path]:
 
     def refuse(exc: OSError) -> None:
         where = str(exc.filename or root)
-        raise PolicyError(f"cannot read folder: {exc.strerror}", Location(where), "E001")
+        raise PolicyError(f"cannot read folder: {exc.strerror}", Location(where), E001)
 
     files = [
         Path(folder, name) for folder, _, names in os.walk(root, onerror=refuse) for name in names
@@ -166,7 +167,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         elif path.exists():
             found.append(path)
         else:
-            raise PolicyError("no such policy file or folder", Location(str(path)), "E001")
+            raise PolicyError("no such policy file or folder", Location(str(path)), E001)
     return found
 
 
@@ -200,7 +201,7 @@ def load_definitions(
                     PolicyError(
                         f"duplicate policy id {definition.id} (also in {other.file}:{other.line})",
                         definition.location("id"),
-                        "E107",
+                        E107,
                     )
                 )
                 continue
@@ -251,7 +252,7 @@ def _definition(
                             f"remediation key {key!r} is not a connector name; use 'default' "
                             "or a connector type (lowercase letters, digits, _)",
                             Location(file, line, col, field=f"remediation.{key}"),
-                            "E101",
+                            E101,
                         )
                     ]
                 )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from policyengine.errors import ConfigError, Location
+from policyengine.lintcodes import E001, E101, E105, E106
 from policyengine.model.evidence import PolicyInfo
 from policyengine.policy.compiled import BoundPolicies, compile_policy
 from policyengine.policy.loader import PolicyDefinition, builtin_policy_dir
@@ -44,14 +45,14 @@ class PolicySet:
                     raise ConfigError(
                         f"{definition.id} has no parameter {name!r} (parameters: {known})",
                         Location(override.file, override.line),
-                        "E105",
+                        E105,
                     )
                 if not _same_shape(params[name], value):
                     raise ConfigError(
                         f"{definition.id} parameter {name!r} must be {_shape(params[name])} like its "
                         f"default {params[name]!r}, got {value!r}",
                         Location(override.file, override.line),
-                        "E105",
+                        E105,
                     )
                 params[name] = value
             severity = override.severity or severity
@@ -148,11 +149,11 @@ def load_profile(name: str, policy_set: PolicySet) -> None:
     if not path.is_file():
         choices = ", ".join(available_profiles()) or "none"
         raise ConfigError(
-            f"unknown profile {name!r} (available: {choices})", Location(str(path)), "E001"
+            f"unknown profile {name!r} (available: {choices})", Location(str(path)), E001
         )
     data, positions = load_yaml_file(path, ConfigError)  # type: ignore[arg-type]
     if not isinstance(data, Mapping):
-        raise ConfigError("a profile must be a mapping", Location(str(path), 1, 1), "E101")
+        raise ConfigError("a profile must be a mapping", Location(str(path), 1, 1), E101)
     policy_set.profile = str(data.get("profile") or path.stem)
     policy_set.add_overrides(
         data.get("policies") or {}, file=str(path), positions=positions, prefix=("policies",)
@@ -184,7 +185,7 @@ def check_overrides(
             raise ConfigError(
                 f"{definition.id} does not compile with the overridden parameters: {exc.message}",
                 Location(last.file, last.line),
-                exc.code or "E106",
+                exc.code or E106,
             ) from None
 
 

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from cerberus import Validator
 
 from policyengine.errors import Location, PolicyError
+from policyengine.lintcodes import E100, E101
 from policyengine.model.kinds import KINDS
 from policyengine.model.severity import SEVERITIES
 from policyengine.policy.yamlload import Positions, position_of
@@ -66,7 +67,7 @@ def validate(
     """Validate ``document``; return errors (empty when valid) with file:line:col."""
     if not isinstance(document, Mapping):
         line, col = position_of(positions, prefix)
-        return [error(f"a {what} must be a mapping", Location(file, line, col), "E101")]
+        return [error(f"a {what} must be a mapping", Location(file, line, col), E101)]
     validator = validator_for(schema)
     # normalize=False: we use no defaults or coercion, and normalising costs most of the time
     if validator.validate(dict(document), normalize=False):
@@ -74,14 +75,14 @@ def validate(
     out: list[PolicyError] = []
     for path, message in flatten_errors(validator.errors, ()):
         field = path[-1] if path else None
-        code = "E101"
+        code = E101
         if message == "unknown field" and isinstance(field, str):
             close = difflib.get_close_matches(field, list(schema), n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             message = f"unknown field{hint}; allowed: {', '.join(schema)}"
-            code = "E100"
+            code = E100
         elif message == "required field":
-            code = "E100"
+            code = E100
         elif message.startswith("unallowed value") and isinstance(field, str):
             allowed = (schema.get(field) or {}).get("allowed") or []
             close = difflib.get_close_matches(str(message[16:]), allowed, n=1, cutoff=0.6)

@@ -22,6 +22,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from policyengine.errors import Location, PolicyError
+from policyengine.lintcodes import E001, E002
 
 MAX_BYTES = 1 << 20  # 1 MiB: far above any real policy file
 MAX_NODES = 100_000
@@ -67,12 +68,12 @@ def load_yaml_text(
 ) -> tuple[Any, Positions]:
     """Parse ``text``; return the data and a map from key path to (line, col)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise error(f"file is larger than {MAX_BYTES} bytes", Location(filename), "E001")
+        raise error(f"file is larger than {MAX_BYTES} bytes", Location(filename), E001)
     loader = _FastLoader(text) if _FastLoader is not None else _NoAliasLoader(text)
     try:
         node = loader.get_single_node()
     except _Refused as exc:
-        raise error(exc.message, Location(filename, exc.line, exc.col), "E002") from None
+        raise error(exc.message, Location(filename, exc.line, exc.col), E002) from None
     except yaml.reader.ReaderError as exc:  # a NUL or other control character
         at_line, at_col = _line_col(text, exc.position)
         code = int(exc.character)  # PyYAML (C and Python) gives the code point
@@ -80,15 +81,15 @@ def load_yaml_text(
         raise error(
             f"invalid YAML: {what} (not allowed in YAML)",
             Location(filename, at_line, at_col),
-            "E001",
+            E001,
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise error(f"invalid YAML: {problem}", Location(filename, line, col), "E001") from None
+        raise error(f"invalid YAML: {problem}", Location(filename, line, col), E001) from None
     except yaml.YAMLError as exc:
-        raise error(f"invalid YAML: {exc}", Location(filename), "E001") from None
+        raise error(f"invalid YAML: {exc}", Location(filename), E001) from None
     finally:
         loader.dispose()
     if "&" in text:
@@ -117,7 +118,7 @@ def _refuse_anchors(text: str, filename: str, error: type[PolicyError]) -> None:
                 raise error(
                     "anchors and aliases are not allowed",
                     Location(filename, mark.line + 1, mark.column + 1),
-                    "E002",
+                    E002,
                 )
     finally:
         loader.dispose()
@@ -128,13 +129,13 @@ def load_yaml_file(path: Path, error: type[PolicyError] = PolicyError) -> tuple[
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise error(f"cannot read: {exc.strerror}", Location(str(path)), "E001") from None
+        raise error(f"cannot read: {exc.strerror}", Location(str(path)), E001) from None
     if len(raw) > MAX_BYTES:
-        raise error(f"file is larger than {MAX_BYTES} bytes", Location(str(path)), "E001")
+        raise error(f"file is larger than {MAX_BYTES} bytes", Location(str(path)), E001)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise error(f"not UTF-8 (byte {exc.start})", Location(str(path)), "E001") from None
+        raise error(f"not UTF-8 (byte {exc.start})", Location(str(path)), E001) from None
     return load_yaml_text(text, str(path), error)
 
 
@@ -149,16 +150,16 @@ class _Builder:
         self.constructor = SafeConstructor()
         self.seen: set[int] = set()
 
-    def _fail(self, message: str, node: Node, code: str = "E002") -> PolicyError:
+    def _fail(self, message: str, node: Node, code: str = E002) -> PolicyError:
         mark = node.start_mark
         return self.error(message, Location(self.filename, mark.line + 1, mark.column + 1), code)
 
     def build(self, node: Node, path: tuple[Hashable, ...]) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise self._fail(f"more than {MAX_NODES} values", node, "E001")
+            raise self._fail(f"more than {MAX_NODES} values", node, E001)
         if len(path) > MAX_DEPTH:
-            raise self._fail(f"values nest deeper than {MAX_DEPTH} levels", node, "E001")
+            raise self._fail(f"values nest deeper than {MAX_DEPTH} levels", node, E001)
         if id(node) in self.seen:  # the same node twice: an alias (LibYAML resolves them)
             raise self._fail("anchors and aliases are not allowed", node)
         self.seen.add(id(node))
@@ -196,7 +197,7 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except (ValueError, yaml.YAMLError) as exc:  # e.g. an impossible date 2026-02-30
-            raise self._fail(f"invalid value {node.value!r}: {exc}", node, "E001") from None
+            raise self._fail(f"invalid value {node.value!r}: {exc}", node, E001) from None
 
 
 def position_of(positions: Positions, path: tuple[Hashable, ...]) -> tuple[int | None, int | None]:
