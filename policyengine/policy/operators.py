@@ -31,8 +31,6 @@ class Operator:
     prepare: Callable[[Any, Any], Any]  # (argument, context) -> prepared argument
     test: Callable[[Any, Any], bool]  # (value, prepared) -> holds?
     describe: Callable[[Any], str]  # original argument -> "expected" text for evidence
-    #: one line for docs/policies: what the operator holds for
-    summary: str = ""
     sees_missing: bool = False
     timestamps: bool = False
     nested: bool = False
@@ -199,26 +197,19 @@ def _built_by_compiler(*_: Any) -> Any:
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
-        Operator("eq", _same, _eq, lambda a: f"= {_show(a)}", "equals the value"),
-        Operator("ne", _same, lambda v, a: not _eq(v, a), lambda a: f"!= {_show(a)}", "differs"),
-        Operator("in", _as_set, _in, lambda a: f"one of {_show(a)}", "is one of the list"),
-        Operator(
-            "not_in",
-            _as_set,
-            lambda v, a: not _in(v, a),
-            lambda a: f"none of {_show(a)}",
-            "is none of the list",
-        ),
-        Operator("lt", _number, _ordered(lambda v, a: v < a), lambda a: f"< {_show(a)}", "<"),
-        Operator("lte", _number, _ordered(lambda v, a: v <= a), lambda a: f"<= {_show(a)}", "<="),
-        Operator("gt", _number, _ordered(lambda v, a: v > a), lambda a: f"> {_show(a)}", ">"),
-        Operator("gte", _number, _ordered(lambda v, a: v >= a), lambda a: f">= {_show(a)}", ">="),
+        Operator("eq", _same, _eq, lambda a: f"= {_show(a)}"),
+        Operator("ne", _same, lambda v, a: not _eq(v, a), lambda a: f"!= {_show(a)}"),
+        Operator("in", _as_set, _in, lambda a: f"one of {_show(a)}"),
+        Operator("not_in", _as_set, lambda v, a: not _in(v, a), lambda a: f"none of {_show(a)}"),
+        Operator("lt", _number, _ordered(lambda v, a: v < a), lambda a: f"< {_show(a)}"),
+        Operator("lte", _number, _ordered(lambda v, a: v <= a), lambda a: f"<= {_show(a)}"),
+        Operator("gt", _number, _ordered(lambda v, a: v > a), lambda a: f"> {_show(a)}"),
+        Operator("gte", _number, _ordered(lambda v, a: v >= a), lambda a: f">= {_show(a)}"),
         Operator(
             "exists",
             _bool_arg,
             _exists,
             lambda a: "present" if a else "absent",
-            "`true`: the field is present; `false`: it is missing",
             sees_missing=True,
             inline=lambda get, want: f"({get} is {'not ' if want else ''}None)",
         ),
@@ -227,76 +218,17 @@ OPERATORS: dict[str, Operator] = {
             _same,
             _eq_or_missing,
             lambda a: f"= {_show(a)} or missing",
-            "equals the value, or the field is missing (`enabled: {eq_or_missing: true}`)",
             sees_missing=True,
         ),
-        Operator(
-            "contains",
-            _same,
-            _contains,
-            lambda a: f"contains {_show(a)}",
-            "a list holds the item; a string holds the substring",
-        ),
-        Operator(
-            "contains_any",
-            _as_set,
-            _contains_any,
-            lambda a: f"contains any of {_show(a)}",
-            "a list holds at least one of the items",
-        ),
-        Operator(
-            "contains_all",
-            _as_set,
-            _contains_all,
-            lambda a: f"contains all of {_show(a)}",
-            "a list holds every item",
-        ),
-        Operator(
-            "subset_of",
-            _as_set,
-            _subset_of,
-            lambda a: f"only values from {_show(a)}",
-            "every item of a list is in the given list",
-        ),
-        Operator(
-            "matches",
-            _regex,
-            _matches,
-            lambda a: f"matches /{a}/",
-            "the string (or any list item) matches the RE2 regular expression",
-        ),
-        Operator(
-            "older_than",
-            _cutoff,
-            _older,
-            lambda a: _when("before", a),
-            "the timestamp is before now - duration",
-            timestamps=True,
-        ),
-        Operator(
-            "newer_than",
-            _cutoff,
-            _newer,
-            lambda a: _when("after", a),
-            "the timestamp is after now - duration",
-            timestamps=True,
-        ),
-        Operator(
-            "expires_within",
-            _ahead,
-            _older,
-            _within,
-            "the timestamp is before now + duration (due within it, or already past)",
-            timestamps=True,
-        ),
-        Operator(
-            "count",
-            _built_by_compiler,
-            _built_by_compiler,
-            lambda a: "count",
-            "the number of list items (matching `where:`) compares as given",
-            nested=True,
-        ),
+        Operator("contains", _same, _contains, lambda a: f"contains {_show(a)}"),
+        Operator("contains_any", _as_set, _contains_any, lambda a: f"contains any of {_show(a)}"),
+        Operator("contains_all", _as_set, _contains_all, lambda a: f"contains all of {_show(a)}"),
+        Operator("subset_of", _as_set, _subset_of, lambda a: f"only values from {_show(a)}"),
+        Operator("matches", _regex, _matches, lambda a: f"matches /{a}/"),
+        Operator("older_than", _cutoff, _older, lambda a: _when("before", a), timestamps=True),
+        Operator("newer_than", _cutoff, _newer, lambda a: _when("after", a), timestamps=True),
+        Operator("expires_within", _ahead, _older, _within, timestamps=True),
+        Operator("count", _built_by_compiler, _built_by_compiler, lambda a: "count", nested=True),
     )
 }
 #: the operators ``count`` compares a number with
