@@ -45,13 +45,16 @@ def write_snapshot(tmp_path: Path) -> Callable[..., Path]:
         instance: str | None = None,
         collected_at: str = NOW,
         error: str | None = None,
+        strict: bool | None = None,
     ) -> Path:
+        """``strict=False``: a record outside the model on purpose (for the reader to refuse)."""
         path = tmp_path / "snapshots" / name
         with SnapshotWriter(
             path,
             connector=connector,
             instance=instance or path.name.split(".")[0],
             collected_at=collected_at,
+            strict=strict,
         ) as writer:
             for resource in resources:
                 writer.add(resource)

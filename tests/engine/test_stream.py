@@ -124,7 +124,8 @@ def test_error_in_a_worker_names_the_line(policy_dir, write_snapshot, monkeypatc
     ad[1500]["enabled"] = "yes"
     monkeypatch.setattr(stream, "CHUNK_BYTES", 32 * 1024)
     monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0)
-    path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap")
+    # lenient writer: the mistyped record is the point (a strict one refuses it at write time)
+    path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap", strict=False)
     with pytest.raises(SnapshotError) as err:
         evaluate_snapshots([path], load_policy_set([policy_dir]))
     assert f"{path}:1502" in str(err.value) and "field 'enabled'" in str(err.value)
