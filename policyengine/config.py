@@ -106,7 +106,7 @@ def load_config(path: Path | None) -> Config:
         path = candidate
     if not path.is_file():
         raise ConfigError("config file not found", Location(str(path)), E001)
-    data, positions = load_yaml_file(path, ConfigError)  # type: ignore[arg-type]
+    data, positions = load_yaml_file(path, ConfigError)
     if data is None:
         data = {}
     from policyengine.policy.schema import validate
@@ -117,7 +117,7 @@ def load_config(path: Path | None) -> Config:
         file=str(path),
         positions=positions,
         error=ConfigError,
-        what="config",  # type: ignore[arg-type]
+        what="config",
     )
     if problems:
         raise problems[0]

@@ -60,7 +60,7 @@ def discard_stdout() -> None:
 def guarded_stdout() -> Iterator[None]:
     """While inside, ``sys.stdout`` write errors raise a one-line UsageError."""
     original = sys.stdout
-    sys.stdout = _GuardedStream(original)  # type: ignore[assignment]
+    sys.stdout = _GuardedStream(original)
     try:
         yield
         sys.stdout.flush()  # a full disk shows here, not in the exit-time flush

@@ -109,7 +109,7 @@ def _load_if_result(path: Path) -> Any:
         with path.open("rb") as fh:
             magic = fh.read(2)
         opener = gzip.open if magic == b"\x1f\x8b" else open
-        with opener(path, "rb") as fh:  # type: ignore[operator]
+        with opener(path, "rb") as fh:
             head = fh.read(_PEEK)
     except (OSError, EOFError) as exc:
         raise SnapshotError(f"cannot read: {exc}", Location(str(path))) from None
@@ -119,7 +119,7 @@ def _load_if_result(path: Path) -> Any:
     snap = text.find(b'"snapshot_version"')
     if snap != -1 and snap < text.find(b'"schema_version"'):
         return None
-    with opener(path, "rb") as fh:  # type: ignore[operator]
+    with opener(path, "rb") as fh:
         raw = fh.read()
     try:
         doc = orjson.loads(raw)

@@ -63,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
     ]
     lines += _wrap("What it checks", definition.description)
     lines += _wrap("Why", definition.rationale)
-    dump = lambda v: yaml.safe_dump(v, default_flow_style=None, sort_keys=False).rstrip()  # noqa: E731
+
+    def dump(value: Any) -> str:
+        return yaml.safe_dump(value, default_flow_style=None, sort_keys=False).rstrip()
+
     if definition.match:
         lines += [
             "Applies to resources matching:",
@@ -109,6 +112,7 @@ def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any
     if not found:
         raise UsageError(f"no {definition.resource} with id {args.resource} in the snapshots")
     now = parse_now(args.now) or parse_now(max(r.source.collected_at for r in readers))
+    assert now is not None  # the reader refuses a snapshot without a valid collected_at
     params, severity, _ = policy_set.effective(definition)
     compiled = compile_policy(definition, now=now, params=params, severity=severity)
     index = ResourceIndex(records)

@@ -62,8 +62,11 @@ def find_resources(
     ]
 
 
-def correlated_records(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """``records`` plus the persons that correlation derives, as ``evaluate`` sees them."""
+def correlated_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` plus the persons that correlation derives, as ``evaluate`` sees them.
+
+    Dicts, not mappings: correlation sets ``person`` on the accounts it links.
+    """
     from policyengine.engine.correlate import correlate
 
     out = list(records)

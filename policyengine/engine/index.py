@@ -33,9 +33,10 @@ class ResourceIndex:
         elif type(ref) is tuple and len(ref) == 2:  # (source, id): cross-source, from correlation
             rsource, rid = ref
         elif isinstance(ref, Mapping):
-            rid, rsource = ref.get("id"), ref.get("source", source)
-            if not isinstance(rid, str) or not isinstance(rsource, str):
+            ref_id, ref_source = ref.get("id"), ref.get("source", source)
+            if not isinstance(ref_id, str) or not isinstance(ref_source, str):
                 return None
+            rid, rsource = ref_id, ref_source
         else:
             return None
         found = self._by_key.get((kind, rsource, rid))

@@ -203,9 +203,8 @@ def _records(task: Task) -> Iterator[dict[str, Any]]:
                     reader.parse(raw, _line_at(reader, pos))  # raises with the line number
                     raise
                 except SnapshotError as exc:
-                    exc.location = replace(
-                        nowhere, line=_line_at(reader, pos), field=exc.location.field
-                    )
+                    field = exc.location.field if exc.location is not None else None
+                    exc.location = replace(nowhere, line=_line_at(reader, pos), field=field)
                     raise
             pos += len(raw)
 

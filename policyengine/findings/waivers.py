@@ -201,6 +201,7 @@ class WaiverSet:
         items = tuple(waivers)
         index: dict[tuple[str, ...], list[tuple[int, Waiver]]] = {}
         globs: dict[str, list[tuple[int, Waiver]]] = {}
+        glob_patterns: dict[str, list[str]] = {}  # the name globs of ``globs``, in its order
         for i, w in enumerate(items):
             if w.fingerprint is not None:
                 key: tuple[str, ...] = ("fp", w.fingerprint)
@@ -208,13 +209,14 @@ class WaiverSet:
                 key = ("id", w.policy, w.selector.id)
             elif w.selector is not None and w.selector.name is not None:
                 globs.setdefault(w.policy, []).append((i, w))
+                glob_patterns.setdefault(w.policy, []).append(w.selector.name)
                 continue
             else:
                 key = ("policy", w.policy)
             index.setdefault(key, []).append((i, w))
         compiled = {
             policy: (
-                re.compile("|".join(f"(?:{fnmatch.translate(w.selector.name)})" for _, w in ws)),  # type: ignore[union-attr]
+                re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in glob_patterns[policy])),
                 tuple(ws),
             )
             for policy, ws in globs.items()
@@ -271,7 +273,7 @@ def parse_waivers(
 
     file = str(path)
     try:
-        data, positions = load_yaml_file(path, ConfigError)  # type: ignore[arg-type]
+        data, positions = load_yaml_file(path, ConfigError)
     except ValueError as exc:  # a scalar YAML cannot build, e.g. the date 2026-02-30
         raise ConfigError(f"invalid value: {exc}", Location(file), E301) from None
 

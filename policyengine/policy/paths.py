@@ -95,7 +95,7 @@ def compile_getter(path: Path, *, deref_last: bool = False) -> Getter:
         if seg.star or (follow and isinstance(item, list)):
             if not isinstance(item, list):
                 return None
-            out = []
+            out: list[Any] = []
             for element in item:
                 if follow:
                     element = index.resolve(element, source, seg.ref_kind)

@@ -113,7 +113,7 @@ class PolicySet:
                 positions=positions,
                 prefix=where,
                 error=ConfigError,
-                what="policy override",  # type: ignore[arg-type]
+                what="policy override",
             )
             if problems:
                 raise problems[0]
@@ -151,7 +151,7 @@ def load_profile(name: str, policy_set: PolicySet) -> None:
         raise ConfigError(
             f"unknown profile {name!r} (available: {choices})", Location(str(path)), E001
         )
-    data, positions = load_yaml_file(path, ConfigError)  # type: ignore[arg-type]
+    data, positions = load_yaml_file(path, ConfigError)
     if not isinstance(data, Mapping):
         raise ConfigError("a profile must be a mapping", Location(str(path), 1, 1), E101)
     policy_set.profile = str(data.get("profile") or path.stem)

@@ -38,7 +38,7 @@ def compile_regex(pattern: str, *, ignore_case: bool = False) -> Pattern:
 
 @lru_cache(maxsize=512)
 def _compile(pattern: str, ignore_case: bool) -> Pattern:
-    import re2  # type: ignore[import-untyped]
+    import re2
 
     options = re2.Options()
     options.log_errors = False  # RE2 would print every refused pattern to stderr

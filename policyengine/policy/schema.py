@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Hashable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:
     from cerberus import Validator
 
-from policyengine.errors import Location, PolicyError
+from policyengine.errors import Location, PolicyEngineError, PolicyError
 from policyengine.lintcodes import E100, E101
 from policyengine.model.kinds import KINDS
 from policyengine.model.severity import SEVERITIES
@@ -54,6 +54,12 @@ OVERRIDE_SCHEMA: dict[str, Any] = {
 }
 
 
+_Error = TypeVar("_Error", bound=PolicyEngineError)
+
+
+# Two signatures so that the errors come back as the class asked for (ConfigError for
+# config and overrides), and as PolicyError when none is named.
+@overload
 def validate(
     document: Any,
     schema: Mapping[str, Any],
@@ -61,9 +67,33 @@ def validate(
     file: str,
     positions: Positions,
     prefix: tuple[Hashable, ...] = (),
-    error: type[PolicyError] = PolicyError,
     what: str = "policy",
-) -> list[PolicyError]:
+) -> list[PolicyError]: ...
+
+
+@overload
+def validate(
+    document: Any,
+    schema: Mapping[str, Any],
+    *,
+    file: str,
+    positions: Positions,
+    prefix: tuple[Hashable, ...] = (),
+    error: type[_Error],
+    what: str = "policy",
+) -> list[_Error]: ...
+
+
+def validate(
+    document: Any,
+    schema: Mapping[str, Any],
+    *,
+    file: str,
+    positions: Positions,
+    prefix: tuple[Hashable, ...] = (),
+    error: type[PolicyEngineError] = PolicyError,
+    what: str = "policy",
+) -> list[Any]:  # the overloads above say which error class
     """Validate ``document``; return errors (empty when valid) with file:line:col."""
     if not isinstance(document, Mapping):
         line, col = position_of(positions, prefix)
@@ -72,7 +102,7 @@ def validate(
     # normalize=False: we use no defaults or coercion, and normalising costs most of the time
     if validator.validate(dict(document), normalize=False):
         return []
-    out: list[PolicyError] = []
+    out: list[PolicyEngineError] = []
     for path, message in flatten_errors(validator.errors, ()):
         field = path[-1] if path else None
         code = E101

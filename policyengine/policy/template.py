@@ -100,7 +100,7 @@ def _refuse_past_scalar(path: Path) -> None:
     kind: str | None = path.kind
     for i, seg in enumerate(path.segments[:-1]):
         fields = FIELD_TYPES.get(kind) if kind else None
-        if fields is None or seg.name == "raw":
+        if not kind or fields is None or seg.name == "raw":
             return  # inside raw or a nested object: the model does not say
         if fields.get(seg.name) in _SCALARS:
             rest = ".".join(s.name for s in path.segments[i + 1 :])

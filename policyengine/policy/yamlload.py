@@ -21,7 +21,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from policyengine.errors import Location, PolicyError
+from policyengine.errors import Location, PolicyEngineError, PolicyError
 from policyengine.lintcodes import E001, E002
 
 MAX_BYTES = 1 << 20  # 1 MiB: far above any real policy file
@@ -49,12 +49,13 @@ _FastLoader = getattr(yaml, "CSafeLoader", None)
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors and aliases at the event level."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
-        event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        # types-PyYAML leaves Parser.peek_event unannotated (the C parser's stub has it typed)
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             mark = event.start_mark
             raise _Refused("anchors and aliases are not allowed", mark.line + 1, mark.column + 1)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 class _Refused(Exception):
@@ -64,7 +65,7 @@ class _Refused(Exception):
 
 
 def load_yaml_text(
-    text: str, filename: str, error: type[PolicyError] = PolicyError
+    text: str, filename: str, error: type[PolicyEngineError] = PolicyError
 ) -> tuple[Any, Positions]:
     """Parse ``text``; return the data and a map from key path to (line, col)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
@@ -107,7 +108,7 @@ def _line_col(text: str, position: int) -> tuple[int, int]:
     return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
-def _refuse_anchors(text: str, filename: str, error: type[PolicyError]) -> None:
+def _refuse_anchors(text: str, filename: str, error: type[PolicyEngineError]) -> None:
     """An anchor without an alias is harmless, but the language has no use for either."""
     loader = _FastLoader(text) if _FastLoader is not None else yaml.SafeLoader(text)
     try:
@@ -124,7 +125,9 @@ def _refuse_anchors(text: str, filename: str, error: type[PolicyError]) -> None:
         loader.dispose()
 
 
-def load_yaml_file(path: Path, error: type[PolicyError] = PolicyError) -> tuple[Any, Positions]:
+def load_yaml_file(
+    path: Path, error: type[PolicyEngineError] = PolicyError
+) -> tuple[Any, Positions]:
     """Read and parse ``path`` (UTF-8), refusing unsafe YAML."""
     try:
         raw = path.read_bytes()
@@ -142,7 +145,7 @@ def load_yaml_file(path: Path, error: type[PolicyError] = PolicyError) -> tuple[
 class _Builder:
     """Turn composed nodes into plain Python values, recording positions."""
 
-    def __init__(self, filename: str, positions: Positions, error: type[PolicyError]) -> None:
+    def __init__(self, filename: str, positions: Positions, error: type[PolicyEngineError]) -> None:
         self.filename = filename
         self.positions = positions
         self.error = error
@@ -150,7 +153,7 @@ class _Builder:
         self.constructor = SafeConstructor()
         self.seen: set[int] = set()
 
-    def _fail(self, message: str, node: Node, code: str = E002) -> PolicyError:
+    def _fail(self, message: str, node: Node, code: str = E002) -> PolicyEngineError:
         mark = node.start_mark
         return self.error(message, Location(self.filename, mark.line + 1, mark.column + 1), code)
 

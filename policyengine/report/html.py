@@ -21,9 +21,12 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    import jinja2  # imported for real only when a report is rendered
 
 from policyengine.findings.model import SEVERITIES, Finding, Result, severity_rank
 from policyengine.report import ReportOptions
@@ -39,7 +42,7 @@ _W, _H, _LEFT, _RIGHT, _TOP, _BOTTOM = 760, 240, 44, 16, 24, 48
 
 
 @cache
-def _environment() -> Any:
+def _environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
@@ -183,7 +186,7 @@ def _chart(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     bars = []
     for i, run in enumerate(runs):
         x = _LEFT + slot * i + (slot - bar_w) / 2
-        y = _TOP + plot_h
+        y: float = _TOP + plot_h  # bar tops are fractional
         segments = []
         by_sev = run.get("by_severity") or {}
         for sev in reversed(SEVERITIES):  # least severe at the bottom

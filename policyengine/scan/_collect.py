@@ -110,8 +110,9 @@ def _collect_one(
     progress: Progress | None,
 ) -> Collected:
     from policyengine import connector as registry
-    from policyengine.log import get_logger, redact_text
-    from policyengine.snapshot.writer import utc_now_iso
+    from policyengine.log import get_logger
+    from policyengine.model.timestamps import utc_now
+    from policyengine.redact import redact_text
 
     log = get_logger("policyengine.scan")
     output = folder / f"{spec.instance}.jsonl.gz"
@@ -119,6 +120,7 @@ def _collect_one(
         progress.started(spec.instance)
     attempts = 0
     started = time.monotonic()
+    errors: tuple[str, ...]
     while True:
         attempts += 1
         try:
@@ -162,7 +164,7 @@ def _collect_one(
     status = SourceStatus(
         connector=spec.type,
         instance=spec.instance,
-        collected_at=collected_at or utc_now_iso(),
+        collected_at=collected_at or utc_now(),
         complete=complete,
         errors=tuple(errors),
         file=str(path) if path else None,

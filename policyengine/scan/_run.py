@@ -128,9 +128,9 @@ def run_scan(
     history that cannot be read are raised before any folder is made.
     """
     from policyengine.log import get_logger
-    from policyengine.snapshot.writer import utc_now_iso
+    from policyengine.model.timestamps import utc_now
 
-    clock = clock or utc_now_iso
+    clock = clock or utc_now
     log = get_logger("policyengine.scan")
     validate_instances(plan.instances)
     with (
