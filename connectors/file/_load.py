@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from connectors.file._schema import DOCUMENT, SECTIONS, TOP_LEVEL, AccessValidator
-from policyengine.errors import ConfigError, Location, PolicyError
+from policyengine.errors import ConfigError, Location, PolicyEngineError, PolicyError
 from policyengine.policy.yamlload import MAX_BYTES, Positions, load_yaml_text, position_of
 
 #: Refuse to walk a directory holding more YAML files than this (a wrong --path).
@@ -31,7 +31,7 @@ class AccessFileError(ConfigError):
 class AccessValidationError(AccessFileError):
     """Several problems; ``str()`` is one ``file:line:col: ...`` line per problem."""
 
-    def __init__(self, errors: Sequence[PolicyError | AccessFileError]) -> None:
+    def __init__(self, errors: Sequence[PolicyEngineError]) -> None:
         first = errors[0]
         super().__init__(first.message, first.location, first.code)
         self.errors = tuple(errors)
@@ -107,7 +107,7 @@ def find_repo_root(start: Path) -> Path:
     return start
 
 
-def load(path: Path, name: str) -> tuple[AccessFile | None, list[PolicyError]]:
+def load(path: Path, name: str) -> tuple[AccessFile | None, list[PolicyEngineError]]:
     """Parse and validate one file; return it (None when unusable) and its errors."""
     error = cast(type[PolicyError], AccessFileError)
     try:
@@ -132,7 +132,7 @@ def load(path: Path, name: str) -> tuple[AccessFile | None, list[PolicyError]]:
     return AccessFile(name, data, positions), []
 
 
-def validate(data: Any, name: str, positions: Positions) -> list[PolicyError]:
+def validate(data: Any, name: str, positions: Positions) -> list[PolicyEngineError]:
     """Check ``data`` against the format; errors carry file:line:col and the field."""
     if not isinstance(data, Mapping):
         line, col = position_of(positions, ())
@@ -159,7 +159,7 @@ def validate(data: Any, name: str, positions: Positions) -> list[PolicyError]:
                 raw_errors.append(((section, i), "must be of dict type"))
             elif not item_validator.validate(dict(item), normalize=False):
                 raw_errors.extend(_flatten(item_validator.errors, (section, i)))
-    out: list[PolicyError] = []
+    out: list[PolicyEngineError] = []
     for path, message in raw_errors:
         code = "AC101"
         if message == "unknown field":

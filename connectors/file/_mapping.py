@@ -33,7 +33,7 @@ from typing import Any
 
 from connectors.file._load import AccessFile, AccessFileError, AccessValidationError, dotted
 from connectors.file._values import raw_copy, to_minutes, to_timestamp
-from policyengine.errors import Location, PolicyError
+from policyengine.errors import Location, PolicyEngineError
 from policyengine.model.kinds import PHISHING_RESISTANT_METHODS, TIMESTAMP_FIELDS_BY_KIND
 
 #: Used when no file declares ``privileged_roles``.
@@ -85,7 +85,7 @@ class _Item:
     def where(self) -> str:
         return f"{self.file.name}:{self.line()}"
 
-    def error(self, message: str, *sub: Hashable, code: str = "AC201") -> PolicyError:
+    def error(self, message: str, *sub: Hashable, code: str = "AC201") -> AccessFileError:
         line, col = _position(self.file, (*self.path, *sub))
         return AccessFileError(
             message, Location(self.file.name, line, col, field=dotted((*self.path, *sub))), code
@@ -112,7 +112,7 @@ def build(
 
 class _Model:
     def __init__(self, files: Sequence[AccessFile], privileged_roles: Sequence[str] | None):
-        self.errors: list[PolicyError] = []
+        self.errors: list[PolicyEngineError] = []
         sections: dict[str, list[_Item]] = {}
         declared_roles: list[str] = []
         for f in files:

@@ -155,4 +155,4 @@ class OpenLdapProfile:
 
 def is_disabled_value(value: str | None) -> bool:
     """A mapped ``disabled`` attribute's value means disabled (TRUE, 1, yes, ...)."""
-    return bool(value) and value.strip().lower() in _TRUE
+    return value is not None and value.strip().lower() in _TRUE

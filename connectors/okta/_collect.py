@@ -225,7 +225,7 @@ class OktaCollector:
 
         def users() -> Iterator[tuple[dict[str, Any], bool]]:
             # Okta lists every user but DEPROVISIONED ones unless asked for them by search
-            listings = (
+            listings: tuple[tuple[str, dict[str, str]], ...] = (
                 ("users", {}),
                 ("deprovisioned users", {"search": 'status eq "DEPROVISIONED"'}),
             )

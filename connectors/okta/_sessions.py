@@ -28,12 +28,12 @@ from typing import Any
 Policy = tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]
 
 #: rule conditions that only the sign-in itself decides, with their "always" value
-_CONTEXT_ANY = {
-    "network": ("connection", {"ANYWHERE"}),
-    "authContext": ("authType", {"ANY"}),
-    "riskScore": ("level", {"ANY"}),
-    "risk": ("behaviors", set()),
-    "identityProvider": ("provider", {"ANY"}),
+_CONTEXT_ANY: dict[str, tuple[str, frozenset[str]]] = {
+    "network": ("connection", frozenset({"ANYWHERE"})),
+    "authContext": ("authType", frozenset({"ANY"})),
+    "riskScore": ("level", frozenset({"ANY"})),
+    "risk": ("behaviors", frozenset()),
+    "identityProvider": ("provider", frozenset({"ANY"})),
 }
 
 
@@ -73,9 +73,10 @@ def _context_free(rule: Mapping[str, Any]) -> bool:
     for key, value in conditions.items():
         if key == "people" or not value:
             continue
-        field, always = _CONTEXT_ANY.get(key, (None, None))
-        if field is None or not isinstance(value, Mapping):
+        context = _CONTEXT_ANY.get(key)
+        if context is None or not isinstance(value, Mapping):
             return False
+        field, always = context
         setting = value.get(field)
         if setting in (None, "") or (isinstance(setting, str) and setting in always):
             continue
@@ -86,7 +87,7 @@ def _context_free(rule: Mapping[str, Any]) -> bool:
 
 
 def _active(obj: Mapping[str, Any]) -> bool:
-    return obj.get("status", "ACTIVE") == "ACTIVE"
+    return bool(obj.get("status", "ACTIVE") == "ACTIVE")
 
 
 def _priority(obj: Mapping[str, Any]) -> float:

@@ -66,9 +66,9 @@ class Grant:
 def user_grants(org: Org) -> dict[str, list[Grant]]:
     """Each user's effective grants: profile-owned permission set plus active assignments."""
     by_profile: dict[str, dict[str, Any]] = {}
-    for ps in org.permission_sets.values():
-        if ps.get("IsOwnedByProfile") and ps.get("ProfileId"):
-            by_profile[ps["ProfileId"]] = ps
+    for owned in org.permission_sets.values():
+        if owned.get("IsOwnedByProfile") and owned.get("ProfileId"):
+            by_profile[owned["ProfileId"]] = owned
     grants: dict[str, list[Grant]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
     granted: dict[str, frozenset[str]] = {}  # per permission set, not per user
@@ -79,11 +79,15 @@ def user_grants(org: Org) -> dict[str, list[Grant]]:
         return granted[ps["Id"]]
 
     for user in org.users:
-        ps = by_profile.get(user.get("ProfileId") or "")
-        if ps is not None and user.get("Id"):
-            profile_name = (user.get("Profile") or {}).get("Name") or ps.get("Label") or ps["Id"]
-            grants[user["Id"]].append(Grant("profile", profile_name, perms_of(ps)))
-            seen.add((user["Id"], ps["Id"]))
+        profile_ps = by_profile.get(user.get("ProfileId") or "")
+        if profile_ps is not None and user.get("Id"):
+            profile_name = (
+                (user.get("Profile") or {}).get("Name")
+                or profile_ps.get("Label")
+                or profile_ps["Id"]
+            )
+            grants[user["Id"]].append(Grant("profile", profile_name, perms_of(profile_ps)))
+            seen.add((user["Id"], profile_ps["Id"]))
     for assignment in org.assignments:
         user_id, ps_id = assignment.get("AssigneeId"), assignment.get("PermissionSetId")
         if not user_id or not ps_id or (user_id, ps_id) in seen:

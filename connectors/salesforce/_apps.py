@@ -129,37 +129,37 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
     owner_of: list[dict[str, Any] | None] = []
     for token in org.tokens:
         name = str(token.get("AppName") or "")
-        entry = (
+        holder = (
             by_menu.get(id15(token.get("AppMenuItemId"))) if token.get("AppMenuItemId") else None
         )
-        entry = entry or by_name.get(norm_name(name))
-        if entry is None and name:
-            entry = uninstalled.setdefault(
+        holder = holder or by_name.get(norm_name(name))
+        if holder is None and name:
+            holder = uninstalled.setdefault(
                 norm_name(name),
                 {"kind": "uninstalled", "id": f"uninstalled:{name}", "name": name, "tokens": []},
             )
-        if entry is not None:
-            entry["tokens"].append(token)
-        owner_of.append(entry)
+        if holder is not None:
+            holder["tokens"].append(token)
+        owner_of.append(holder)
 
     inventory_known = "ConnectedApplication" in org.complete
     for entry in [*installed, *sorted(uninstalled.values(), key=lambda e: e["id"])]:
         if entry["kind"] == "eca":
             resource = _eca_integration(entry["eca"], entry["tokens"], tokens_known, user_ids)
         else:
-            app = entry.get("app")
+            listed_app = entry.get("app")
             resource = _integration(
                 entry["id"], entry["name"], entry["tokens"], tokens_known,
-                entry.get("md") or {}, app, user_ids,
+                entry.get("md") or {}, listed_app, user_ids,
             )  # fmt: skip
-            if app is None and not inventory_known:
+            if listed_app is None and not inventory_known:
                 resource.pop("installed", None)  # we could not see the installed apps
         entry["scopes"] = resource.get("scopes")
         yield resource
 
     used: dict[str, int] = defaultdict(int)
     usernames = {u.get("Id"): u.get("Username") for u in org.users}
-    for token, entry in zip(org.tokens, owner_of, strict=True):
+    for token, holder in zip(org.tokens, owner_of, strict=True):
         base = f"oauth_token:{_token_key(token)}"
         used[base] += 1
         token_id = base if used[base] == 1 else f"{base}-{used[base]}"
@@ -173,8 +173,8 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
                 "type": "oauth_token",
                 "enabled": True,  # revoked tokens are deleted: a listed OauthToken is live
                 "owner": token.get("UserId"),
-                "integration": entry["id"] if entry else None,
-                "scopes": entry.get("scopes") if entry else None,
+                "integration": holder["id"] if holder else None,
+                "scopes": holder.get("scopes") if holder else None,
                 "created_at": sf_time(token.get("CreatedDate")),
                 "last_used_at": sf_time(token.get("LastUsedDate")),
                 "use_count": use_count if isinstance(use_count, int) else None,

@@ -106,7 +106,7 @@ class SalesforceConnector:
             result = results[query]
             if needs_per_user_retry(query, result) and "User" in org.complete:
                 log.info("salesforce.per_user_query", object=query.sobject, error=str(result.error))
-                user_ids = [u.get("Id") for u in org.users]
+                user_ids = [u["Id"] for u in org.users if u.get("Id")]
                 result = fetch_per_user(rest, query, user_ids, result.dropped)
             log.info(
                 "salesforce.object",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import inspect
 from collections.abc import Mapping, MutableMapping
-from typing import ClassVar, Protocol, cast, runtime_checkable
+from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 from policyengine.errors import UsageError
 
@@ -26,8 +26,11 @@ class SnapshotSink(Protocol):
     """Where a connector puts what it collected."""
 
     @property
-    def extra_source(self) -> MutableMapping[str, str]:
-        """Extra keys for the snapshot's ``source`` header (``instance_url``, ``api_usage``)."""
+    def extra_source(self) -> MutableMapping[str, Any]:
+        """Extra keys for the snapshot's ``source`` header (``instance_url``, ``api_usage``).
+
+        Values are any JSON value (numbers, lists, objects): the header is JSON.
+        """
         ...
 
     @property

@@ -210,7 +210,9 @@ class SnapshotReader:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             line = raw[: exc.pos].count(b"\n") + 1 if exc.pos is not None else None
-            col = exc.pos - raw.rfind(b"\n", 0, exc.pos) if exc.pos is not None else None
+            col: int | None = (
+                exc.pos - raw.rfind(b"\n", 0, exc.pos) if exc.pos is not None else None
+            )
             try:
                 raw.decode("utf-8")
                 problem = exc.msg

@@ -45,10 +45,11 @@ def check_record(record: dict[str, Any], *, may_nest: bool = True) -> str | None
     (every value of the expected type) costs one dictionary lookup and one
     ``type() is`` test per field.
     """
-    kind = record.get("kind")
-    exact = _EXACT_BY_KIND.get(kind)  # type: ignore[arg-type]
+    raw_kind = record.get("kind")
+    kind = raw_kind if type(raw_kind) is str else ""
+    exact = _EXACT_BY_KIND.get(kind)
     if exact is None:
-        return f"kind: {kind!r} is not a resource kind ({', '.join(FIELD_TYPES)})"
+        return f"kind: {raw_kind!r} is not a resource kind ({', '.join(FIELD_TYPES)})"
     rid = record.get("id")
     if type(rid) is not str or not rid:
         return f"id: must be a non-empty string, got {rid!r}"
@@ -68,7 +69,7 @@ def check_record(record: dict[str, Any], *, may_nest: bool = True) -> str | None
                 continue
             if type(value) is not want:
                 return f"{name}: must be {FIELD_TYPES[kind][name]}, got {type(value).__name__} {_short(value)}"
-            if want is dict and name in OBJECT_FIELD_TYPES:
+            if want is dict and name in OBJECT_FIELD_TYPES and isinstance(value, dict):
                 problem = _check_object(name, value)
                 if problem is not None:
                     return problem
