@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from connectors.salesforce._activity import Activity, app_keys, summarise
 from connectors.salesforce._org import Org, bool_field, clean, drop_none, id15, norm_name
 from connectors.salesforce._time import sf_time
 
@@ -89,6 +90,7 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
     menu item's Label and its metadata label, ignoring case.
     """
     tokens_known = "OauthToken" in org.complete
+    activity = _org_activity(org)
     metadata_by_name: dict[str, dict[str, Any]] = {}
     for md in org.app_metadata:
         for key in (md.get("fullName"), md.get("label")):
@@ -114,6 +116,7 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
         label = next((m["Label"] for m in menus if m.get("Label")), None) or md.get("label")
         entry = {"kind": "connected_app", "id": app["Id"], "app": app, "md": md, "tokens": []}
         entry["name"] = label or app.get("Name")
+        entry["keys"] = keys
         installed.append(entry)
         for key in keys:
             by_name.setdefault(key, entry)
@@ -121,6 +124,7 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
             by_menu[id15(menu.get("Id"))] = entry
     for eca in _external_client_apps(org):
         entry = {"kind": "eca", "id": f"eca:{eca['full_name']}", "eca": eca, "tokens": []}
+        entry["keys"] = app_keys((eca["name"], eca["full_name"]))
         installed.append(entry)
         for key in {norm_name(k) for k in (eca["name"], eca["full_name"]) if k}:
             by_name.setdefault(key, entry)
@@ -136,7 +140,13 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
         if holder is None and name:
             holder = uninstalled.setdefault(
                 norm_name(name),
-                {"kind": "uninstalled", "id": f"uninstalled:{name}", "name": name, "tokens": []},
+                {
+                    "kind": "uninstalled",
+                    "id": f"uninstalled:{name}",
+                    "name": name,
+                    "tokens": [],
+                    "keys": app_keys((name,)),
+                },
             )
         if holder is not None:
             holder["tokens"].append(token)
@@ -155,7 +165,10 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
             if listed_app is None and not inventory_known:
                 resource.pop("installed", None)  # we could not see the installed apps
         entry["scopes"] = resource.get("scopes")
-        yield resource
+        keys = entry.get("keys") or set()
+        resource["activity"] = activity.for_app(keys)
+        resource["live_sessions"] = activity.live_sessions(keys)
+        yield drop_none(resource)
 
     used: dict[str, int] = defaultdict(int)
     usernames = {u.get("Id"): u.get("Username") for u in org.users}
@@ -178,9 +191,22 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
                 "created_at": sf_time(token.get("CreatedDate")),
                 "last_used_at": sf_time(token.get("LastUsedDate")),
                 "use_count": use_count if isinstance(use_count, int) else None,
+                "activity": activity.for_token(
+                    (holder.get("keys") or set()) if holder else app_keys((token.get("AppName"),)),
+                    token.get("UserId"),
+                ),
                 "raw": clean(token),
             }
         )
+
+
+def _org_activity(org: Org) -> Activity:
+    """The window's logins, sessions and bulk jobs, or nothing known when not read."""
+    days = org.activity_days
+    logins = org.login_history if days and "LoginHistory" in org.complete else None
+    sessions = org.auth_sessions if days and "AuthSession" in org.complete else None
+    jobs = org.bulk_jobs if days and "BulkJobs" in org.complete else None
+    return summarise(days, logins, sessions, jobs)
 
 
 def _integration(

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from connectors.http import HttpClient, ServerUnreachable, TokenAuth, map_bounded
 from connectors.salesforce import _mapping
+from connectors.salesforce._activity import activity_queries, read_bulk_jobs, window_start
 from connectors.salesforce._auth import make_fetch
 from connectors.salesforce._http import (
     ApiLimitExceeded,
@@ -83,8 +84,11 @@ class SalesforceConnector:
             writer.extra_source.update(
                 {"instance_url": api.auth.base_url, "api_version": self.options.api_version}
             )
-            org = _mapping.Org()
-            stopped = self._query_all(Rest(api, self.options.api_version), org, writer)
+            org = _mapping.Org(activity_days=self.options.activity_days)
+            rest = Rest(api, self.options.api_version)
+            stopped = self._query_all(rest, org, writer)
+            if self.options.activity_days and not stopped:
+                stopped = self._read_bulk_jobs(rest, org, writer)
             if self.options.metadata and not stopped:
                 self._read_metadata(MetadataClient(api, self.options.api_version), org, writer)
             self._write(org, writer)
@@ -94,15 +98,35 @@ class SalesforceConnector:
             api.close()
             token_http.close()
 
+    def _read_bulk_jobs(self, rest: Rest, org: _mapping.Org, writer: SnapshotSink) -> bool:
+        """Bulk API query jobs of the window; a failure leaves bulk counts missing."""
+        since = window_start(self.options.activity_days)
+        try:
+            org.bulk_jobs = read_bulk_jobs(rest, since)
+        except AuthenticationError:
+            raise
+        except (ApiLimitExceeded, ServerUnreachable) as exc:
+            writer.fail(f"Bulk API query jobs: {exc}")
+            return True
+        except ConnectorError as exc:
+            log.warning("salesforce.bulk_jobs_unavailable", error=str(exc))
+            return False
+        org.complete.add("BulkJobs")
+        log.info("salesforce.bulk_jobs", jobs=len(org.bulk_jobs))
+        return False
+
     def _query_all(self, rest: Rest, org: _mapping.Org, writer: SnapshotSink) -> bool:
         """Run the SOQL queries concurrently; True if the run must stop (API limit, no server)."""
         stopped = False
+        queries = QUERIES
+        if self.options.activity_days:
+            queries = QUERIES + activity_queries(window_start(self.options.activity_days))
 
         def fetch(query: ObjectQuery) -> Fetched:
             return fetch_object(rest, query)
 
-        results = dict(map_bounded(fetch, QUERIES, workers=self.options.transport.max_concurrency))
-        for query in QUERIES:
+        results = dict(map_bounded(fetch, queries, workers=self.options.transport.max_concurrency))
+        for query in queries:
             result = results[query]
             if needs_per_user_retry(query, result) and "User" in org.complete:
                 log.info("salesforce.per_user_query", object=query.sobject, error=str(result.error))

@@ -77,6 +77,9 @@ class SalesforceOptions:
     type_rules: TypeRules = field(default_factory=TypeRules)
     metadata: bool = True
     jwt_audience: str | None = None
+    #: days of LoginHistory, AuthSession and Bulk API jobs summarised as ``activity``
+    #: (0: not read); Salesforce keeps LoginHistory for six months
+    activity_days: int = 30
 
     @property
     def audience(self) -> str:
@@ -144,6 +147,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip the Metadata API (session settings, connected app OAuth policies, "
         "login IP ranges)",
     )
+    m.add_argument(
+        "--activity-days",
+        type=int,
+        metavar="DAYS",
+        help="summarise the last DAYS of logins, live sessions and Bulk API query jobs "
+        "per app, token and user (default 30, at most 180; 0 skips them)",
+    )
 
 
 def _names(options: Options, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -197,6 +207,7 @@ def parse_options(values: Mapping[str, object]) -> SalesforceOptions:
         integration_profiles=_names(options, "integration_profiles", DEFAULT_INTEGRATION_PROFILES),
         type_rules=_type_rules(options),
         metadata=options.boolean("metadata", True),
+        activity_days=options.integer("activity_days", 30, low=0, high=180),
         jwt_audience=options.url("jwt_audience", required=False) or None,
     )
 

@@ -34,6 +34,11 @@ class Org:
     ecas: list[dict[str, Any]] = field(default_factory=list)
     eca_policies: list[dict[str, Any]] = field(default_factory=list)
     eca_settings: list[dict[str, Any]] = field(default_factory=list)
+    #: activity window rows (LoginHistory, AuthSession, Bulk API query jobs)
+    login_history: list[dict[str, Any]] = field(default_factory=list)
+    auth_sessions: list[dict[str, Any]] = field(default_factory=list)
+    bulk_jobs: list[dict[str, Any]] = field(default_factory=list)
+    activity_days: int = 0
     #: objects read completely (SOQL object or ``md:<MetadataType>``)
     complete: set[str] = field(default_factory=set)
     #: gated PermissionSet fields this org does not have (INVALID_FIELD)

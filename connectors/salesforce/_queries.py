@@ -63,10 +63,12 @@ class ObjectQuery:
     #: when the org refuses an unfiltered query ("Implementation restriction:
     #: ... requires a filter"), ask again per batch of user ids on this field
     per_user_field: str | None = None
+    #: a fixed filter (the activity window), used when no per-user filter is given
+    where: str = ""
 
     def soql(self, dropped: set[str], where: str = "") -> str:
         fields = [f for f in self.fields if f not in dropped]
-        return f"SELECT {', '.join(fields)} FROM {self.sobject}{where}"
+        return f"SELECT {', '.join(fields)} FROM {self.sobject}{where or self.where}"
 
 
 #: User ids per ``WHERE UserId IN (...)`` query: 200 x 21 characters keeps the
@@ -261,6 +263,10 @@ def store(org: Org, sobject: str, result: Fetched) -> None:
         org.apps = [r for r in records if r.get("Id")]
     elif sobject == "OauthToken":
         org.tokens = records
+    elif sobject == "LoginHistory":
+        org.login_history = records
+    elif sobject == "AuthSession":
+        org.auth_sessions = records
 
 
 def needs_per_user_retry(query: ObjectQuery, result: Fetched) -> bool:

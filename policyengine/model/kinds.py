@@ -43,6 +43,7 @@ CREDENTIAL_TYPES = (
     "deploy_key",
     "ssh_key",
     "totp_seed",
+    "app_password",  # Google application-specific passwords: bypass 2-Step Verification
 )
 INTEGRATION_TYPES = ("connected_app", "oauth_client", "service_principal", "github_app")
 MFA_METHODS = (
@@ -112,7 +113,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "privileged_via": Field("list", "why it is privileged"),
         "roles": Field("list"),
         "groups": Field("refs", "effective membership"),
-        "mfa": Field("object", "enrolled, methods, phishing_resistant"),
+        "mfa": Field("object", "enrolled, enforced, methods, phishing_resistant"),
         "last_login_at": Field("timestamp"),
         "password_last_set_at": Field("timestamp"),
         "password_never_expires": Field("bool"),
@@ -180,6 +181,10 @@ FIELDS: dict[str, dict[str, Field]] = {
         "expires_at": Field("timestamp"),
         "refresh_token_policy": Field("str"),
         "high_assurance_required": Field("bool"),
+        "activity": Field(
+            "object", "summarised use over a stated window: logins, distinct IPs, bulk jobs, ..."
+        ),
+        "live_sessions": Field("object", "open sessions now: count, oauth, source_ips, types"),
     },
     "credential": {
         **_COMMON,
@@ -195,6 +200,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "enabled": Field("bool"),
         "use_count": Field("int"),
         "shared_with_count": Field("int"),
+        "activity": Field("object", "summarised use over a stated window (see integration)"),
     },
     "session_policy": {
         **_COMMON,
@@ -244,7 +250,12 @@ TIMESTAMP_FIELDS: frozenset[str] = frozenset().union(*TIMESTAMP_FIELDS_BY_KIND.v
 #: Known keys of object-valued fields and their types (``list[str]``: a list of
 #: strings); snapshots are checked against them, other keys pass unchecked.
 OBJECT_FIELD_TYPES: dict[str, dict[str, str]] = {
-    "mfa": {"enrolled": "bool", "methods": "list[str]", "phishing_resistant": "bool"},
+    "mfa": {
+        "enrolled": "bool",
+        "enforced": "bool",  # the source requires it at sign-in (Google isEnforcedIn2Sv)
+        "methods": "list[str]",
+        "phishing_resistant": "bool",
+    },
     "session": {"max_lifetime_minutes": "number", "idle_timeout_minutes": "number"},
     "strength": {"bits": "int", "algorithm": "str", "digits": "int", "period": "int"},
     "delegation": {
@@ -253,6 +264,29 @@ OBJECT_FIELD_TYPES: dict[str, dict[str, str]] = {
         "protocol_transition": "bool",
     },
     "location": {"file": "str", "line": "int"},
+    # Bounded summaries, never event streams: counts over ``window_days``
+    # (timestamps inside are canonical strings).
+    "activity": {
+        "window_days": "int",
+        "logins": "int",
+        "failed_logins": "int",
+        "distinct_ips": "int",
+        "source_ips": "list[str]",
+        "users": "list[str]",
+        "first_seen_at": "str",
+        "last_seen_at": "str",
+        "bulk_jobs": "int",
+        "records_exported": "int",
+        "objects_exported": "list[str]",
+    },
+    "live_sessions": {
+        "count": "int",
+        "oauth": "int",
+        "source_ips": "list[str]",
+        "types": "list[str]",
+        "users": "list[str]",
+        "last_created_at": "str",
+    },
 }
 
 #: Known keys of object-valued fields (checked in policy paths; ``raw`` is free-form).

@@ -9,6 +9,11 @@
   included), ``INVALID_FIELD`` / ``INVALID_TYPE`` / ``MALFORMED_QUERY``
   errors, batches of ``batch_size`` with ``nextRecordsUrl``
   ``/services/data/vXX.X/query/01g...-2000`` until ``done``.
+- ``GET /services/data/vXX.X/jobs/query``: Bulk API 2.0 "all query jobs" in pages of
+  ``jobs_page_size`` (``done``, ``records``, ``nextRecordsUrl`` with a
+  ``queryLocator``); ``GET .../jobs/query/<id>``: one job's info
+  (``numberRecordsProcessed``). SOQL ``WHERE Field >= <datetime>`` filters the
+  activity objects (LoginHistory, AuthSession).
 - ``POST /services/Soap/m/XX.X``: Metadata API ``listMetadata`` and
   ``readMetadata`` with ``SessionHeader``; faults as SOAP 500s.
 - 401 ``INVALID_SESSION_ID`` for unknown or expired tokens, the
@@ -22,11 +27,12 @@ the emulator kit (:mod:`tests.emulators.kit`).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -56,12 +62,31 @@ _SOQL = re.compile(
 )
 #: the one filter the connector sends: ``WHERE UserId IN ('005...', ...)``
 _WHERE_IN = re.compile(r"^\s*WHERE\s+(\w+)\s+IN\s*\(([^)]*)\)\s*$", re.IGNORECASE)
+#: ``WHERE LoginTime >= 2026-11-03T00:00:00Z``: the activity window
+_WHERE_SINCE = re.compile(r"^\s*WHERE\s+(\w+)\s*>=\s*(\d{4}-\d\d-\d\dT[\d:.]+Z)\s*$", re.I)
+_JOBS = re.compile(r"^/services/data/v(\d{2,3}\.0)/jobs/query(?:/(\w+))?$")
+#: datetimes shifted so that the fixture's ``recent_anchor`` is one day ago
+_RECENT = {"LoginHistory": ("LoginTime",), "AuthSession": ("CreatedDate", "LastModifiedDate")}
+_JOB_DATES = ("createdDate", "systemModstamp")
+_SF_TIME = "%Y-%m-%dT%H:%M:%S.000+0000"
+_JOB_INFO_ONLY = ("numberRecordsProcessed", "retries", "totalProcessingTime")
 _VERSION = re.compile(r"^/services/data/v(\d{2,3}\.0)/(query|tooling/query)(?:/([\w-]+))?$")
 
 
 def load_fixture(name: str = "org.json") -> dict[str, Any]:
     fixture: dict[str, Any] = kit.load_fixture("salesforce", name)
     return fixture
+
+
+def _parse_sf(value: str) -> dt.datetime:
+    return dt.datetime.strptime(value, _SF_TIME).replace(tzinfo=dt.UTC)
+
+
+def _shift(records: list[dict[str, Any]], fields: tuple[str, ...], delta: dt.timedelta) -> None:
+    for record in records:
+        for name in fields:
+            if isinstance(record.get(name), str):
+                record[name] = (_parse_sf(record[name]) + delta).strftime(_SF_TIME)
 
 
 def _error(
@@ -120,6 +145,7 @@ class SalesforceOrg:
         client_secret: str | None = "s3cr3t-client-secret-value",
         public_key_pem: bytes | None = None,
         batch_size: int = 2000,
+        jobs_page_size: int = 2,
         api_limit: int = 15000,
         api_used: int = 24,
         unavailable_fields: Mapping[str, list[str]] | None = None,
@@ -127,7 +153,16 @@ class SalesforceOrg:
         max_version: float = 66.0,
         require_filter: Mapping[str, str] | None = None,
     ) -> None:
-        self.objects: dict[str, list[dict[str, Any]]] = fixture["objects"]
+        self.objects: dict[str, list[dict[str, Any]]] = {
+            k: [dict(r) for r in v] for k, v in fixture["objects"].items()
+        }
+        self.bulk_jobs: list[dict[str, Any]] = [dict(j) for j in fixture.get("bulk_jobs", [])]
+        if fixture.get("recent_anchor"):
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            delta = now - dt.timedelta(days=1) - _parse_sf(fixture["recent_anchor"])
+            for sobject, fields in _RECENT.items():
+                _shift(self.objects.get(sobject, []), fields, delta)
+            _shift(self.bulk_jobs, _JOB_DATES, delta)
         self.defaults: dict[str, dict[str, Any]] = fixture.get("defaults", {})
         self.metadata: dict[str, list[dict[str, Any]]] = fixture.get("metadata", {})
         self.usernames = {u["Username"] for u in self.objects.get("User", []) if "Username" in u}
@@ -135,6 +170,9 @@ class SalesforceOrg:
         self.client_secret = client_secret
         self.public_key_pem = public_key_pem
         self.batch_size = batch_size
+        self.jobs_page_size = jobs_page_size
+        #: Bulk job list locators: cursor -> every job of the listing
+        self._job_cursors: PageTokens[list[dict[str, Any]]] = PageTokens("01gJ5g0000", 4)
         self.api_limit = api_limit
         self.api_used = api_used
         self.unavailable = {
@@ -179,6 +217,9 @@ class SalesforceOrg:
             return self._token(request)
         if request.path.startswith("/services/Soap/m/") and request.method == "POST":
             return self._soap(request)
+        jobs = _JOBS.match(request.path)
+        if jobs and request.method == "GET":
+            return self._guarded(request, jobs.group(1), lambda h: self._jobs(request, jobs, h))
         match = _VERSION.match(request.path)
         if match and request.method == "GET":
             return self._rest(request, match.group(1), match.group(3))
@@ -268,7 +309,10 @@ class SalesforceOrg:
             used = self.api_used
         return {"Sforce-Limit-Info": f"api-usage={used}/{self.api_limit}"}
 
-    def _rest(self, request: Request, version: str, locator: str | None) -> Response:
+    def _guarded(
+        self, request: Request, version: str, handle: Callable[[dict[str, str]], Response]
+    ) -> Response:
+        """Session, API version and daily allowance checks every REST call shares."""
         header = request.header("authorization") or ""
         if not self._authorised(header.removeprefix("Bearer ")):
             return token_expired.salesforce()
@@ -277,12 +321,49 @@ class SalesforceOrg:
         headers = self._limit_headers()
         if self.api_used > self.api_limit:
             return rate_limited.salesforce(used=self.api_used, limit=self.api_limit)
-        if locator is not None:
-            return self._more(version, locator, headers)
-        soql = request.param("q")
-        if not soql:
-            return _error(400, "MALFORMED_QUERY", "q parameter is required", headers)
-        return self._query(version, soql, headers)
+        return handle(headers)
+
+    def _rest(self, request: Request, version: str, locator: str | None) -> Response:
+        def handle(headers: dict[str, str]) -> Response:
+            if locator is not None:
+                return self._more(version, locator, headers)
+            soql = request.param("q")
+            if not soql:
+                return _error(400, "MALFORMED_QUERY", "q parameter is required", headers)
+            return self._query(version, soql, headers)
+
+        return self._guarded(request, version, handle)
+
+    # -- Bulk API 2.0 query jobs -------------------------------------------------
+    def _jobs(self, request: Request, match: re.Match[str], headers: dict[str, str]) -> Response:
+        version, job_id = match.group(1), match.group(2)
+        if float(version) < 47.0:
+            return _error(404, "NOT_FOUND", "The requested resource does not exist", headers)
+        if job_id is not None:
+            job = next((j for j in self.bulk_jobs if j["id"] == job_id), None)
+            if job is None:
+                return _error(404, "NOT_FOUND", "The requested resource does not exist", headers)
+            return Response.json(job, headers=headers)
+        jobs, offset = self.bulk_jobs, 0
+        locator = request.param("queryLocator")
+        if locator:
+            cursor, _, start = locator.rpartition("-")
+            listed = self._job_cursors.get(cursor)
+            if listed is None or not start.isdigit():
+                return _error(400, "INVALID_QUERY_LOCATOR", "invalid query locator", headers)
+            jobs, offset = listed, int(start)
+        # The list omits the per-job counters; the job's own info has them.
+        summary = [{k: v for k, v in j.items() if k not in _JOB_INFO_ONLY} for j in jobs]
+        page = offset_page(summary, offset, self.jobs_page_size)
+        body: dict[str, Any] = {"done": page.next is None, "records": page.items}
+        if page.next is not None:
+            cursor = self._job_cursors.issue(jobs)
+            body["nextRecordsUrl"] = (
+                f"/services/data/v{version}/jobs/query?queryLocator={cursor}-{page.next}"
+            )
+        else:
+            body["nextRecordsUrl"] = None
+        return Response.json(body, headers=headers)
 
     def _known_fields(self, sobject: str) -> set[str]:
         fields = set(self.defaults.get(sobject, {}))
@@ -317,7 +398,11 @@ class SalesforceOrg:
                 )
         rest = (match.group("rest") or "").strip()
         where_field, wanted = None, None
-        if rest:
+        since_field, since = None, None
+        if rest and (window := _WHERE_SINCE.match(rest)) and window.group(1) in known:
+            since_field = window.group(1)
+            since = dt.datetime.fromisoformat(window.group(2).replace("Z", "+00:00"))
+        elif rest:
             where = _WHERE_IN.match(rest)
             if not where or where.group(1) not in known:
                 return _error(400, "MALFORMED_QUERY", f"unexpected token: {rest[:40]}", headers)
@@ -335,7 +420,15 @@ class SalesforceOrg:
         rows = [
             self._project(sobject, version, {**defaults, **record}, fields)
             for record in self.objects[sobject]
-            if where_field is None or record.get(where_field) in (wanted or set())
+            if (where_field is None or record.get(where_field) in (wanted or set()))
+            and (
+                since_field is None
+                or (
+                    isinstance(record.get(since_field), str)
+                    and since is not None
+                    and _parse_sf(record[since_field]) >= since
+                )
+            )
         ]
         return self._batch(version, sobject, rows, 0, headers)
 

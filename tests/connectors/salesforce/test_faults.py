@@ -181,9 +181,12 @@ def test_request_limit_exceeded_stops_the_run(
     assert all("REQUEST_LIMIT_EXCEEDED" in e for e in snap["source"]["errors"])
     assert not server.requests_to("/services/Soap/m/62.0")  # stopped before the Metadata API
     # no retries of a spent allowance: one request per object at most
+    from connectors.salesforce._activity import activity_queries
     from connectors.salesforce._queries import QUERIES
 
-    assert len(server.requests_to("/services/data/v62.0/query")) <= len(QUERIES)
+    expected = len(QUERIES) + len(activity_queries("2026-01-01T00:00:00Z"))
+    assert len(server.requests_to("/services/data/v62.0/query")) <= expected
+    assert not server.requests_to("/services/data/v62.0/jobs/query")  # stopped before Bulk
     assert snap["source"]["api_usage"].endswith("/15000")
 
 
