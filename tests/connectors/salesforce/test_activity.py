@@ -125,3 +125,23 @@ def test_window_filters_logins_server_side(emulated: Any, key_pair: Any, tmp_pat
     activity = by_id(snap, "integrations")[LOOKALIKE]["activity"]
     assert activity["window_days"] == 1
     assert activity["logins"] < 3
+
+
+def test_library_flags_the_lookalike_apps_exports_on_collected_data(
+    emulated: Any, key_pair: Any, tmp_path: Path
+) -> None:
+    from policyengine.cli.main import main
+
+    server, _ = emulated
+    out = tmp_path / "sf.json"
+    result, _ = run_collect(jwt_options(server, key_pair[0]), out)
+    assert result.complete
+    report = tmp_path / "findings.json"
+    code = main(["evaluate", "-s", str(out), "--format", "json", "--output", str(report)])
+    assert code == 1  # findings at or above the fail-on level
+    findings = json.loads(report.read_text())
+    hits = [f for f in findings["findings"] if f["policy_id"] == "PE-INT-011"]
+    assert len(hits) == 1, hits
+    assert hits[0]["resource"]["id"] == LOOKALIKE
+    assert "412907 records" in hits[0]["message"]
+    assert "185.220.101.47" in hits[0]["remediation"]
