@@ -145,3 +145,5 @@ def test_library_flags_the_lookalike_apps_exports_on_collected_data(
     assert hits[0]["resource"]["id"] == LOOKALIKE
     assert "412907 records" in hits[0]["message"]
     assert "185.220.101.47" in hits[0]["remediation"]
+    sessions = [f for f in findings["findings"] if f["policy_id"] == "PE-INT-012"]
+    assert [f["resource"]["id"] for f in sessions] == [LOOKALIKE]
