@@ -152,6 +152,7 @@ class HttpClient:
         on_response: Callable[[httpx.Response], float | None] | None = None,
         fatal_error: Callable[[httpx.Response], str | None] | None = None,
         auth_failure: Callable[[httpx.Response], bool] | None = None,
+        retryable: Callable[[httpx.Response], bool] | None = None,
         max_connections: int = 16,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
@@ -162,6 +163,8 @@ class HttpClient:
         self._on_response = on_response
         self._fatal_error = fatal_error
         self._auth_failure = auth_failure
+        #: a vendor's "slow down" outside 429/5xx (Google's 403 rateLimitExceeded)
+        self._retryable = retryable
         self._sleep = sleep
         self._gate = _RateGate(sleep)
         self.request_count = 0
@@ -201,6 +204,7 @@ class HttpClient:
         on_response: Callable[[httpx.Response], float | None] | None = None,
         fatal_error: Callable[[httpx.Response], str | None] | None = None,
         auth_failure: Callable[[httpx.Response], bool] | None = None,
+        retryable: Callable[[httpx.Response], bool] | None = None,
         max_connections: int = 16,
         transport: httpx.BaseTransport | None = None,
     ) -> HttpClient:
@@ -220,6 +224,7 @@ class HttpClient:
             on_response=on_response,
             fatal_error=fatal_error,
             auth_failure=auth_failure,
+            retryable=retryable,
             max_connections=max_connections,
             transport=transport,
         )
@@ -285,7 +290,12 @@ class HttpClient:
                     reauthenticated = True
                     kwargs["headers"] = headers
                     continue
-                if response.status_code in (401, 403) and self._is_auth_failure(response):
+                vendor_retry = self._retryable is not None and self._retryable(response)
+                if (
+                    response.status_code in (401, 403)
+                    and not vendor_retry
+                    and self._is_auth_failure(response)
+                ):
                     raise AuthenticationError(
                         f"{_safe(url)} refused the credentials: HTTP {response.status_code} "
                         f"{_error_summary(response)}"
@@ -293,7 +303,7 @@ class HttpClient:
                 fatal = self._fatal_error(response) if self._fatal_error else None
                 if fatal:
                     raise ConnectorError(f"{method} {_safe(url)}: {fatal}")
-                if response.status_code not in RETRY_STATUSES:
+                if response.status_code not in RETRY_STATUSES and not vendor_retry:
                     raise ConnectorError(
                         f"{method} {_safe(url)} failed: HTTP {response.status_code} "
                         f"{_error_summary(response)}"
@@ -397,6 +407,10 @@ def _error_summary(response: httpx.Response) -> str:
         return redact_text(response.text[:200])
     if isinstance(body, list) and body and isinstance(body[0], dict):
         body = body[0]  # Salesforce: [{"message": ..., "errorCode": ...}]
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]  # Google: {"error": {"message", "errors": [{"reason"}]}}
+        reasons = [e.get("reason") for e in error.get("errors") or [] if isinstance(e, dict)]
+        body = {"error": reasons[0] if reasons else error.get("status", ""), **error}
     if isinstance(body, dict):
         code = body.get("errorCode") or body.get("error") or ""
         message = (

@@ -100,3 +100,24 @@ def make_google(
 @pytest.fixture
 def google(make_google: Callable[..., Google]) -> Google:
     return make_google()
+
+
+def options(google: Google, **extra: Any) -> dict[str, Any]:
+    return {
+        "service_account_file": str(google.key_file),
+        "subject": SUBJECT,
+        "api_url": google.url,
+        "retry_backoff": 0.001,
+        **extra,
+    }
+
+
+def collect(google: Google, out: Path, **extra: Any) -> tuple[Any, dict[str, Any]]:
+    from policyengine import connector as registry
+
+    result = registry.run("google", options(google, **extra), instance="google", output=out)
+    return result, json.loads(out.read_text())
+
+
+def by_id(snapshot: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in snapshot[key]}

@@ -1,0 +1,97 @@
+"""The Google Workspace connector plug-in (``policyengine collect google``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import httpx
+
+from connectors.google._options import SCOPES, GoogleOptions, add_arguments, parse_options
+from policyengine.connector.contract import SnapshotSink
+
+#: 403 reasons that mean "slow down" (Admin SDK limits page), retried with backoff
+RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
+
+
+def google_reason(response: httpx.Response) -> str:
+    """The first ``errors[].reason`` of Google's error body, or ``status``, or ''."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return ""
+    if not isinstance(error, dict):
+        return ""
+    for item in error.get("errors") or []:
+        if isinstance(item, dict) and item.get("reason"):
+            return str(item["reason"])
+    return str(error.get("status", ""))
+
+
+def _rate_limited(response: httpx.Response) -> bool:
+    return response.status_code == 403 and google_reason(response) in RATE_REASONS
+
+
+def _auth_failure(response: httpx.Response) -> bool:
+    """A 401 (after one new token) is refused credentials; a 403 is a missing permission."""
+    return response.status_code == 401
+
+
+class GoogleConnector:
+    """Users with 2SV, admin roles, groups, third-party OAuth grants, app passwords."""
+
+    name: ClassVar[str] = "google"
+    summary: ClassVar[str] = (
+        "Google Workspace: users and 2SV, admin roles, groups, OAuth grants, app passwords"
+    )
+
+    def __init__(self, options: GoogleOptions, *, instance: str) -> None:
+        self.options = options
+        self.instance = instance
+        #: after collect(): requests sent (token calls included) and retries
+        self.request_count = 0
+        self.retry_count = 0
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        add_arguments(parser)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, instance: str) -> GoogleConnector:
+        from connectors.google._auth import load_key_file
+
+        parsed = parse_options(options)
+        load_key_file(parsed.service_account_file)  # a bad key file is exit 2 before any I/O
+        return cls(parsed, instance=instance)
+
+    def _client(self, base: str, auth: Any, *, attempts: int | None = None) -> Any:
+        from connectors.http import HttpClient
+
+        o = self.options
+        return HttpClient.for_transport(
+            base,
+            o.transport,
+            auth=auth,
+            max_attempts=attempts,
+            auth_failure=_auth_failure,
+            retryable=_rate_limited,
+            max_connections=o.transport.max_concurrency + 2,
+        )
+
+    def collect(self, writer: SnapshotSink) -> None:
+        from connectors.google._auth import delegated_auth, load_key_file
+        from connectors.google._collect import GoogleCollector
+
+        info = load_key_file(self.options.service_account_file)
+        token_client = self._client(info["token_uri"], None)
+        auth = delegated_auth(info, self.options.subject, SCOPES, token_client)
+        client = self._client(self.options.directory_url, auth)
+        try:
+            auth.header()  # refused delegation stops here, before anything is written
+            GoogleCollector(client, self.options, writer).run()
+        finally:
+            self.request_count = client.request_count + token_client.request_count
+            self.retry_count = client.retry_count + token_client.retry_count
+            client.close()
+            token_client.close()
