@@ -1,0 +1,83 @@
+"""The Entra ID connector plug-in (``policyengine collect entra``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from connectors.entra._options import EntraOptions, add_arguments, parse_options
+from policyengine.connector.contract import SnapshotSink
+
+
+def _refused(response: Any) -> bool:
+    """Only a 401 means the token is refused; a 403 is a missing permission or licence."""
+    return bool(response.status_code == 401)
+
+
+class EntraConnector:
+    """Users with MFA registration and directory roles, apps and their credentials and
+    permissions, consent settings, Conditional Access."""
+
+    name: ClassVar[str] = "entra"
+    summary: ClassVar[str] = (
+        "Microsoft Entra ID (Graph): users, MFA, roles/PIM, apps, grants, consent, CA"
+    )
+
+    def __init__(self, options: EntraOptions, *, instance: str, transport: Any = None) -> None:
+        self.options = options
+        self.instance = instance
+        self._transport = transport
+        #: after collect(): Graph and token requests sent, retries
+        self.request_count = 0
+        self.retry_count = 0
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        add_arguments(parser)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, instance: str) -> EntraConnector:
+        connector = cls(parse_options(options), instance=instance)
+        connector._check_secrets()
+        return connector
+
+    def _check_secrets(self) -> None:
+        """Read the credential now, so a missing one is a usage error before any I/O."""
+        from connectors.entra._auth import load_certificate
+
+        if self.options.secret is not None:
+            self.options.secret.read("Entra client secret")
+        elif self.options.certificate_file:
+            load_certificate(self.options.certificate_file)
+
+    def collect(self, writer: SnapshotSink) -> None:
+        from connectors.entra._auth import token_auth, token_error
+        from connectors.entra._collect import EntraCollector
+        from connectors.http import HttpClient
+
+        o = self.options
+        token_client = HttpClient.for_transport(
+            o.authority_url,
+            o.transport,
+            auth=None,
+            fatal_error=token_error,
+            auth_failure=_refused,
+            transport=self._transport,
+        )
+        client = HttpClient.for_transport(
+            o.graph_url,
+            o.transport,
+            auth=token_auth(o, token_client),
+            auth_failure=_refused,
+            max_connections=o.transport.max_concurrency + 2,
+            transport=self._transport,
+        )
+        writer.extra_source["tenant_id"] = o.tenant_id
+        try:
+            EntraCollector(client, o, writer).run()
+        finally:
+            self.request_count = client.request_count + token_client.request_count
+            self.retry_count = client.retry_count + token_client.retry_count
+            client.close()
+            token_client.close()
