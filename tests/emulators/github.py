@@ -143,8 +143,12 @@ class GitHubEmulator:
         return people
 
     def _user_of(self, login: str) -> dict[str, Any]:
+        """A member as listings show it: with the public profile email when there is one."""
         person = self._people()[login]
-        return self.user(login, int(person["id"]))
+        user = self.user(login, int(person["id"]))
+        if person.get("email"):
+            user["email"] = person["email"]
+        return user
 
     def repository(self, repo: Mapping[str, Any]) -> dict[str, Any]:
         """A ``minimal-repository``."""
@@ -344,7 +348,7 @@ class GitHubEmulator:
             if not (caller[0] == "pat" and self._is_owner(caller[1])):
                 return _error(422, "Only owners can use this filter.")
             members = [m for m in members if not m["two_factor"]]
-        return self._page(request, [self.user(m["login"], m["id"]) for m in members])
+        return self._page(request, [self._user_of(m["login"]) for m in members])
 
     def _outside(self, request: Request, caller: tuple[str, str]) -> Response:
         people = self.org["outside_collaborators"]

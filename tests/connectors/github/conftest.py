@@ -80,3 +80,41 @@ def key_file(tmp_path: Path, app_key: tuple[str, str]) -> str:
 
 def read_snapshot(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def token_options(github: GitHub, env: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "org": "acme-retail",
+        "api_url": github.url,
+        "token_env": env,
+        "retry_backoff": 0.001,
+        **extra,
+    }
+
+
+def app_options(github: GitHub, key_file: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "org": "acme-retail",
+        "api_url": github.url,
+        "app_id": str(APP_ID),
+        "private_key_file": key_file,
+        "installation_id": INSTALLATION_ID,
+        "retry_backoff": 0.001,
+        **extra,
+    }
+
+
+def collect(options: dict[str, Any], out: Path) -> tuple[Any, dict[str, Any]]:
+    from policyengine import connector as registry
+
+    result = registry.run("github", options, instance="github", output=out)
+    return result, read_snapshot(out)
+
+
+def by_name(snapshot: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for r in snapshot.get(key, [])}
+
+
+def only_app_parts_missing(result: Any) -> bool:
+    """With a token alone, the fine-grained PAT listings are the only gap."""
+    return all("fine-grained personal access token" in e for e in result.errors)
