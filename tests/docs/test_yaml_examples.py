@@ -164,11 +164,25 @@ def _config(example: Example, data: Any, tmp: Path, monkeypatch: Any, pem: str) 
                 monkeypatch.setenv(str(value), pem)
             elif key.endswith("_file") and key != "ca_file":
                 secret = tmp / f"{key}.pem"
-                secret.write_text(pem, encoding="utf-8")
+                secret.write_text(_google_key(pem) if key == "service_account_file" else pem)
                 options[key] = str(secret)
         for folder in options.get("path") or []:
             Path(folder).mkdir(parents=True, exist_ok=True)
         registry.load(instance.type).from_options(options, instance=instance.instance)
+
+
+def _google_key(pem: str) -> str:
+    """A Google service-account key file (JSON around the PEM)."""
+    import json
+
+    return json.dumps(
+        {
+            "type": "service_account",
+            "client_email": "docs@example.iam.gserviceaccount.com",
+            "private_key": pem,
+            "token_uri": "https://oauth2.googleapis.com/token",
+        }
+    )
 
 
 def _policy(example: Example, data: Any, tmp: Path, monkeypatch: Any, pem: str) -> None:
