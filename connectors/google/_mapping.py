@@ -118,17 +118,28 @@ def account(
     return record
 
 
+def role_name(item: Mapping[str, Any]) -> str:
+    """The console's name: system roles' ``roleName`` is internal (``_SEED_ADMIN_ROLE``),
+    their ``roleDescription`` is what the console shows (``Super Admin``)."""
+    if item.get("isSuperAdminRole"):
+        return "Super Admin"
+    if item.get("isSystemRole") and item.get("roleDescription"):
+        return str(item["roleDescription"])
+    return str(item.get("roleName", ""))
+
+
 def role(item: Mapping[str, Any], assignments: list[Mapping[str, Any]]) -> dict[str, Any]:
     privileges = item.get("rolePrivileges") or []
     return {
         "kind": "role",
         "id": str(item["roleId"]),
-        "name": str(item.get("roleName", "")),
+        "name": role_name(item),
         "type": "super_admin" if item.get("isSuperAdminRole") else "admin",
         "privileged": True,  # every Workspace admin role reaches the admin console
         "members": sorted({str(a["assignedTo"]) for a in assignments if a.get("assignedTo")}),
         "permissions": sorted({str(p.get("privilegeName")) for p in privileges if p}),
         "raw": {
+            "roleName": item.get("roleName", ""),
             "description": item.get("roleDescription", ""),
             "isSuperAdminRole": bool(item.get("isSuperAdminRole")),
             "isSystemRole": bool(item.get("isSystemRole")),

@@ -18,11 +18,11 @@ def test_a_complete_snapshot(google: Google, tmp_path: Path) -> None:
     accounts = by_id(snap, "accounts")
     assert len(accounts) == 8  # 7 users and 1 deleted user
     ana = accounts[ANA]
-    assert ana["privileged_via"] == ["super_admin", "role:_SEED_ADMIN_ROLE"]
+    assert ana["privileged_via"] == ["super_admin", "role:Super Admin"]
     assert ana["mfa"] == {"enrolled": True, "enforced": True}
     assert ana["employee_id"] == "E1001" and ana["groups"] == ["0abc11111"]
     assert ana["last_login_at"] == "2026-11-30T08:12:00Z"
-    assert accounts[CAROL]["privileged_via"] == ["delegated_admin", "role:_HELP_DESK_ADMIN_ROLE"]
+    assert accounts[CAROL]["privileged_via"] == ["delegated_admin", "role:Help Desk Admin"]
     assert "last_login_at" not in accounts[SVC]  # 1970-01-01 means never
     assert accounts[SVC]["type"] == "service"
     assert (accounts[ERIN]["enabled"], accounts[ERIN]["status"]) == (False, "suspended")
@@ -31,6 +31,7 @@ def test_a_complete_snapshot(google: Google, tmp_path: Path) -> None:
     roles = by_id(snap, "roles")
     assert roles["9170516996784129"]["members"] == [ANA, BOB]
     assert roles["9170516996784129"]["type"] == "super_admin"
+    assert roles["9170516996784129"]["name"] == "Super Admin"  # not _SEED_ADMIN_ROLE
     creds = by_id(snap, "credentials")
     grant = creds[f"{DAN}:oauth:555000111-docsync.apps.googleusercontent.com"]
     assert grant["type"] == "oauth_token" and grant["owner"] == DAN
