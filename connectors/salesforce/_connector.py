@@ -10,6 +10,7 @@ from connectors.http import HttpClient, ServerUnreachable, TokenAuth, map_bounde
 from connectors.salesforce import _mapping
 from connectors.salesforce._activity import activity_queries, read_bulk_jobs, window_start
 from connectors.salesforce._auth import make_fetch
+from connectors.salesforce._describe import read_permission_fields
 from connectors.salesforce._http import (
     ApiLimitExceeded,
     ApiUsage,
@@ -27,6 +28,7 @@ from connectors.salesforce._queries import (
     fetch_object,
     fetch_per_user,
     needs_per_user_retry,
+    permission_set_query,
     store,
 )
 from policyengine.connector.contract import SnapshotSink
@@ -118,9 +120,11 @@ class SalesforceConnector:
     def _query_all(self, rest: Rest, org: _mapping.Org, writer: SnapshotSink) -> bool:
         """Run the SOQL queries concurrently; True if the run must stop (API limit, no server)."""
         stopped = False
-        queries = QUERIES
+        # The describe names the fields of the permissions added in 2025 (one call).
+        permission_sets = permission_set_query(read_permission_fields(rest))
+        queries = tuple(permission_sets if q.sobject == "PermissionSet" else q for q in QUERIES)
         if self.options.activity_days:
-            queries = QUERIES + activity_queries(window_start(self.options.activity_days))
+            queries += activity_queries(window_start(self.options.activity_days))
 
         def fetch(query: ObjectQuery) -> Fetched:
             return fetch_object(rest, query)

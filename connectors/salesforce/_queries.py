@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from connectors.salesforce._describe import LABELLED_PERMISSIONS, PermissionFields
 from connectors.salesforce._http import Rest, SalesforceApiError
 from connectors.salesforce._org import Org
 from policyengine.errors import ConnectorError
@@ -65,6 +66,10 @@ class ObjectQuery:
     per_user_field: str | None = None
     #: a fixed filter (the activity window), used when no per-user filter is given
     where: str = ""
+    #: fields known absent before asking (a describe said so): reported as dropped
+    absent: tuple[str, ...] = ()
+    #: (field read, name stored): a permission whose real field differs from our word
+    renames: tuple[tuple[str, str], ...] = ()
 
     def soql(self, dropped: set[str], where: str = "") -> str:
         fields = [f for f in self.fields if f not in dropped]
@@ -192,6 +197,32 @@ QUERIES: tuple[ObjectQuery, ...] = (
 )
 
 
+def permission_set_query(found: PermissionFields) -> ObjectQuery:
+    """The PermissionSet query with the describe's fields for the labelled permissions."""
+    base = next(q for q in QUERIES if q.sobject == "PermissionSet")
+    if not found.known:
+        return base  # the guessed names, gated
+    labelled = {f"Permissions{word}" for word in LABELLED_PERMISSIONS}
+    fields = [f for f in base.fields if f not in labelled]
+    renames: list[tuple[str, str]] = []
+    absent: list[str] = []
+    for word in LABELLED_PERMISSIONS:
+        real = found.field_for(word)
+        if real is None:
+            absent.append(f"Permissions{word}")
+            continue
+        fields.append(real)
+        if real != f"Permissions{word}":
+            renames.append((real, f"Permissions{word}"))
+    return replace(
+        base,
+        fields=tuple(fields),
+        optional=tuple(f for f in base.optional if f not in labelled),
+        absent=tuple(absent),
+        renames=tuple(renames),
+    )
+
+
 @dataclass(slots=True)
 class Fetched:
     """What one object query produced."""
@@ -204,7 +235,7 @@ class Fetched:
 
 def fetch_object(rest: Rest, query: ObjectQuery) -> Fetched:
     """Read one object; drop optional fields the org lacks (INVALID_FIELD) and ask again."""
-    dropped: set[str] = set()
+    dropped: set[str] = set(query.absent)
     while True:
         records: list[dict[str, Any]] = []
         try:
@@ -242,6 +273,10 @@ def _optional_field(exc: SalesforceApiError, query: ObjectQuery, dropped: set[st
 
 def store(org: Org, sobject: str, result: Fetched) -> None:
     records = result.records
+    for read, stored in result.query.renames:
+        for record in records:
+            if read in record:
+                record[stored] = record.pop(read)
     if sobject == "User":
         org.users = records
     elif sobject == "PermissionSet":

@@ -14,6 +14,8 @@
   ``queryLocator``); ``GET .../jobs/query/<id>``: one job's info
   (``numberRecordsProcessed``). SOQL ``WHERE Field >= <datetime>`` filters the
   activity objects (LoginHistory, AuthSession).
+- ``GET /services/data/vXX.X/sobjects/<Obj>/describe``: the object's fields
+  with labels (the fixture's ``labels``), unavailable fields left out.
 - ``POST /services/Soap/m/XX.X``: Metadata API ``listMetadata`` and
   ``readMetadata`` with ``SessionHeader``; faults as SOAP 500s.
 - 401 ``INVALID_SESSION_ID`` for unknown or expired tokens, the
@@ -64,6 +66,7 @@ _SOQL = re.compile(
 _WHERE_IN = re.compile(r"^\s*WHERE\s+(\w+)\s+IN\s*\(([^)]*)\)\s*$", re.IGNORECASE)
 #: ``WHERE LoginTime >= 2026-11-03T00:00:00Z``: the activity window
 _WHERE_SINCE = re.compile(r"^\s*WHERE\s+(\w+)\s*>=\s*(\d{4}-\d\d-\d\dT[\d:.]+Z)\s*$", re.I)
+_DESCRIBE = re.compile(r"^/services/data/v(\d{2,3}\.0)/sobjects/(\w+)/describe$")
 _JOBS = re.compile(r"^/services/data/v(\d{2,3}\.0)/jobs/query(?:/(\w+))?$")
 #: datetimes shifted so that the fixture's ``recent_anchor`` is one day ago
 _RECENT = {"LoginHistory": ("LoginTime",), "AuthSession": ("CreatedDate", "LastModifiedDate")}
@@ -165,6 +168,8 @@ class SalesforceOrg:
             _shift(self.bulk_jobs, _JOB_DATES, delta)
         self.defaults: dict[str, dict[str, Any]] = fixture.get("defaults", {})
         self.metadata: dict[str, list[dict[str, Any]]] = fixture.get("metadata", {})
+        #: field labels for sObject Describe (field name -> label; default the name)
+        self.labels: dict[str, str] = fixture.get("labels", {})
         self.usernames = {u["Username"] for u in self.objects.get("User", []) if "Username" in u}
         self.client_id = client_id
         self.client_secret = client_secret
@@ -217,6 +222,10 @@ class SalesforceOrg:
             return self._token(request)
         if request.path.startswith("/services/Soap/m/") and request.method == "POST":
             return self._soap(request)
+        describe = _DESCRIBE.match(request.path)
+        if describe and request.method == "GET":
+            sobject = describe.group(2)
+            return self._guarded(request, describe.group(1), lambda h: self._describe(sobject, h))
         jobs = _JOBS.match(request.path)
         if jobs and request.method == "GET":
             return self._guarded(request, jobs.group(1), lambda h: self._jobs(request, jobs, h))
@@ -333,6 +342,18 @@ class SalesforceOrg:
             return self._query(version, soql, headers)
 
         return self._guarded(request, version, handle)
+
+    def _describe(self, sobject: str, headers: dict[str, str]) -> Response:
+        """``sObject Describe``: the fields this org has, with their labels."""
+        if sobject not in self.objects:
+            return _error(404, "NOT_FOUND", "The requested resource does not exist", headers)
+        fields = [
+            {"name": name, "label": self.labels.get(name, name), "type": "boolean"}
+            if name.startswith("Permissions")
+            else {"name": name, "label": self.labels.get(name, name), "type": "string"}
+            for name in sorted(self._known_fields(sobject))
+        ]
+        return Response.json({"name": sobject, "fields": fields}, headers=headers)
 
     # -- Bulk API 2.0 query jobs -------------------------------------------------
     def _jobs(self, request: Request, match: re.Match[str], headers: dict[str, str]) -> Response:

@@ -250,8 +250,9 @@ def test_gated_permission_fields_are_dropped_not_fatal(
     server, _ = emulated
     queries = [r.param("q") or "" for r in server.requests if r.path.endswith("/query")]
     ps = [q for q in queries if "FROM PermissionSet " in q + " " and "Assignment" not in q]
-    assert "PermissionsUseAnyApiClient" in ps[0]
-    assert "PermissionsUseAnyApiClient" not in ps[-1]
+    # The describe lists neither 2025 permission: they are not asked for at all
+    # (before the describe, the guessed names were asked and dropped on INVALID_FIELD).
+    assert "PermissionsUseAnyApiClient" not in ps[0]
     assert "PermissionsBypassMFAForUiLogins" in ps[-1]
     assert snapshot["source"]["unavailable_fields"] == {
         "PermissionSet": [
