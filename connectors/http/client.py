@@ -410,7 +410,9 @@ def _error_summary(response: httpx.Response) -> str:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]  # Google: {"error": {"message", "errors": [{"reason"}]}}
         reasons = [e.get("reason") for e in error.get("errors") or [] if isinstance(e, dict)]
-        body = {"error": reasons[0] if reasons else error.get("status", ""), **error}
+        # Microsoft Graph: {"error": {"code": "Authorization_RequestDenied", "message"}}
+        code = reasons[0] if reasons else error.get("status") or error.get("code", "")
+        body = {**error, "error": code}
     if isinstance(body, dict):
         code = body.get("errorCode") or body.get("error") or ""
         message = (

@@ -329,7 +329,9 @@ class EntraEmulator:
             return "Client assertion failed signature validation."
         expected = {
             "x5t#S256": _b64url(hashlib.sha256(client.certificate_der).digest()),
-            "x5t": _b64url(hashlib.sha1(client.certificate_der).digest()),  # the wire format (x5t is SHA-1)
+            "x5t": _b64url(
+                hashlib.sha1(client.certificate_der).digest()
+            ),  # the wire format (x5t is SHA-1)
         }
         if not any(header.get(k) == v for k, v in expected.items()):
             return (
