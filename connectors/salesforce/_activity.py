@@ -81,6 +81,13 @@ def activity_queries(since: str) -> tuple[ObjectQuery, ...]:
             optional=("LoginHistoryId", "SessionSecurityLevel"),
             auxiliary=True,
         ),
+        ObjectQuery(
+            "SetupAuditTrail",
+            ("Id", "Action", "Section", "CreatedDate", "CreatedById", "DelegateUser", "Display"),
+            optional=("DelegateUser",),
+            auxiliary=True,
+            where=f" WHERE CreatedDate >= {since}",
+        ),
     )
 
 
@@ -270,6 +277,30 @@ def summarise(
             if isinstance(job.get("object"), str):
                 tally.objects.add(job["object"])
     return activity
+
+
+def app_changes(
+    audit: list[dict[str, Any]] | None, names: Iterable[str], user_ids: set[Any]
+) -> dict[str, Any]:
+    """``last_changed_at`` and ``changed_by`` of an app from the Setup Audit Trail.
+
+    A row is about the app when its Section is about connected apps and its
+    Display names the app (the trail has no app id). None read: nothing known.
+    """
+    if audit is None:
+        return {}
+    keys = [k for k in set(names) if k]
+    rows = [
+        r
+        for r in audit
+        if "connected app" in str(r.get("Section") or "").casefold()
+        and any(k in norm_name(str(r.get("Display") or "")) for k in keys)
+    ]
+    times = [t for t in (sf_time(r.get("CreatedDate")) for r in rows) if t]
+    return {
+        "last_changed_at": max(times) if times else None,
+        "changed_by": sorted({r["CreatedById"] for r in rows if r.get("CreatedById") in user_ids}),
+    }
 
 
 def _app_at(logins: list[tuple[str, str]], when: str | None) -> str | None:

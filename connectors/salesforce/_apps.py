@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from connectors.salesforce._activity import Activity, app_keys, summarise
+from connectors.salesforce._activity import Activity, app_changes, app_keys, summarise
 from connectors.salesforce._org import Org, bool_field, clean, drop_none, id15, norm_name
 from connectors.salesforce._time import sf_time
 
@@ -91,6 +91,7 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
     """
     tokens_known = "OauthToken" in org.complete
     activity = _org_activity(org)
+    audit = org.setup_audit if org.activity_days and "SetupAuditTrail" in org.complete else None
     metadata_by_name: dict[str, dict[str, Any]] = {}
     for md in org.app_metadata:
         for key in (md.get("fullName"), md.get("label")):
@@ -168,6 +169,7 @@ def map_integrations_and_credentials(org: Org) -> Iterator[dict[str, Any]]:
         keys = entry.get("keys") or set()
         resource["activity"] = activity.for_app(keys)
         resource["live_sessions"] = activity.live_sessions(keys)
+        resource.update(app_changes(audit, keys, user_ids))
         yield drop_none(resource)
 
     used: dict[str, int] = defaultdict(int)

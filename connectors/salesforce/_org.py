@@ -38,6 +38,7 @@ class Org:
     login_history: list[dict[str, Any]] = field(default_factory=list)
     auth_sessions: list[dict[str, Any]] = field(default_factory=list)
     bulk_jobs: list[dict[str, Any]] = field(default_factory=list)
+    setup_audit: list[dict[str, Any]] = field(default_factory=list)
     activity_days: int = 0
     #: objects read completely (SOQL object or ``md:<MetadataType>``)
     complete: set[str] = field(default_factory=set)

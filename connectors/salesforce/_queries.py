@@ -302,6 +302,8 @@ def store(org: Org, sobject: str, result: Fetched) -> None:
         org.login_history = records
     elif sobject == "AuthSession":
         org.auth_sessions = records
+    elif sobject == "SetupAuditTrail":
+        org.setup_audit = records
 
 
 def needs_per_user_retry(query: ObjectQuery, result: Fetched) -> bool:

@@ -44,6 +44,7 @@ CREDENTIAL_TYPES = (
     "ssh_key",
     "totp_seed",
     "app_password",  # Google application-specific passwords: bypass 2-Step Verification
+    "ci_secret",  # a secret stored in CI (GitHub Actions): metadata only, no expiry concept
 )
 INTEGRATION_TYPES = ("connected_app", "oauth_client", "service_principal", "github_app")
 MFA_METHODS = (
@@ -185,6 +186,8 @@ FIELDS: dict[str, dict[str, Field]] = {
             "object", "summarised use over a stated window: logins, distinct IPs, bulk jobs, ..."
         ),
         "live_sessions": Field("object", "open sessions now: count, oauth, source_ips, types"),
+        "last_changed_at": Field("timestamp", "latest admin change in the window (audit trail)"),
+        "changed_by": Field("refs", "who made those changes"),
     },
     "credential": {
         **_COMMON,
@@ -305,6 +308,7 @@ REFERENCES: dict[tuple[str, str], str] = {
     ("role", "members"): "account",
     ("integration", "authorized_users"): "account",
     ("integration", "owner"): "account",
+    ("integration", "changed_by"): "account",
     ("credential", "owner"): "account",
     ("credential", "integration"): "integration",
     ("person", "accounts"): "account",

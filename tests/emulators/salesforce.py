@@ -69,7 +69,11 @@ _WHERE_SINCE = re.compile(r"^\s*WHERE\s+(\w+)\s*>=\s*(\d{4}-\d\d-\d\dT[\d:.]+Z)\
 _DESCRIBE = re.compile(r"^/services/data/v(\d{2,3}\.0)/sobjects/(\w+)/describe$")
 _JOBS = re.compile(r"^/services/data/v(\d{2,3}\.0)/jobs/query(?:/(\w+))?$")
 #: datetimes shifted so that the fixture's ``recent_anchor`` is one day ago
-_RECENT = {"LoginHistory": ("LoginTime",), "AuthSession": ("CreatedDate", "LastModifiedDate")}
+_RECENT = {
+    "LoginHistory": ("LoginTime",),
+    "AuthSession": ("CreatedDate", "LastModifiedDate"),
+    "SetupAuditTrail": ("CreatedDate",),
+}
 _JOB_DATES = ("createdDate", "systemModstamp")
 _SF_TIME = "%Y-%m-%dT%H:%M:%S.000+0000"
 _JOB_INFO_ONLY = ("numberRecordsProcessed", "retries", "totalProcessingTime")

@@ -147,3 +147,19 @@ def test_library_flags_the_lookalike_apps_exports_on_collected_data(
     assert "185.220.101.47" in hits[0]["remediation"]
     sessions = [f for f in findings["findings"] if f["policy_id"] == "PE-INT-012"]
     assert [f["resource"]["id"] for f in sessions] == [LOOKALIKE]
+
+
+def test_setup_audit_trail_names_who_changed_the_app(
+    emulated: Any, key_pair: Any, tmp_path: Path
+) -> None:
+    server, _ = emulated
+    _, snap = run_collect(jwt_options(server, key_pair[0]), tmp_path / "sf.json")
+    apps = by_id(snap, "integrations")
+    assert apps[LOOKALIKE]["changed_by"] == ["0055g00000ABobAAAA"]
+    # relaxed shortly before the first export
+    assert apps[LOOKALIKE]["last_changed_at"] < apps[LOOKALIKE]["activity"]["first_seen_at"]
+    mule = apps["0H45g000000MulEAAA"]
+    assert mule["changed_by"] == [] and "last_changed_at" not in mule
+    queries = [r.param("q") or "" for r in server.requests if r.path.endswith("/query")]
+    (audit,) = [q for q in queries if "FROM SetupAuditTrail" in q]
+    assert " WHERE CreatedDate >= " in audit
