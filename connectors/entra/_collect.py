@@ -191,8 +191,8 @@ class EntraCollector:
     def _registration(self) -> None:
         self.directory.registration_known = False
         path = "/v1.0/reports/authenticationMethods/userRegistrationDetails"
-        select = "id,isMfaRegistered,isAdmin,methodsRegistered"
-        for page in self.pages_of(path, {"$select": select, **self._top()}):
+        # the report documents $filter only (no $select): it is read whole, in big pages
+        for page in self.pages_of(path, self._top()):
             for item in page:
                 self.directory.registration[str(item["id"])] = item
         self.directory.registration_known = True
@@ -309,7 +309,8 @@ class EntraCollector:
         ).get("displayName")
         tenant_wide = [g for g in grants if g.get("consentType") == "AllPrincipals"]
         delegated_scopes = sorted({s for g in grants for s in str(g.get("scope") or "").split()})
-        foreign = bool(sp) and str(sp.get("appOwnerOrganizationId")) != self._tenant_guid(sp)
+        tenant = self.tenant_guid or self.options.tenant_id
+        foreign = sp is not None and str(sp.get("appOwnerOrganizationId")) != tenant
         audience = str((app or {}).get("signInAudience") or "")
         high = sorted(set(app_permissions) & mapping.HIGH_PRIVILEGE_APP_PERMISSIONS)
         record: dict[str, object] = {
@@ -355,9 +356,6 @@ class EntraCollector:
             if holder:
                 for credential in mapping.credentials(holder, integration_id, str(holder["id"])):
                     self.writer.add(credential)
-
-    def _tenant_guid(self, sp: dict[str, Any]) -> str:
-        return self.tenant_guid or self.options.tenant_id
 
     # -- tenant settings and Conditional Access -----------------------------------------
     def _settings(self) -> None:
