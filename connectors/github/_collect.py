@@ -175,6 +175,8 @@ class GitHubCollector:
             )
         )
         owner_logins = self._logins(owners) or set()
+        if owners is not None:
+            self.writer.add(mapping.owner_count(len(owner_logins), self.options.org))
         self._people_lists = (members or [], outside or [], owner_logins, no_2fa, outside_no_2fa)
         for user in (members or []) + (outside or []):
             self.ids[str(user["login"])] = str(user["id"])

@@ -59,6 +59,18 @@ def settings(org: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def owner_count(count: int, org: str) -> dict[str, Any]:
+    """How many owners the org has, as a setting (a policy bounds it from both sides)."""
+    return {
+        "kind": "setting",
+        "id": "org:owner_count",
+        "name": "owner_count",
+        "category": "people",
+        "value": count,
+        "raw": {"org": org},
+    }
+
+
 def account(
     user: Mapping[str, Any],
     *,
@@ -218,7 +230,7 @@ def actions_secret(secret: Mapping[str, Any], repo: str | None) -> dict[str, Any
         "kind": "credential",
         "id": f"actions_secret:{scope}:{secret['name']}",
         "name": f"{repo}/{secret['name']}" if repo else str(secret["name"]),
-        "type": "client_secret",
+        "type": "ci_secret",
         "enabled": True,
         "raw": {
             "store": "github_actions",

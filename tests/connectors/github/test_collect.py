@@ -34,6 +34,7 @@ def test_token_and_app_give_a_complete_snapshot(
     settings = by_name(snap, "settings")
     assert settings["mfa_for_all_users"]["value"] is False
     assert settings["default_repository_permission"]["value"] == "write"
+    assert settings["owner_count"]["value"] == 3
     creds = by_name(snap, "credentials")
     fine = creds["release-automation"]
     assert fine["type"] == "personal_access_token" and "expires_at" not in fine
@@ -50,6 +51,7 @@ def test_token_and_app_give_a_complete_snapshot(
     assert key["scopes"] == ["write"] and key["owner"] == "5006"
     assert creds["storefront/SALESFORCE_REFRESH_TOKEN"]["last_rotated_at"] == "2023-05-01T10:00:00Z"
     assert creds["NPM_TOKEN"]["raw"]["visibility"] == "all"
+    assert creds["NPM_TOKEN"]["type"] == "ci_secret"
     apps = by_name(snap, "integrations")
     assert apps["renovate"]["raw"]["all_repositories"] is True
     assert "contents:write" in apps["renovate"]["scopes"]
