@@ -177,6 +177,10 @@ def test_demo_findings_cover_integrations_credentials_and_directory() -> None:
         ("PE-INT-005", "Data Loader / sophie.laurent"),
         ("PE-INT-008", "api_access_control"),
         ("PE-INT-009", "Data Loader"),
+        # the rest of the chain: its exports, its live session, its recent approval
+        ("PE-INT-011", "Data Loader"),
+        ("PE-INT-012", "Data Loader"),
+        ("PE-INT-013", "Data Loader"),
         ("PE-CRED-007", "Workday provisioning script"),
         ("PE-CRED-012", "Maison ERP Sync / marc.petit"),
         ("PE-DIR-001", "adm-jmoreau"),
