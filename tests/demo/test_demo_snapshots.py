@@ -14,7 +14,12 @@ from policyengine.model.kinds import LIST_KEYS, REFERENCES
 from policyengine.snapshot.reader import open_snapshot
 
 COLLECTED_AT = "2026-11-01T06:00:00Z"
-EXPECTED_CONNECTORS = {"corp-ad": "ldap", "salesforce-prod": "salesforce", "okta": "okta"}
+EXPECTED_CONNECTORS = {
+    "corp-ad": "ldap",
+    "salesforce-prod": "salesforce",
+    "okta": "okta",
+    "google-workspace": "google",
+}
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -134,7 +139,8 @@ def _by_email(docs: dict[str, dict[str, Any]], email: str) -> dict[str, dict[str
 
 def test_people_correlate_across_sources(docs: dict[str, dict[str, Any]]) -> None:
     julien = _by_email(docs, "julien.moreau@maisonverlaine.example")
-    assert set(julien) == {"corp-ad", "salesforce-prod", "okta"}
+    assert set(julien) == {"corp-ad", "salesforce-prod", "okta", "google-workspace"}
+    assert julien["google-workspace"]["employee_id"] == "MV-1002"  # the same id as corp-ad
     marc = _by_email(docs, "marc.petit@maisonverlaine.example")
     assert marc["corp-ad"]["enabled"] is False
     assert marc["salesforce-prod"]["enabled"] is True  # the leaver still has a live SaaS login
