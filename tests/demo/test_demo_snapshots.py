@@ -19,6 +19,7 @@ EXPECTED_CONNECTORS = {
     "salesforce-prod": "salesforce",
     "okta": "okta",
     "google-workspace": "google",
+    "github": "github",
 }
 
 
@@ -139,7 +140,7 @@ def _by_email(docs: dict[str, dict[str, Any]], email: str) -> dict[str, dict[str
 
 def test_people_correlate_across_sources(docs: dict[str, dict[str, Any]]) -> None:
     julien = _by_email(docs, "julien.moreau@maisonverlaine.example")
-    assert set(julien) == {"corp-ad", "salesforce-prod", "okta", "google-workspace"}
+    assert set(julien) == {"corp-ad", "salesforce-prod", "okta", "google-workspace", "github"}
     assert julien["google-workspace"]["employee_id"] == "MV-1002"  # the same id as corp-ad
     marc = _by_email(docs, "marc.petit@maisonverlaine.example")
     assert marc["corp-ad"]["enabled"] is False
