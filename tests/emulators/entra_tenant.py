@@ -307,6 +307,7 @@ def sample() -> EntraTenant:
             grant(1, payroll_sp, DIRECTORY_READWRITE_ALL),
             grant(2, mailer_sp, MAIL_READWRITE),
             grant(3, mailer_sp, USER_READ_ALL),
+            grant(4, lookalike_sp, MAIL_READWRITE),  # the consent phish's end state
         ],
         payroll_sp: [],
         mailer_sp: [],
@@ -405,6 +406,34 @@ def sample() -> EntraTenant:
             },
             "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
             "sessionControls": None,
+        },
+        {
+            "id": _id(3, 9),
+            "displayName": "Admin sessions",
+            "state": "enabled",
+            "createdDateTime": "2025-03-01T00:00:00Z",
+            "conditions": {
+                "users": {
+                    "includeRoles": [GLOBAL_ADMIN, USER_ADMIN],
+                    "includeUsers": [],
+                    "excludeUsers": [],
+                    "excludeGroups": [],
+                    "includeGroups": [],
+                    "excludeRoles": [],
+                },
+                "applications": {"includeApplications": ["All"]},
+                "clientAppTypes": ["all"],
+            },
+            "grantControls": None,
+            "sessionControls": {
+                "signInFrequency": {
+                    "isEnabled": True,
+                    "type": "hours",
+                    "value": 24,
+                    "frequencyInterval": "timeBased",
+                    "authenticationType": "primaryAndSecondaryAuthentication",
+                },
+            },
         },
     ]
     return t
