@@ -27,6 +27,7 @@ from connectors.http import (
 )
 from connectors.okta import _mapping as mapping
 from connectors.okta import _sessions as sessions
+from connectors.okta._apps import collect_apps
 from connectors.okta._options import OktaOptions
 from policyengine.connector.contract import SnapshotSink
 from policyengine.errors import AuthenticationError, ConnectorError
@@ -90,6 +91,10 @@ class OktaCollector:
             session_data = self._session_groups(privilege, policies) if known else None
             self._users(privilege, session_data)
             self._guard("API tokens", self._api_tokens)
+            self._guard(
+                "apps",
+                lambda: collect_apps(self.client, self.writer, workers=self.workers),
+            )
         except ServerUnreachable as exc:
             # every other part would fail the same way: say it once and stop
             self.writer.fail(

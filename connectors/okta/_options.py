@@ -38,6 +38,7 @@ DEFAULT_SCOPES = (
     "okta.roles.read",
     "okta.policies.read",
     "okta.apiTokens.read",
+    "okta.apps.read",  # OIDC apps, their grants and client secrets' metadata
 )
 #: Type rules see the login (``name=``) and the profile attributes (``attr=userType=...``).
 TYPE_CONDITIONS = NAME_AND_ATTR

@@ -188,6 +188,10 @@ FIELDS: dict[str, dict[str, Field]] = {
         "live_sessions": Field("object", "open sessions now: count, oauth, source_ips, types"),
         "last_changed_at": Field("timestamp", "latest admin change in the window (audit trail)"),
         "changed_by": Field("refs", "who made those changes"),
+        "auth_method": Field(
+            "str", "how the client authenticates: client_secret_basic, private_key_jwt, none, ..."
+        ),
+        "app_type": Field("str", "OAuth client kind: service, web, native, browser"),
     },
     "credential": {
         **_COMMON,

@@ -68,9 +68,19 @@ SCOPES = {
     "group_users": "okta.groups.read",
     "api_tokens": "okta.apiTokens.read",
     "policies": "okta.policies.read",
+    "apps": "okta.apps.read",
+    "app_grants": "okta.apps.read",
+    "app_secrets": "okta.apps.read",
 }
 
-MAX_LIMIT = {"users": 200, "groups": 10000, "group_users": 1000, "iam": 100, "api_tokens": 200}
+MAX_LIMIT = {
+    "users": 200,
+    "groups": 10000,
+    "group_users": 1000,
+    "iam": 100,
+    "api_tokens": 200,
+    "apps": 200,
+}
 
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/users$"), "users"),
@@ -83,6 +93,9 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/api-tokens$"), "api_tokens"),
     (re.compile(r"^/api/v1/policies$"), "policies"),
     (re.compile(r"^/api/v1/policies/(?P<id>[^/]+)/rules$"), "rules"),
+    (re.compile(r"^/api/v1/apps$"), "apps"),
+    (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/grants$"), "app_grants"),
+    (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/credentials/secrets$"), "app_secrets"),
     (re.compile(r"^/oauth2/v1/token$"), "token"),
 ]
 
@@ -98,6 +111,9 @@ _BUCKET = {
     "api_tokens": "/api/v1/api-tokens",
     "policies": "/api/v1/policies",
     "rules": "/api/v1/policies",
+    "apps": "/api/v1/apps",
+    "app_grants": "/api/v1/apps/{id}",
+    "app_secrets": "/api/v1/apps/{id}",
     "token": "/oauth2/v1/token",
 }
 
@@ -138,6 +154,10 @@ class OktaOrg:
     api_tokens: list[dict[str, Any]] = field(default_factory=list)
     policies: list[dict[str, Any]] = field(default_factory=list)
     rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Applications API: apps, their Okta-scope grants and client secrets (by app id)
+    apps: list[dict[str, Any]] = field(default_factory=list)
+    app_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    app_secrets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path = FIXTURE) -> OktaOrg:
@@ -624,6 +644,32 @@ class OktaEmulator:
         if id not in self.policy_by_id:
             return _error(404, "E0000007", f"Not found: Resource not found: {id} (Policy)")
         return _json(self.org.rules.get(id, []))
+
+    # -- Applications API ---------------------------------------------------------------
+    def _app(self, id: str) -> dict[str, Any] | None:
+        return next((a for a in self.org.apps if a["id"] == id), None)
+
+    def _apps(self, request: Request) -> Response:
+        apps = sorted(self.org.apps, key=lambda a: a["id"])
+        pos = {a["id"]: i for i, a in enumerate(apps)}
+
+        def render(app: dict[str, Any]) -> dict[str, Any]:
+            out = copy.deepcopy(app)
+            out["_links"] = {"self": {"href": f"{self.base_url}/api/v1/apps/{app['id']}"}}
+            return out
+
+        return self._page(request, apps, pos, "apps", 20, render)
+
+    def _app_grants(self, request: Request, id: str) -> Response:
+        if self._app(id) is None:
+            return _error(404, "E0000007", f"Not found: Resource not found: {id} (AppInstance)")
+        return _json(self.org.app_grants.get(id, []))
+
+    def _app_secrets(self, request: Request, id: str) -> Response:
+        if self._app(id) is None:
+            return _error(404, "E0000007", f"Not found: Resource not found: {id} (AppInstance)")
+        # Listings carry the secret undisclosed (hashed); only creation returns it.
+        return _json(self.org.app_secrets.get(id, []))
 
 
 def total_pages(n: int, limit: int) -> int:

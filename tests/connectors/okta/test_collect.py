@@ -22,7 +22,8 @@ def test_ssws_collects_every_kind(okta: Okta, ssws_env: str, tmp_path: Path) -> 
         "account": 15,
         "group": 2,
         "role": 5,
-        "credential": 3,
+        "credential": 3 + 4,  # API tokens + the OIDC apps' client secrets
+        "integration": 4,  # the OIDC apps (the SAML app is not one)
         "session_policy": 3,
     }
     auth = {r.header("authorization") for r in okta.server.requests}
@@ -207,6 +208,7 @@ def test_oauth_service_app(okta: Okta, oauth_env: str, tmp_path: Path) -> None:
         "okta.roles.read",
         "okta.policies.read",
         "okta.apiTokens.read",
+        "okta.apps.read",
     }
     api = [r for r in okta.server.requests if r.path.startswith("/api/")]
     assert {r.header("authorization") for r in api} == {f"Bearer {okta.emulator.issued[0]}"}

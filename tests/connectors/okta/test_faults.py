@@ -34,7 +34,7 @@ def test_429_with_rate_limit_reset_then_success(okta: Okta, ssws_env: str, tmp_p
     started = time.monotonic()
     result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
     assert result.complete, result.errors
-    assert len(snap["credentials"]) == 3
+    assert sum(c["type"] == "api_token" for c in snap["credentials"]) == 3
     assert len(okta.server.requests_to("/api/v1/api-tokens")) == 2
     assert time.monotonic() - started >= 0.5  # it waited for the reset, not just the backoff
 
@@ -86,7 +86,7 @@ def test_connection_dropped_for_good_marks_the_snapshot_incomplete(
     assert "gave up after 3 attempts" in error
     # what was read is kept, and the deprovisioned listing is a part of its own
     assert len(snap["accounts"]) == 6 + 1
-    assert len(snap["credentials"]) == 3  # the other parts are still collected
+    assert sum(c["type"] == "api_token" for c in snap["credentials"]) == 3  # the other parts are still collected
 
 
 def test_expired_oauth_token_mid_run_is_replaced_once(
@@ -118,7 +118,7 @@ def test_malformed_json_once_is_fetched_again(okta: Okta, ssws_env: str, tmp_pat
     okta.server.add_fault(Response(200, b'[{"id": "00T', {}), match="/api/v1/api-tokens")
     result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
     assert result.complete, result.errors
-    assert len(snap["credentials"]) == 3
+    assert sum(c["type"] == "api_token" for c in snap["credentials"]) == 3
 
 
 def test_malformed_json_for_good_names_the_missing_part(
@@ -130,7 +130,8 @@ def test_malformed_json_for_good_names_the_missing_part(
     assert not result.complete
     [error] = snap["source"]["errors"]
     assert error.startswith("okta: API tokens not collected: malformed JSON from http://127.0.0.1")
-    assert snap.get("credentials", []) == []
+    # no API token was written; the apps' client secrets are another part
+    assert [c for c in snap.get("credentials", []) if c["type"] == "api_token"] == []
     assert len(snap["accounts"]) == 15
 
 

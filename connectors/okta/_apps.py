@@ -1,0 +1,115 @@
+"""OAuth/OIDC apps, the Okta scopes granted to them and their client secrets.
+
+``GET /api/v1/apps`` (Link paging) lists every app; only ``OPENID_CONNECT``
+apps become ``integration`` (type ``oauth_client``): SAML and other sign-on
+modes hold no OAuth grants or secrets and are counted in the log. For each
+OIDC app, ``/api/v1/apps/{id}/grants`` gives the Okta API scopes an admin
+granted it (``scopeId``, ``source``) and, when it authenticates with a client
+secret, ``/api/v1/apps/{id}/credentials/secrets`` gives the secrets'
+metadata (``id``, ``status``, ``created``). Secret values are never kept:
+neither the listing's masked ``client_secret`` nor ``secret_hash``, nor the
+app's ``credentials.oauthClient.client_secret``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from connectors.http import HttpClient, link_pages, map_bounded
+from connectors.okta._mapping import timestamp
+from policyengine.connector.contract import SnapshotSink
+from policyengine.errors import ConnectorError
+from policyengine.log import get_logger
+
+log = get_logger("policyengine.okta")
+
+#: token_endpoint_auth_method values that mean a shared secret
+SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post", "client_secret_jwt"})
+#: never copied into ``raw``
+_SECRET_KEYS = frozenset({"client_secret", "secret_hash"})
+
+
+def collect_apps(client: HttpClient, writer: SnapshotSink, *, workers: int) -> None:
+    """Write one integration per OIDC app and one credential per client secret."""
+    oidc: list[dict[str, Any]] = []
+    skipped = 0
+    for page in link_pages(client, "/api/v1/apps", params={"limit": 200}):
+        for app in page:
+            if not isinstance(app, dict) or "id" not in app:
+                continue
+            if app.get("signOnMode") == "OPENID_CONNECT":
+                oidc.append(app)
+            else:
+                skipped += 1
+    log.info("okta.apps", oidc=len(oidc), other_sign_on_modes=skipped)
+
+    def details(app: dict[str, Any]) -> tuple[Any, Any]:
+        grants = client.get_json(f"/api/v1/apps/{app['id']}/grants")
+        secrets = None
+        if auth_method(app) in SECRET_METHODS:
+            secrets = client.get_json(f"/api/v1/apps/{app['id']}/credentials/secrets")
+        return grants, secrets
+
+    for app, (grants, secrets) in map_bounded(details, oidc, workers=workers, ordered=True):
+        if not isinstance(grants, list) or (secrets is not None and not isinstance(secrets, list)):
+            raise ConnectorError(f"GET /api/v1/apps/{app['id']}/...: expected JSON arrays")
+        writer.add(integration(app, grants))
+        for secret in secrets or []:
+            if isinstance(secret, dict) and "id" in secret:
+                writer.add(client_secret(app, secret))
+
+
+def auth_method(app: Mapping[str, Any]) -> str | None:
+    oauth = ((app.get("credentials") or {}).get("oauthClient")) or {}
+    method = oauth.get("token_endpoint_auth_method")
+    return method if isinstance(method, str) else None
+
+
+def integration(app: Mapping[str, Any], grants: list[Any]) -> dict[str, Any]:
+    """An OIDC app; ``scopes`` are the Okta API scopes granted to it (ACTIVE grants)."""
+    settings = ((app.get("settings") or {}).get("oauthClient")) or {}
+    active = [g for g in grants if isinstance(g, dict) and g.get("status") == "ACTIVE"]
+    out: dict[str, Any] = {
+        "kind": "integration",
+        "id": str(app["id"]),
+        "name": str(app.get("label") or app.get("name") or app["id"]),
+        "type": "oauth_client",
+        "enabled": app.get("status") == "ACTIVE",
+        "scopes": sorted({str(g["scopeId"]) for g in active if g.get("scopeId")}),
+        # An Okta-scope grant is an admin's act: a grant by an end user is not.
+        "admin_approved": all(g.get("source") == "ADMIN" for g in active) if active else None,
+        "auth_method": auth_method(app),
+        "app_type": settings.get("application_type"),
+        "created_at": timestamp(app.get("created")),
+        "raw": {
+            "signOnMode": app.get("signOnMode"),
+            "name": app.get("name"),
+            "status": app.get("status"),
+            "grant_types": settings.get("grant_types"),
+            "consent_method": settings.get("consent_method"),
+            "grants": [_without_secrets(g) for g in active],
+        },
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def client_secret(app: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
+    """A client secret's metadata; an Okta secret never changes, so created is its rotation."""
+    created = timestamp(secret.get("created"))
+    out: dict[str, Any] = {
+        "kind": "credential",
+        "id": f"okta_client_secret:{app['id']}:{secret['id']}",
+        "name": f"{app.get('label') or app['id']} client secret {secret['id']}",
+        "type": "client_secret",
+        "integration": str(app["id"]),
+        "enabled": secret.get("status") == "ACTIVE",
+        "created_at": created,
+        "last_rotated_at": created,
+        "raw": _without_secrets(secret),
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _without_secrets(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in _SECRET_KEYS and k != "_links"}

@@ -1,0 +1,72 @@
+"""OIDC apps, their Okta-scope grants and client secrets (metadata only)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.connectors.okta.conftest import Okta, collect, ssws_options
+
+PROVISIONING = "0oaprov0000000000001"
+
+
+def _by_id(snap: dict, key: str) -> dict[str, dict]:
+    return {r["id"]: r for r in snap[key]}
+
+
+def test_oidc_apps_are_integrations_with_granted_scopes(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+    assert result.complete, result.errors
+    apps = _by_id(snap, "integrations")
+    assert set(apps) == {
+        PROVISIONING,
+        "0oasiem0000000000002",
+        "0oaport0000000000003",
+        "0oaold00000000000005",
+    }  # the SAML app (Workday) holds no OAuth grants or secrets
+    prov = apps[PROVISIONING]
+    assert prov["type"] == "oauth_client" and prov["app_type"] == "service"
+    assert prov["auth_method"] == "client_secret_basic"
+    assert prov["scopes"] == ["okta.groups.manage", "okta.users.manage"]
+    assert prov["admin_approved"] is True and prov["enabled"] is True
+    assert prov["created_at"] == "2024-01-10T09:00:00Z"
+    assert apps["0oasiem0000000000002"]["auth_method"] == "private_key_jwt"
+    assert apps["0oaold00000000000005"]["enabled"] is False
+    assert "scopes" in apps["0oaport0000000000003"]  # no grants: an empty list, not missing
+    assert apps["0oaport0000000000003"]["scopes"] == []
+
+
+def test_client_secrets_are_metadata_only(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
+    out = tmp_path / "okta.json"
+    _, snap = collect(ssws_options(okta, ssws_env), out)
+    secrets = [c for c in snap["credentials"] if c["type"] == "client_secret"]
+    assert len(secrets) == 4
+    active = _by_id(snap, "credentials")[f"okta_client_secret:{PROVISIONING}:ocs1prov00000000000a"]
+    assert active["integration"] == PROVISIONING and active["enabled"] is True
+    assert active["created_at"] == active["last_rotated_at"] == "2024-01-10T09:00:00Z"
+    text = out.read_text()
+    assert "NEVER-BE-COPIED" not in text  # the app's credentials.oauthClient.client_secret
+    assert "a1b2" not in text and "secret_hash" not in text and "yk4SVx4s" not in text
+    # the private-key-JWT app has no secrets to list: never asked
+    asked = {r.path for r in okta.server.requests}
+    assert "/api/v1/apps/0oasiem0000000000002/credentials/secrets" not in asked
+    assert json.loads(text)["source"]["complete"] is True
+
+
+def test_apps_listing_failure_marks_the_snapshot_incomplete(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    from tests.emulators._server import Response
+
+    okta.server.add_fault(
+        Response.json({"errorCode": "E0000009", "errorSummary": "Internal Server Error"}, 500),
+        match="/api/v1/apps",
+        times=None,
+    )
+    result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+    assert not result.complete
+    assert any("apps not collected" in e for e in result.errors)
+    assert "integrations" not in snap or not snap["integrations"]
+    assert len(snap["accounts"]) == 15  # the rest is still collected
