@@ -70,3 +70,24 @@ def test_apps_listing_failure_marks_the_snapshot_incomplete(
     assert any("apps not collected" in e for e in result.errors)
     assert "integrations" not in snap or not snap["integrations"]
     assert len(snap["accounts"]) == 15  # the rest is still collected
+
+
+def test_library_flags_the_secret_authenticated_admin_app_and_old_secrets(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    from policyengine.cli.main import main
+
+    out = tmp_path / "okta.json"
+    collect(ssws_options(okta, ssws_env), out)
+    report = tmp_path / "findings.json"
+    argv = ["evaluate", "-s", str(out), "--now", "2026-11-01T00:00:00Z", "--format", "json"]
+    assert main([*argv, "--output", str(report)]) == 1
+    findings = json.loads(report.read_text())["findings"]
+    admin = {f["resource"]["id"] for f in findings if f["policy_id"] == "PE-INT-014"}
+    assert admin == {PROVISIONING}  # SIEM Reader uses private_key_jwt; Old Sync is inactive
+    old = {f["resource"]["id"] for f in findings if f["policy_id"] == "PE-CRED-001"}
+    assert f"okta_client_secret:{PROVISIONING}:ocs1prov00000000000a" in old
+    assert f"okta_client_secret:{PROVISIONING}:ocs2prov00000000000b" not in old  # inactive
+    assert "okta_client_secret:0oaport0000000000003:ocs1port00000000000c" not in old  # 47 days
+    fix = next(f for f in findings if f["policy_id"] == "PE-INT-014")["remediation"]
+    assert "Public key / Private key" in fix
