@@ -76,13 +76,17 @@ class EntraCollector:
         self.pages = 0
         #: the tenant's GUID (the option may be a domain): the owner org of its own apps
         self.tenant_guid: str | None = None
+        self.definitions: list[dict[str, Any]] = []
+        self.user_ids: set[str] = set()
 
     def run(self) -> None:
         try:
-            self._guard("directory roles", self._roles)
+            roles_known = self._guard("directory roles", self._roles)
             self._guard("role-assignable groups", self._groups)
             self._guard("MFA registration", self._registration)
             self._guard("users", self._users)
+            if roles_known:
+                self._write_roles()
             self._guard("applications", self._applications)
             self._guard("tenant settings", self._settings)
             self._guard("Conditional Access policies", self._conditional_access)
@@ -167,7 +171,11 @@ class EntraCollector:
                         end=mapping.ts(item.get("endDateTime")),
                     )
                 )
-        for record in mapping.roles(definitions, self.directory):
+        self.definitions = definitions
+
+    def _write_roles(self) -> None:
+        """After users: a role's members are the accounts written (and group members)."""
+        for record in mapping.roles(self.definitions, self.directory, self.user_ids):
             self.writer.add(record)
 
     def _groups(self) -> None:
@@ -234,6 +242,7 @@ class EntraCollector:
                 raise
             first = False
             for user in page:
+                self.user_ids.add(str(user["id"]))
                 self.writer.add(
                     mapping.account(
                         user, self.directory, self.options.type_rules, sign_in_known=sign_in

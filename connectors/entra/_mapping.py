@@ -212,25 +212,40 @@ def _via(a: Assignment) -> str:
 
 
 def roles(
-    definitions: Iterable[Mapping[str, Any]], directory: Directory
+    definitions: Iterable[Mapping[str, Any]], directory: Directory, user_ids: set[str]
 ) -> list[dict[str, object]]:
+    """One record per role held; ``members`` are the accounts holding it, directly or through a
+    role-assignable group. Other principals (service principals) are in ``raw.other_principals``."""
     members: dict[str, set[str]] = {}
+    others: dict[str, set[str]] = {}
+    group_members: dict[str, set[str]] = {}
+    for user_id, groups in directory.groups_of.items():
+        for group_id, _ in groups:
+            group_members.setdefault(group_id, set()).add(user_id)
     for principal, held in directory.assignments.items():
         for a in held:
-            members.setdefault(a.role_id, set()).add(principal)
+            if principal in user_ids:
+                members.setdefault(a.role_id, set()).add(principal)
+            elif principal in group_members:
+                members.setdefault(a.role_id, set()).update(group_members[principal])
+            else:
+                others.setdefault(a.role_id, set()).add(principal)
     out = []
     for d in definitions:
         template = str(d.get("templateId") or d["id"])
-        if template not in members:
+        if template not in members and template not in others:
             continue
         out.append(
             {
                 "kind": "role",
                 "id": template,
                 "name": str(d.get("displayName") or template),
-                "members": sorted(members[template]),
+                "members": sorted(members.get(template, ())),
                 "privileged": template in PRIVILEGED_ROLES,
-                "raw": {"isBuiltIn": d.get("isBuiltIn")},
+                "raw": {
+                    "isBuiltIn": d.get("isBuiltIn"),
+                    "other_principals": sorted(others.get(template, ())),
+                },
             }
         )
     return out
@@ -299,7 +314,7 @@ def setting(name: str, value: object, category: str, raw: Mapping[str, Any]) -> 
         "name": name,
         "value": value,
         "category": category,
-        "raw": dict(raw),
+        "raw": {k: v for k, v in raw.items() if not k.startswith("@odata.")},
     }
 
 

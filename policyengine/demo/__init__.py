@@ -23,12 +23,18 @@ Three sources show the UNC6040 attack chain next to clean resources:
   ``boutique-web``, the leaver's never-expiring classic token and stale write
   deploy key, a release token writing to every repository, a new App on every
   repository with write, a two-year-old ``SALESFORCE_REFRESH_TOKEN`` secret.
+- ``entra.json`` (entra, collected by the connector from the test emulator):
+  permanent Global Administrators (one with SMS only, one synced from AD), a
+  guest User Administrator, user consent on, a look-alike "Micros0ft Docs
+  Viewer" from another tenant with a tenant-wide Mail.Read grant and
+  Mail.ReadWrite, a never-expiring secret on an app owned by the disabled
+  leaver, a report-only "Require MFA for admins" policy, a dormant admin.
 
 The same people appear in several sources with the same email, so
 cross-source correlation works.
 
 >>> [p.name for p in demo_snapshot_paths()]
-['corp-ad.json', 'salesforce-prod.json', 'okta.json', 'google-workspace.json', 'github.json']
+['corp-ad.json', 'salesforce-prod.json', 'okta.json', 'google-workspace.json', 'github.json', 'entra.json']
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ DEMO_FILES: tuple[str, ...] = (
     "okta.json",
     "google-workspace.json",
     "github.json",
+    "entra.json",
 )
 
 

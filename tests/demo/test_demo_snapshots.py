@@ -20,6 +20,7 @@ EXPECTED_CONNECTORS = {
     "okta": "okta",
     "google-workspace": "google",
     "github": "github",
+    "entra": "entra",
 }
 
 
@@ -140,7 +141,14 @@ def _by_email(docs: dict[str, dict[str, Any]], email: str) -> dict[str, dict[str
 
 def test_people_correlate_across_sources(docs: dict[str, dict[str, Any]]) -> None:
     julien = _by_email(docs, "julien.moreau@maisonverlaine.example")
-    assert set(julien) == {"corp-ad", "salesforce-prod", "okta", "google-workspace", "github"}
+    assert set(julien) == {
+        "corp-ad",
+        "salesforce-prod",
+        "okta",
+        "google-workspace",
+        "github",
+        "entra",
+    }
     assert julien["google-workspace"]["employee_id"] == "MV-1002"  # the same id as corp-ad
     marc = _by_email(docs, "marc.petit@maisonverlaine.example")
     assert marc["corp-ad"]["enabled"] is False

@@ -493,8 +493,44 @@ def generate(n_users: int, n_apps: int, n_sps: int) -> EntraTenant:
     return t
 
 
-if __name__ == "__main__":
-    tenant = sample()
+#: the sample's people as the demo retailer's (policyengine/demo): same emails and employee
+#: ids as its AD and Okta, so correlation joins them
+DEMO_NAMES = {
+    "northwind-retail.example": "maisonverlaine.example",
+    "alice.admin": "claire.dubois",
+    "Alice Admin": "Claire Dubois",
+    "bob.ops": "julien.moreau",
+    "Bob Ops": "Julien Moreau",
+    "carol.helpdesk": "sophie.laurent",
+    "Carol Helpdesk": "Sophie Laurent",
+    "dave.contractor_partner.example#EXT#": "lea.martin_lumiere-agency.example#EXT#",
+    "Dave Contractor_Partner Example#Ext#": "Lea Martin (Lumiere Agency)",
+    "erin.leaver": "marc.petit",
+    "Erin Leaver": "Marc Petit",
+    "bg-emergency": "breakglass",
+    "Bg-Emergency": "Break Glass",
+    "frank.dormant": "nadia.robert",
+    "Frank Dormant": "Nadia Robert",
+    '"E1001"': '"MV-1001"',
+    '"E1002"': '"MV-1002"',
+    '"E1003"': '"MV-1003"',
+    '"E1005"': '"MV-0987"',
+    '"E1007"': '"MV-1005"',
+}
+
+
+def as_json(tenant: EntraTenant) -> str:
     data = {name: getattr(tenant, name) for name in EntraTenant.__slots__}  # type: ignore[attr-defined]
-    json.dump(data, sys.stdout, indent=1)
-    sys.stdout.write("\n")
+    return json.dumps(data, indent=1) + "\n"
+
+
+def demo_json() -> str:
+    """The sample tenant as Maison Verlaine's (tests/data/entra/demo-tenant.json)."""
+    text = as_json(sample())
+    for old, new in DEMO_NAMES.items():
+        text = text.replace(old, new)
+    return text
+
+
+if __name__ == "__main__":  # python -m tests.emulators.entra_tenant [demo]
+    sys.stdout.write(demo_json() if sys.argv[1:] == ["demo"] else as_json(sample()))
