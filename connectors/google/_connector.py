@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -33,6 +35,34 @@ def _rate_limited(response: httpx.Response) -> bool:
     return response.status_code == 403 and google_reason(response) in RATE_REASONS
 
 
+class QuotaPause:
+    """Google's quotas are per 100 seconds and send no Retry-After: on a rate-limit 403
+    every thread pauses, ``first`` seconds, doubling while answers stay rate-limited (up
+    to one window), back to ``first`` after a success. Backoff per request still applies."""
+
+    def __init__(self, first: float = 5.0, window: float = 100.0) -> None:
+        self.first = first
+        self.window = window
+        self._next = first
+        self._until = 0.0
+        self._lock = threading.Lock()
+        self.pauses = 0
+
+    def __call__(self, response: httpx.Response) -> float | None:
+        with self._lock:
+            if not _rate_limited(response):
+                if response.status_code < 300:
+                    self._next = self.first
+                return None
+            now = time.monotonic()
+            if now < self._until:  # the other threads hitting the same spent quota
+                return self._until - now
+            pause, self._next = self._next, min(self.window, self._next * 2)
+            self._until = now + pause
+            self.pauses += 1
+            return pause
+
+
 def _auth_failure(response: httpx.Response) -> bool:
     """A 401 (after one new token) is refused credentials; a 403 is a missing permission."""
     return response.status_code == 401
@@ -49,9 +79,10 @@ class GoogleConnector:
     def __init__(self, options: GoogleOptions, *, instance: str) -> None:
         self.options = options
         self.instance = instance
-        #: after collect(): requests sent (token calls included) and retries
+        #: after collect(): requests sent (token calls included), retries, quota pauses
         self.request_count = 0
         self.retry_count = 0
+        self.quota = QuotaPause(first=options.transport.retry_backoff * 10)
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -76,6 +107,7 @@ class GoogleConnector:
             max_attempts=attempts,
             auth_failure=_auth_failure,
             retryable=_rate_limited,
+            on_response=self.quota,
             max_connections=o.transport.max_concurrency + 2,
         )
 

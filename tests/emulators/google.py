@@ -203,7 +203,8 @@ class GoogleEmulator:
         name, match = routed
         if not self._authorised(request):
             return token_expired.google()
-        if self.limiter is not None and not self.limiter.count(name + "-quota").allowed:
+        # one "queries per 100 seconds per user" quota over every Directory call
+        if self.limiter is not None and not self.limiter.count("per-user").allowed:
             return rate_limited.google(403, "userRateLimitExceeded")
         return getattr(self, "_" + name)(request, **match.groupdict())
 

@@ -177,3 +177,18 @@ def test_gives_up_on_endless_503_with_an_error(google: Google, tmp_path: Path) -
     result, _ = collect(google, tmp_path / "g.json", max_attempts=2)
     assert any("admin roles not collected" in e and "gave up after 2" in e for e in result.errors)
     assert ConnectorError  # the type the client raises inside; the run records it
+
+
+def test_stays_complete_under_a_per_user_quota(make_google, tmp_path: Path) -> None:
+    """A spent "queries per 100 seconds per user" quota pauses every thread, then resumes."""
+    from policyengine import connector as registry
+    from tests.connectors.google.conftest import options
+
+    google = make_google(user_quota=12, quota_window=2)
+    out = tmp_path / "g.json"
+    result = registry.run(
+        "google", options(google, retry_backoff=0.05, max_attempts=8), instance="g", output=out
+    )
+    assert result.complete, result.errors
+    assert google.emulator.limiter.rejected > 0  # the quota was really hit
+    assert len(json.loads(out.read_text())["accounts"]) == 8
