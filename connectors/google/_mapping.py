@@ -16,7 +16,7 @@ Choices (docs/connectors/google.md says why):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from policyengine.connector.account_types import AccountFacts, TypeRules
@@ -128,7 +128,7 @@ def role_name(item: Mapping[str, Any]) -> str:
     return str(item.get("roleName", ""))
 
 
-def role(item: Mapping[str, Any], assignments: list[Mapping[str, Any]]) -> dict[str, Any]:
+def role(item: Mapping[str, Any], assignments: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     privileges = item.get("rolePrivileges") or []
     return {
         "kind": "role",
@@ -186,7 +186,7 @@ def oauth_token(user_id: str, token: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def integration(client_id: str, grants: list[Mapping[str, Any]]) -> dict[str, Any]:
+def integration(client_id: str, grants: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One third-party app: ``grants`` are its credential records (one per user)."""
     scopes = sorted({s for g in grants for s in g["scopes"]})
     return {
