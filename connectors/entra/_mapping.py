@@ -16,7 +16,9 @@ from policyengine.model.kinds import PHISHING_RESISTANT_METHODS
 #: or voice; it is counted as the weaker-looking "sms".
 METHODS: dict[str, str] = {
     "fido2": "fido2",
+    "fido2SecurityKey": "fido2",
     "passKeyDeviceBound": "fido2",
+    "passKeySynced": "webauthn",  # a synced passkey: origin-bound, not device-bound
     "passKeyDeviceBoundAuthenticator": "fido2",
     "passKeyDeviceBoundWindowsHello": "platform",
     "windowsHelloForBusiness": "platform",
@@ -27,6 +29,7 @@ METHODS: dict[str, str] = {
     "softwareOneTimePasscode": "totp",
     "hardwareOneTimePasscode": "totp",
     "mobilePhone": "sms",
+    "sms": "sms",
     "alternateMobilePhone": "sms",
     "officePhone": "voice",
     "email": "email",

@@ -93,3 +93,15 @@ def test_select_lists_only_mapped_properties(entra: Entra, secret_env: str, tmp_
     collect(options(entra, secret_env), tmp_path / "entra.json")
     first = next(r for r in entra.server.requests if r.path == "/v1.0/users")
     assert first.param("$select") == ",".join(USER_SELECT)
+
+
+def test_registration_methods_map_to_the_model() -> None:
+    from connectors.entra._mapping import mfa
+
+    weak = mfa({"isMfaRegistered": True, "methodsRegistered": ["mobilePhone", "email"]})
+    assert weak == {"enrolled": True, "methods": ["email", "sms"], "phishing_resistant": False}
+    strong = mfa({"isMfaRegistered": True, "methodsRegistered": ["passKeySynced", "password"]})
+    assert strong == {"enrolled": True, "methods": ["webauthn"], "phishing_resistant": True}
+    hello = mfa({"isMfaRegistered": True, "methodsRegistered": ["windowsHelloForBusiness"]})
+    assert hello is not None and hello["methods"] == ["platform"]
+    assert mfa(None) is None
