@@ -154,3 +154,31 @@ def test_exit_3_when_retries_run_out_on_page_3_of_5(
     assert snap["source"]["complete"] is False
     assert snap["source"]["errors"][0].startswith("User: ")
     assert "missing data: User" in capsys.readouterr().err
+
+
+def test_exit_2_on_an_activity_window_beyond_login_history(tmp_path: Path) -> None:
+    out = tmp_path / "sf.json"
+    proc = cli(
+        "collect", "salesforce",
+        "--login-url", "https://login.salesforce.com",
+        "--client-id", CLIENT_ID,
+        "--client-secret-env", "X",
+        "--activity-days", "365",
+        "-o", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "activity_days" in proc.stderr and "180" in proc.stderr
+    assert not out.exists()
+
+
+def test_activity_reaches_the_snapshot_through_the_cli(
+    emulated: Any, key_pair: tuple[Path, bytes], tmp_path: Path
+) -> None:
+    server, _ = emulated
+    out = tmp_path / "sf.json"
+    proc = cli(*jwt_args(server, key_pair[0], out), "--activity-days", "7")
+    assert proc.returncode == 0, proc.stderr
+    snap = json.loads(out.read_text())
+    lookalike = next(i for i in snap["integrations"] if i["id"] == "0H45g000000DlITAAA")
+    assert lookalike["activity"]["window_days"] == 7
+    assert lookalike["activity"]["records_exported"] == 412907

@@ -133,3 +133,14 @@ def test_jwt_audience_defaults_to_the_login_url() -> None:
         }
     )
     assert o.audience == "https://login.salesforce.com"
+
+
+@pytest.mark.parametrize("days", [-1, 181, True, "30"])
+def test_activity_days_is_bounded(days: Any) -> None:
+    with pytest.raises(UsageError, match=r"activity_days.*from 0 to 180"):
+        parse_options(opts(activity_days=days))
+
+
+def test_activity_days_default_and_off() -> None:
+    assert parse_options(opts()).activity_days == 30
+    assert parse_options(opts(activity_days=0)).activity_days == 0
