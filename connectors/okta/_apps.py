@@ -30,8 +30,15 @@ SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post", "client
 _SECRET_KEYS = frozenset({"client_secret", "secret_hash"})
 
 
-def collect_apps(client: HttpClient, writer: SnapshotSink, *, workers: int) -> None:
-    """Write one integration per OIDC app and one credential per client secret."""
+def collect_apps(
+    client: HttpClient, writer: SnapshotSink, *, workers: int, user_grants: bool = False
+) -> None:
+    """Write one integration per OIDC app and one credential per client secret.
+
+    With ``user_grants``, each active user's consents (``/api/v1/users/{id}/grants``,
+    ``source`` END_USER) name the app's ``authorized_users``; without, they stay
+    missing (not "nobody").
+    """
     oidc: list[dict[str, Any]] = []
     skipped = 0
     for page in link_pages(client, "/api/v1/apps", params={"limit": 200}):
@@ -51,13 +58,53 @@ def collect_apps(client: HttpClient, writer: SnapshotSink, *, workers: int) -> N
             secrets = client.get_json(f"/api/v1/apps/{app['id']}/credentials/secrets")
         return grants, secrets
 
+    consents = _user_consents(client, workers) if user_grants else None
     for app, (grants, secrets) in map_bounded(details, oidc, workers=workers, ordered=True):
         if not isinstance(grants, list) or (secrets is not None and not isinstance(secrets, list)):
             raise ConnectorError(f"GET /api/v1/apps/{app['id']}/...: expected JSON arrays")
-        writer.add(integration(app, grants))
+        resource = integration(app, grants)
+        if consents is not None:
+            mine = consents.get(_client_id(app), {})
+            resource["authorized_users"] = sorted(mine)
+            resource["raw"]["user_consented_scopes"] = sorted(set().union(*mine.values()))
+        writer.add(resource)
         for secret in secrets or []:
             if isinstance(secret, dict) and "id" in secret:
                 writer.add(client_secret(app, secret))
+
+
+def _user_consents(client: HttpClient, workers: int) -> dict[str, dict[str, set[str]]]:
+    """client id -> user id -> scopes the user consented to (ACTIVE END_USER grants)."""
+    users = [
+        str(u["id"])
+        for page in link_pages(client, "/api/v1/users", params={"limit": 200})
+        for u in page
+        if isinstance(u, dict) and u.get("status") == "ACTIVE" and "id" in u
+    ]
+
+    def grants_of(uid: str) -> Any:
+        return client.get_json(f"/api/v1/users/{uid}/grants")
+
+    out: dict[str, dict[str, set[str]]] = {}
+    for uid, grants in map_bounded(grants_of, users, workers=workers):
+        if not isinstance(grants, list):
+            raise ConnectorError(f"GET /api/v1/users/{uid}/grants: expected a JSON array")
+        for grant in grants:
+            if (
+                isinstance(grant, dict)
+                and grant.get("status") == "ACTIVE"
+                and grant.get("source") == "END_USER"
+                and grant.get("clientId")
+            ):
+                scopes = out.setdefault(str(grant["clientId"]), {}).setdefault(uid, set())
+                scopes.add(str(grant.get("scopeId") or ""))
+    log.info("okta.user_grants", users=len(users), clients=len(out))
+    return out
+
+
+def _client_id(app: Mapping[str, Any]) -> str:
+    oauth = ((app.get("credentials") or {}).get("oauthClient")) or {}
+    return str(oauth.get("client_id") or app["id"])
 
 
 def auth_method(app: Mapping[str, Any]) -> str | None:

@@ -93,7 +93,12 @@ class OktaCollector:
             self._guard("API tokens", self._api_tokens)
             self._guard(
                 "apps",
-                lambda: collect_apps(self.client, self.writer, workers=self.workers),
+                lambda: collect_apps(
+                    self.client,
+                    self.writer,
+                    workers=self.workers,
+                    user_grants=self.options.user_grants,
+                ),
             )
         except ServerUnreachable as exc:
             # every other part would fail the same way: say it once and stop

@@ -66,6 +66,8 @@ class OktaOptions:
     transport: Transport = TRANSPORT.defaults
     page_size: int = 200
     type_rules: TypeRules = field(default_factory=TypeRules)
+    #: read each active user's consent grants (one call per user: opt-in)
+    user_grants: bool = False
 
     @property
     def oauth(self) -> bool:
@@ -95,6 +97,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t = add_transport_arguments(parser, TRANSPORT)
     t.add_argument(
         "--page-size", type=int, default=200, help="users per page, 1-200 (default: %(default)s)"
+    )
+    t.add_argument(
+        "--user-grants",
+        action="store_true",
+        default=None,
+        help="also read each active user's OAuth consents (/api/v1/users/{id}/grants; "
+        "one call per user, so off by default)",
     )
     m = parser.add_argument_group("mapping")
     add_type_rule_arguments(m, examples="break_glass:name=^bg-, service:attr=userType=^service$")
@@ -155,4 +164,5 @@ def parse_options(values: Mapping[str, object]) -> OktaOptions:
         transport=parse_transport(options, TRANSPORT),
         page_size=options.integer("page_size", 200, low=1, high=200),
         type_rules=read_type_rules(options, conditions=TYPE_CONDITIONS),
+        user_grants=options.boolean("user_grants", False),
     )

@@ -71,6 +71,7 @@ SCOPES = {
     "apps": "okta.apps.read",
     "app_grants": "okta.apps.read",
     "app_secrets": "okta.apps.read",
+    "user_grants": "okta.users.read",
 }
 
 MAX_LIMIT = {
@@ -93,6 +94,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/api-tokens$"), "api_tokens"),
     (re.compile(r"^/api/v1/policies$"), "policies"),
     (re.compile(r"^/api/v1/policies/(?P<id>[^/]+)/rules$"), "rules"),
+    (re.compile(r"^/api/v1/users/(?P<id>[^/]+)/grants$"), "user_grants"),
     (re.compile(r"^/api/v1/apps$"), "apps"),
     (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/grants$"), "app_grants"),
     (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/credentials/secrets$"), "app_secrets"),
@@ -112,6 +114,7 @@ _BUCKET = {
     "policies": "/api/v1/policies",
     "rules": "/api/v1/policies",
     "apps": "/api/v1/apps",
+    "user_grants": "/api/v1/users/{id}",
     "app_grants": "/api/v1/apps/{id}",
     "app_secrets": "/api/v1/apps/{id}",
     "token": "/oauth2/v1/token",
@@ -158,6 +161,8 @@ class OktaOrg:
     apps: list[dict[str, Any]] = field(default_factory=list)
     app_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     app_secrets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: users' consent grants (by user id)
+    user_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path = FIXTURE) -> OktaOrg:
@@ -664,6 +669,11 @@ class OktaEmulator:
         if self._app(id) is None:
             return _error(404, "E0000007", f"Not found: Resource not found: {id} (AppInstance)")
         return _json(self.org.app_grants.get(id, []))
+
+    def _user_grants(self, request: Request, id: str) -> Response:
+        if id not in self.user_pos:
+            return self._no_user(id)
+        return _json(self.org.user_grants.get(id, []))
 
     def _app_secrets(self, request: Request, id: str) -> Response:
         if self._app(id) is None:

@@ -91,3 +91,38 @@ def test_library_flags_the_secret_authenticated_admin_app_and_old_secrets(
     assert "okta_client_secret:0oaport0000000000003:ocs1port00000000000c" not in old  # 47 days
     fix = next(f for f in findings if f["policy_id"] == "PE-INT-014")["remediation"]
     assert "Public key / Private key" in fix
+
+
+def test_user_consents_name_the_apps_authorized_users_when_asked(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    _, without = collect(ssws_options(okta, ssws_env), tmp_path / "a.json")
+    portal = "0oaport0000000000003"
+    assert "authorized_users" not in _by_id(without, "integrations")[portal]  # not read: missing
+    assert not [
+        r for r in okta.server.requests if r.path.endswith("/grants") and "/users/" in r.path
+    ]
+    result, snap = collect(ssws_options(okta, ssws_env, user_grants=True), tmp_path / "b.json")
+    assert result.complete, result.errors
+    apps = _by_id(snap, "integrations")
+    # bob's consent is revoked; dave is suspended (not asked)
+    assert apps[portal]["authorized_users"] == ["00ualicex00000000000"]
+    assert apps[portal]["raw"]["user_consented_scopes"] == ["offline_access", "profile"]
+    assert apps[PROVISIONING]["authorized_users"] == []
+    asked = {r.path for r in okta.server.requests}
+    assert "/api/v1/users/00udavexx00000000003/grants" not in asked
+
+
+def test_library_flags_consented_apps_off_the_allow_list(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    from policyengine.cli.main import main
+
+    out = tmp_path / "okta.json"
+    collect(ssws_options(okta, ssws_env, user_grants=True), out)
+    report = tmp_path / "findings.json"
+    argv = ["evaluate", "-s", str(out), "--now", "2026-11-01T00:00:00Z", "--format", "json"]
+    main([*argv, "--output", str(report)])
+    findings = json.loads(report.read_text())["findings"]
+    consented = [f["resource"]["id"] for f in findings if f["policy_id"] == "PE-INT-015"]
+    assert consented == ["0oaport0000000000003"]
