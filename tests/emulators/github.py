@@ -83,6 +83,8 @@ class GitHubEmulator:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _limiter: FixedWindowLimiter | None = None
     _served: int = 0
+    _repo_index: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _people_cache: tuple[tuple[int, int], dict[str, dict[str, Any]]] | None = None
 
     @classmethod
     def load(cls, **kwargs: Any) -> GitHubEmulator:
@@ -138,9 +140,13 @@ class GitHubEmulator:
         }
 
     def _people(self) -> dict[str, dict[str, Any]]:
-        people = {m["login"]: m for m in self.org["members"]}
-        people.update({c["login"]: c for c in self.org["outside_collaborators"]})
-        return people
+        """login -> fixture entry, rebuilt when a test adds people (large orgs in the bench)."""
+        size = (len(self.org["members"]), len(self.org["outside_collaborators"]))
+        if self._people_cache is None or self._people_cache[0] != size:
+            people = {m["login"]: m for m in self.org["members"]}
+            people.update({c["login"]: c for c in self.org["outside_collaborators"]})
+            self._people_cache = (size, people)
+        return self._people_cache[1]
 
     def _user_of(self, login: str) -> dict[str, Any]:
         """A member as listings show it: with the public profile email when there is one."""
@@ -178,7 +184,9 @@ class GitHubEmulator:
         return out
 
     def _repo(self, name: str) -> dict[str, Any] | None:
-        return next((r for r in self.org["repos"] if r["name"] == name), None)
+        if len(self._repo_index) != len(self.org["repos"]):
+            self._repo_index = {r["name"]: r for r in self.org["repos"]}
+        return self._repo_index.get(name)
 
     # -- auth ------------------------------------------------------------------
     def _caller(self, request: Request) -> tuple[str, str] | Response:
