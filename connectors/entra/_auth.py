@@ -1,36 +1,32 @@
-"""Client-credentials tokens from the Microsoft identity platform (secret or certificate).
+"""Client-credentials tokens from the Microsoft identity platform, through MSAL.
 
-MSAL is not used: its authority must be ``https://`` (msal/authority.py refuses other
-schemes), so it cannot run against a loopback test authority, and the shared HTTP layer
-already gives retries, timeouts and the CA file. The wire format is the documented one
-(v2-oauth2-client-creds-grant-flow, certificate-credentials): ``scope=GRAPH/.default``; a
-certificate signs an RS256 assertion whose header names it by ``x5t#S256``.
+MSAL (``msal.ConfidentialClientApplication``) builds the request: a client secret, or a
+certificate assertion it signs itself (PS256, header ``x5t#S256`` and ``x5c``). MSAL only
+accepts an ``https://`` authority; it reads the tenant's OIDC discovery document
+(``<authority>/<tenant>/v2.0/.well-known/openid-configuration``) for the token endpoint.
+Instance discovery (a call to login.microsoftonline.com to vet the host) is off, so a
+national-cloud or loopback test authority works; the CA file verifies MSAL's requests.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import time
-import uuid
+import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectors.entra._options import EntraOptions
-from connectors.http import HttpClient, ServerUnreachable, TokenAuth
-from policyengine.errors import AuthenticationError, ConnectorError, UsageError
+from connectors.http import ServerUnreachable, TokenAuth
+from policyengine.errors import AuthenticationError, UsageError
 from policyengine.log import get_logger, register_secret
 
 log = get_logger("policyengine.entra")
 
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def load_certificate(path: str) -> tuple[Any, str]:
-    """(private key, x5t#S256 thumbprint) from a PEM holding the key and the certificate."""
+def load_certificate(path: str) -> tuple[str, str]:
+    """(private key PEM, certificate PEM) from a PEM file holding both."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -52,80 +48,121 @@ def load_certificate(path: str) -> tuple[Any, str]:
         ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise UsageError(f"entra: option 'certificate_file': {path}: the key must be RSA")
-    der = cert.public_bytes(serialization.Encoding.DER)
-    return key, _b64url(hashlib.sha256(der).digest())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def _aadsts_summary(response: Any) -> str | None:
-    """``AADSTS7000215`` and the first sentence of its description; never the request."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict) or "error" not in body:
-        return None
-    description = str(body.get("error_description", "")).split("\r\n")[0].split(". ")[0]
-    return f"{body.get('error')}: {description}"[:300]
+def graph_scope(graph_url: str) -> str:
+    """``<resource>/.default``; a loopback test Graph stands for the real resource id."""
+    if urlsplit(graph_url).hostname in _LOOPBACK:
+        return f"{GRAPH_RESOURCE}/.default"
+    return f"{graph_url}/.default"
 
 
-def token_auth(options: EntraOptions, token_client: HttpClient) -> TokenAuth:
-    """A refreshable Bearer auth; a fresh assertion for every token request."""
-    token_url = f"{options.authority_url}/{options.tenant_id}/oauth2/v2.0/token"
-    scope = f"{options.graph_url}/.default"
-    if options.graph_url.startswith("http://"):  # a loopback test Graph: the real resource id
-        scope = "https://graph.microsoft.com/.default"
-    secret = options.secret.read("Entra client secret") if options.secret else None
-    certificate = load_certificate(options.certificate_file) if options.certificate_file else None
+def _aadsts_summary(result: dict[str, Any]) -> str:
+    """``invalid_client: AADSTS7000215: Invalid client secret provided``; never the request."""
+    description = str(result.get("error_description", "")).split("\r\n")[0].split(". ")[0]
+    return f"{result.get('error')}: {description}"[:300]
 
-    def form() -> dict[str, str]:
-        base = {
-            "grant_type": "client_credentials",
-            "client_id": options.client_id,
-            "scope": scope,
-        }
-        if secret is not None:
-            return {**base, "client_secret": secret}
-        import jwt
 
-        assert certificate is not None
-        key, thumbprint = certificate
-        now = int(time.time())
-        claims = {
-            "aud": token_url,
-            "iss": options.client_id,
-            "sub": options.client_id,
-            "jti": str(uuid.uuid4()),
-            "nbf": now,
-            "iat": now,
-            "exp": now + 600,
-        }
-        assertion = jwt.encode(claims, key, algorithm="RS256", headers={"x5t#S256": thumbprint})
-        register_secret(assertion)
-        return {**base, "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
+def _session(verify: bool | str, timeout: float) -> Any:
+    """A requests session for MSAL whose CA file wins over ``REQUESTS_CA_BUNDLE``.
 
-    def fetch() -> tuple[str, None]:
+    requests lets that variable override ``Session.verify`` (and so MSAL's ``verify=``);
+    a per-request ``verify`` is not overridden.
+    """
+    import requests
+
+    class _Session(requests.Session):
+        def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("verify", verify)
+            kwargs.setdefault("timeout", timeout)
+            return super().request(method, url, *args, **kwargs)
+
+    return _Session()
+
+
+class MsalTokens:
+    """Fetches tokens with MSAL for :class:`TokenAuth`; a refresh skips MSAL's cache."""
+
+    def __init__(self, options: EntraOptions) -> None:
+        self.options = options
+        #: token-endpoint calls made (a cached answer is not a call)
+        self.request_count = 0
+        self._app: Any = None
+        self._fetched = 0
+        self._lock = threading.Lock()
+
+    def _credential(self) -> str | dict[str, str]:
+        o = self.options
+        if o.secret is not None:
+            return o.secret.read("Entra client secret")
+        assert o.certificate_file is not None
+        key_pem, cert_pem = load_certificate(o.certificate_file)
+        # public_certificate: MSAL derives the SHA-256 thumbprint (x5t#S256) and sends x5c
+        return {"private_key": key_pem, "public_certificate": cert_pem}
+
+    def _application(self) -> Any:
+        import msal
+        import requests
+
+        o = self.options
+        authority = f"{o.authority_url}/{o.tenant_id}"
         try:
-            body: Any = token_client.get_json_post(token_url, form())
-        except (AuthenticationError, ServerUnreachable):
-            raise
-        except ConnectorError as exc:
-            if "AADSTS" in exc.message or "invalid_" in exc.message:
-                raise AuthenticationError(
-                    f"entra: token request refused by {options.authority_url}: {exc.message}"
+            return msal.ConfidentialClientApplication(
+                o.client_id,
+                client_credential=self._credential(),
+                authority=authority,
+                instance_discovery=False,
+                http_client=_session(o.transport.ca_file or True, o.transport.timeout),
+            )
+        except requests.RequestException as exc:
+            raise ServerUnreachable(
+                f"entra: cannot reach the authority {o.authority_url}: {type(exc).__name__}"
+            ) from None
+        except ValueError as exc:  # the OIDC discovery document was refused or malformed
+            reason = str(exc).split(". ")[0].split(", Error:")[0][:200]
+            raise AuthenticationError(
+                f"entra: authority {o.authority_url} refused tenant '{o.tenant_id}': {reason}"
+            ) from None
+
+    def fetch(self) -> tuple[str, None]:
+        import requests
+
+        o = self.options
+        with self._lock:
+            if self._app is None:
+                self._app = self._application()
+                self.request_count += 1
+            # the first call may use MSAL's cache; a later one follows a 401: force a new token
+            fresh = self._fetched > 0
+            self._fetched += 1
+            if fresh:  # no network call: instance discovery is off, so no authority aliases
+                self._app.remove_tokens_for_client()
+            try:
+                result = self._app.acquire_token_for_client([graph_scope(o.graph_url)])
+            except requests.RequestException as exc:
+                raise ServerUnreachable(
+                    f"entra: cannot reach the authority {o.authority_url}: {type(exc).__name__}"
                 ) from None
-            raise
-        access = body.get("access_token") if isinstance(body, dict) else None
+            self.request_count += 1
+        if not isinstance(result, dict) or "error" in result:
+            summary = _aadsts_summary(result if isinstance(result, dict) else {})
+            raise AuthenticationError(
+                f"entra: token request refused by {o.authority_url}: {summary}"
+            )
+        access = result.get("access_token")
         if not isinstance(access, str) or not access:
             raise AuthenticationError("entra: the token endpoint returned no access_token")
         register_secret(access)
-        log.info("entra.access_token", expires_in=body.get("expires_in"))
+        log.info("entra.access_token", expires_in=result.get("expires_in"))
         return f"Bearer {access}", None
 
-    return TokenAuth(fetch)
 
-
-def token_error(response: Any) -> str | None:
-    """For the token client: an AADSTS body is final (a wrong secret stays wrong)."""
-    if response.status_code in (400, 401):
-        return _aadsts_summary(response)
-    return None
+def token_auth(tokens: MsalTokens) -> TokenAuth:
+    """A refreshable Bearer auth over MSAL."""
+    return TokenAuth(tokens.fetch)

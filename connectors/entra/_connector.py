@@ -52,23 +52,16 @@ class EntraConnector:
             load_certificate(self.options.certificate_file)
 
     def collect(self, writer: SnapshotSink) -> None:
-        from connectors.entra._auth import token_auth, token_error
+        from connectors.entra._auth import MsalTokens, token_auth
         from connectors.entra._collect import EntraCollector
         from connectors.http import HttpClient
 
         o = self.options
-        token_client = HttpClient.for_transport(
-            o.authority_url,
-            o.transport,
-            auth=None,
-            fatal_error=token_error,
-            auth_failure=_refused,
-            transport=self._transport,
-        )
+        tokens = MsalTokens(o)
         client = HttpClient.for_transport(
             o.graph_url,
             o.transport,
-            auth=token_auth(o, token_client),
+            auth=token_auth(tokens),
             auth_failure=_refused,
             max_connections=o.transport.max_concurrency + 2,
             transport=self._transport,
@@ -77,7 +70,6 @@ class EntraConnector:
         try:
             EntraCollector(client, o, writer).run()
         finally:
-            self.request_count = client.request_count + token_client.request_count
-            self.retry_count = client.retry_count + token_client.retry_count
+            self.request_count = client.request_count + tokens.request_count
+            self.retry_count = client.retry_count
             client.close()
-            token_client.close()

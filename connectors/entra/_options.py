@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--authority-url",
         default="https://login.microsoftonline.com",
-        help="token authority (default: %(default)s; http only for loopback tests)",
+        help="token authority, https only (default: %(default)s)",
     )
     g.add_argument(
         "--graph-url",
@@ -102,13 +102,17 @@ def parse_options(values: Mapping[str, object]) -> EntraOptions:
             "entra: give one credential: 'client_secret_env', 'client_secret_file' "
             "or 'certificate_file'"
         )
+    authority = options.url("authority_url", required=False) or "https://login.microsoftonline.com"
+    if not authority.startswith("https://"):  # MSAL refuses any other scheme, loopback too
+        raise options.error(
+            "authority_url", "must be https:// (MSAL requires it, also on loopback)"
+        )
     return EntraOptions(
         tenant_id=tenant,
         client_id=client_id,
         secret=secret,
         certificate_file=certificate,
-        authority_url=options.url("authority_url", required=False)
-        or "https://login.microsoftonline.com",
+        authority_url=authority,
         graph_url=options.url("graph_url", required=False) or "https://graph.microsoft.com",
         transport=parse_transport(options, TRANSPORT),
         page_size=options.integer("page_size", 999, low=1, high=999),

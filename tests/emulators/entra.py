@@ -2,6 +2,9 @@
 
 What it reproduces (learn.microsoft.com pages named in tests/data/entra/README.md):
 
+- ``GET /{tenant}/v2.0/.well-known/openid-configuration``: the OIDC discovery document
+  MSAL reads first (issuer, authorization and token endpoints); an unknown tenant is
+  ``400 invalid_tenant`` (AADSTS90002).
 - ``POST /{tenant}/oauth2/v2.0/token``: client credentials with ``client_secret`` or a
   ``client_assertion`` (RS256 JWT, ``aud`` = the token URL, ``iss`` = ``sub`` = client id,
   header ``x5t#S256`` or ``x5t`` naming the registered certificate); ``scope`` must be
@@ -32,6 +35,8 @@ from tests.emulators.kit import PageTokens, Request, Response, fixture_path, rea
 FIXTURE = fixture_path("entra", "tenant.json")
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+#: MSAL's tenant discovery path, after ``/{tenant}`` (msal/authority.py)
+OIDC_DISCOVERY = "/v2.0/.well-known/openid-configuration"
 
 #: path -> (entity list key in the tenant, application permission needed)
 COLLECTIONS: dict[str, tuple[str, str]] = {
@@ -167,6 +172,8 @@ class EntraEmulator:
     def __call__(self, request: Request) -> Response:
         if request.method == "POST" and request.path.endswith("/oauth2/v2.0/token"):
             return self._token(request)
+        if request.method == "GET" and request.path.endswith(OIDC_DISCOVERY):
+            return self._openid_configuration(request)
         if request.method != "GET":
             return graph_error(405, "Request_BadRequest", "Method not allowed.")
         client_id = self._authorised(request)
@@ -257,6 +264,26 @@ class EntraEmulator:
         return Response.json(body)
 
     # ------------------------------------------------------------------ token endpoint
+    def _openid_configuration(self, request: Request) -> Response:
+        """The tenant's OIDC discovery document: MSAL reads the token endpoint from it."""
+        tenant = request.path[: -len(OIDC_DISCOVERY)].strip("/")
+        if tenant != self.tenant.tenant_id:
+            return aadsts_error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
+        root = f"{self.base_url}/{tenant}"
+        return Response.json(
+            {
+                "issuer": f"{root}/v2.0",
+                "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{root}/oauth2/v2.0/token",
+                "jwks_uri": f"{self.base_url}/{tenant}/discovery/v2.0/keys",
+                "response_types_supported": ["code", "id_token", "code id_token", "token id_token"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+                "tenant_region_scope": "EU",
+            }
+        )
+
     def _token(self, request: Request) -> Response:
         self.token_requests += 1
         form = request.form()
@@ -333,7 +360,8 @@ class EntraEmulator:
                 hashlib.sha1(client.certificate_der).digest()
             ),  # the wire format (x5t is SHA-1)
         }
-        if not any(header.get(k) == v for k, v in expected.items()):
+        # MSAL sends x5t#S256 base64url *with* '=' padding, and Entra accepts it: compare unpadded
+        if not any(str(header.get(k, "")).rstrip("=") == v for k, v in expected.items()):
             return (
                 "Client assertion contains an invalid signature. [Reason - The key was not found.]"
             )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import ssl
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,17 @@ class Entra:
     def url(self) -> str:
         return self.server.base_url
 
+    @property
+    def ca_file(self) -> str:
+        """The throwaway CA the https loopback server's certificate chains to."""
+        assert self.server.ca_file is not None
+        return str(self.server.ca_file)
+
+    @property
+    def verify(self) -> ssl.SSLContext:
+        """For httpx calls a test makes to the emulator itself."""
+        return ssl.create_default_context(cafile=self.ca_file)
+
 
 @pytest.fixture(scope="session")
 def certificate() -> tuple[str, bytes]:
@@ -63,7 +76,11 @@ def start(tenant: EntraTenant, cert_der: bytes, **kwargs: Any) -> Iterator[Entra
     if roles is not None:
         client.roles = frozenset(roles)
     emulator = EntraEmulator(tenant, {CLIENT_ID: client}, **kwargs)
-    with EmulatorServer(emulator) as server:
+    # https: MSAL accepts no other authority scheme
+    with (
+        tempfile.TemporaryDirectory() as tls_dir,
+        EmulatorServer(emulator, tls_dir=tls_dir) as server,
+    ):
         yield Entra(server, emulator)
 
 
@@ -91,6 +108,7 @@ def options(entra: Entra, env: str, **extra: Any) -> dict[str, Any]:
         "client_secret_env": env,
         "authority_url": entra.url,
         "graph_url": entra.url,
+        "ca_file": entra.ca_file,
         "retry_backoff": 0.001,
         **extra,
     }

@@ -17,6 +17,7 @@ from tests.emulators.kit import DROP
 def run(capsys: pytest.CaptureFixture[str], entra: Entra, *args: str) -> tuple[int, str]:
     base = ["--tenant-id", TENANT_ID, "--client-id", CLIENT_ID]
     base += ["--authority-url", entra.url, "--graph-url", entra.url, "--retry-backoff", "0"]
+    base += ["--ca-file", entra.ca_file]
     code = main(["--log-format=json", "--log-level=debug", "collect", "entra", *base, *args])
     return code, capsys.readouterr().err
 
@@ -41,7 +42,7 @@ def test_certificate_assertion_collects(
     out = tmp_path / "entra.json"
     code, err = run(capsys, entra, "--certificate-file", str(pem), "-o", str(out))
     assert code == 0, err
-    token_call = entra.server.requests[0]
+    (token_call,) = [r for r in entra.server.requests if r.method == "POST"]
     assert token_call.form()["client_assertion_type"].endswith("jwt-bearer")
     assert "client_secret" not in token_call.form()
 
@@ -68,6 +69,39 @@ def test_plain_http_to_a_remote_authority_is_refused(
     assert code == 2 and "entra: option 'authority_url'" in err
 
 
+def test_plain_http_loopback_authority_is_refused_as_msal_needs_https(
+    secret_env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = ["collect", "entra", "--tenant-id", TENANT_ID, "--client-id", CLIENT_ID]
+    args += ["--client-secret-env", secret_env, "--authority-url", "http://127.0.0.1:9"]
+    code = main([*args, "-o", str(tmp_path / "e.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "entra: option 'authority_url'" in err and "https" in err
+
+
+def test_msal_reads_the_tenant_discovery_document_then_posts_the_token(
+    entra: Entra, secret_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(
+        capsys, entra, "--client-secret-env", secret_env, "-o", str(tmp_path / "e.json")
+    )
+    assert code == 0, err
+    first, second = list(entra.server.requests)[:2]
+    assert first.method == "GET"
+    assert first.path == f"/{TENANT_ID}/v2.0/.well-known/openid-configuration"
+    assert second.method == "POST" and second.path == f"/{TENANT_ID}/oauth2/v2.0/token"
+
+
+def test_unknown_tenant_exits_2_naming_the_authority(
+    entra: Entra, secret_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["collect", "entra", "--tenant-id", "other.onmicrosoft.com", "--client-id", CLIENT_ID]
+    args += ["--authority-url", entra.url, "--graph-url", entra.url, "--ca-file", entra.ca_file]
+    code = main([*args, "--client-secret-env", secret_env, "-o", str(tmp_path / "e.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "refused tenant 'other.onmicrosoft.com'" in err, err
+
+
 def test_two_credentials_are_refused(
     secret_env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -88,6 +122,7 @@ def test_config_type_entra(entra: Entra, secret_env: str, tmp_path: Path) -> Non
         f"  client_secret_env: {secret_env}\n"
         f"  authority_url: {entra.url}\n"
         f"  graph_url: {entra.url}\n"
+        f"  ca_file: {entra.ca_file}\n"
         "  page_size: 3\n"
         "  sign_in_activity: true\n"
     )

@@ -75,6 +75,7 @@ def _token(entra: Entra) -> str:
             "client_secret": CLIENT_SECRET,
             "scope": "https://graph.microsoft.com/.default",
         },
+        verify=entra.verify,
     )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
@@ -85,7 +86,7 @@ def _all_pages(entra: Entra, token: str, path: str, top: int = 2) -> list[dict[s
     url: str | None = f"{entra.url}{path}?$top={top}"
     bodies = []
     while url:
-        response = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
+        response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, verify=entra.verify)
         assert response.status_code == 200, response.text
         body = response.json()
         bodies.append(body)
@@ -126,7 +127,9 @@ def test_users_with_every_selected_property_match_the_csdl(entra: Entra) -> None
 @pytest.mark.parametrize("path", sorted(SINGLETON_TYPES))
 def test_policies_match_the_csdl(entra: Entra, path: str) -> None:
     token = _token(entra)
-    response = httpx.get(f"{entra.url}{path}", headers={"Authorization": f"Bearer {token}"})
+    response = httpx.get(
+        f"{entra.url}{path}", headers={"Authorization": f"Bearer {token}"}, verify=entra.verify
+    )
     assert response.status_code == 200
     SPEC.validate(response.json(), SINGLETON_TYPES[path])
     _check_declared([response.json()], SINGLETON_TYPES[path])
@@ -160,6 +163,7 @@ def test_a_wrong_secret_gets_an_aadsts_body(entra: Entra) -> None:
             "client_secret": "wrong",
             "scope": "https://graph.microsoft.com/.default",
         },
+        verify=entra.verify,
     )
     assert response.status_code == 401
     assert response.json()["error_codes"] == [7000215]
