@@ -35,8 +35,11 @@ def serve(conn, users: int, apps: int, sps: int) -> None:
 
     tenant = generate(users, apps, sps)
     emulator = EntraEmulator(tenant, {CLIENT_ID: Client(secret=SECRET)})
-    with EmulatorServer(emulator) as server:  # a few hundred requests: keep the log
-        conn.send(server.base_url)
+    tls_dir = tempfile.mkdtemp()  # https: MSAL accepts no other authority scheme
+    with EmulatorServer(
+        emulator, tls_dir=tls_dir
+    ) as server:  # a few hundred requests: keep the log
+        conn.send((server.base_url, str(server.ca_file)))
         conn.recv()
         paths = collections.Counter(r.path for r in server.requests)
         conn.send({"requests": server.request_count, "paths": dict(paths)})
@@ -62,7 +65,7 @@ def main() -> int:
         target=serve, args=(child, args.users, args.apps, args.sps), daemon=True
     )
     proc.start()
-    base_url = parent.recv()
+    base_url, ca_file = parent.recv()
     print(f"emulator ready in {time.monotonic() - started:.1f}s at {base_url}", file=sys.stderr)
     os.environ["ENTRA_BENCH_SECRET"] = SECRET
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,6 +78,7 @@ def main() -> int:
                 "client_secret_env": "ENTRA_BENCH_SECRET",
                 "authority_url": base_url,
                 "graph_url": base_url,
+                "ca_file": ca_file,
                 "page_size": args.page_size,
             },
             instance="entra",
