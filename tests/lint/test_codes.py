@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 from policyengine import lintcodes
-from policyengine.cli.main import main
 from policyengine.docsgen import render_lint
 from policyengine.lint import lint_paths
+from tests.generated_docs import assert_check_reports_a_stale_page
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "lint.md"
@@ -24,12 +24,7 @@ def test_docs_lint_md_is_generated_from_the_registry() -> None:
 
 
 def test_docs_check_reports_a_stale_lint_page(tmp_path: Path, capsys) -> None:
-    stale = tmp_path / "lint.md"
-    stale.write_text(DOC.read_text(encoding="utf-8").replace("| W208 |", "| W999 |"))
-    assert main(["docs", "lint", "--output", str(stale), "--check"]) == 1
-    assert "out of date" in capsys.readouterr().out
-    assert main(["docs", "lint", "--output", str(stale)]) == 0
-    assert stale.read_text(encoding="utf-8") == DOC.read_text(encoding="utf-8")
+    assert_check_reports_a_stale_page("lint", DOC, tmp_path, capsys, "| W208 |", "| W999 |")
 
 
 def test_no_module_writes_a_lint_code_as_a_literal() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policyengine.cli.main import main
 from policyengine.docsgen import render_model
 from policyengine.model import kinds
 from policyengine.model.timestamps import format_timestamp, normalise_timestamp
+from tests.generated_docs import assert_check_reports_a_stale_page
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 
@@ -20,12 +20,9 @@ def test_docs_model_md_is_generated_from_the_table() -> None:
 
 
 def test_docs_check_reports_a_stale_model_page(tmp_path: Path, capsys) -> None:
-    stale = tmp_path / "model.md"
-    stale.write_text(DOC.read_text(encoding="utf-8").replace("| `locked_at` |", "| `gone` |"))
-    assert main(["docs", "model", "--output", str(stale), "--check"]) == 1
-    assert "out of date" in capsys.readouterr().out
-    assert main(["docs", "model", "--output", str(stale)]) == 0
-    assert stale.read_text(encoding="utf-8") == DOC.read_text(encoding="utf-8")
+    assert_check_reports_a_stale_page(
+        "model", DOC, tmp_path, capsys, "| `locked_at` |", "| `gone` |"
+    )
 
 
 def test_timestamp_fields_are_the_table_s_timestamp_typed_fields() -> None:
