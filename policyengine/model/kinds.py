@@ -149,6 +149,9 @@ FIELDS: dict[str, dict[str, Field]] = {
         "upn": Field("str", "directory: Active Directory userPrincipalName"),
         "expires_at": Field("timestamp", "when the account expires (AD accountExpires)"),
         "status": Field("str", "the source's own lifecycle status"),
+        "activity": Field(
+            "object", "summarised sign-ins over a stated window: logins, challenge_methods, ..."
+        ),
     },
     "group": {
         **_COMMON,
@@ -285,6 +288,8 @@ OBJECT_FIELD_TYPES: dict[str, dict[str, str]] = {
         "bulk_jobs": "int",
         "records_exported": "int",
         "objects_exported": "list[str]",
+        "grants": "int",  # OAuth consents to the app in the window (Google Reports authorize)
+        "challenge_methods": "list[str]",  # second factors seen at sign-in (Google Reports)
     },
     "live_sessions": {
         "count": "int",
