@@ -1,11 +1,14 @@
 """Benchmark: `policyengine evaluate` vs a hand-written single-pass loop, same data, same run.
 
-    python bench/evaluate_1m.py [--accounts 1000000] [--credentials 50000]
+    python bench/evaluate_1m.py [--accounts 10000 100000 1000000] [--library]
 
-Generates the seeded snapshot (JSON and JSONL) if missing, then runs each side
-as a separate process and prints load s, eval s, total wall s and the peak RSS
-of the whole process tree (sampled from /proc every 20 ms, children included),
-and checks that the per-policy violation counts match exactly.
+For each size: generates the seeded snapshot (JSON and JSONL) if missing, then
+runs each side as a separate process, one after the other -- the hand-written
+loop, regorus with the same policies in Rego (``rego/bench.rego``), policyengine
+with the 8 policies and (``--library``) with the whole built-in library -- and
+prints load s, eval s, total wall s, the ratio to the hand-written loop, and the
+peak RSS of the whole process tree (sampled from /proc every 20 ms, children
+included). Checks that the per-policy violation counts match exactly.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -77,13 +81,20 @@ def measure(cmd: list[str]) -> tuple[float, int, str, str]:
     return wall, peak, out.decode(), err.decode()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--accounts", type=int, default=1_000_000)
-    parser.add_argument("--credentials", type=int, default=50_000)
-    parser.add_argument("--data", type=Path, default=HERE / "data")
-    args = parser.parse_args()
-    stem = args.data / f"bench-{args.accounts}"
+def _engine_cmd(jsonl: Path, out_json: Path, policies: Path | None) -> list[str]:
+    engine = Path(sys.executable).with_name("policyengine")
+    cmd = [str(engine), "--log-format", "json", "--log-level", "info", "evaluate"]
+    cmd += ["--snapshot", str(jsonl), "--format", "json", "--output", str(out_json)]
+    cmd += ["--fail-on", "none"]
+    if policies is not None:  # None: the built-in library
+        cmd += ["--policies", str(policies)]
+    return cmd
+
+
+def _data(args: argparse.Namespace, accounts: int) -> tuple[Path, Path, int]:
+    """The seeded JSONL and JSON files for ``accounts`` (generated when missing)."""
+    credentials = args.credentials if args.credentials is not None else min(50_000, accounts // 2)
+    stem = args.data / f"bench-{accounts}-{credentials}"
     jsonl, json_file = stem.with_suffix(".jsonl"), stem.with_suffix(".json")
     if not (jsonl.exists() and json_file.exists()):
         subprocess.run(
@@ -91,78 +102,126 @@ def main() -> None:
                 sys.executable,
                 str(HERE / "generate.py"),
                 "--accounts",
-                str(args.accounts),
+                str(accounts),
                 "--credentials",
-                str(args.credentials),
+                str(credentials),
                 "--out",
                 str(args.data),
+                "--stem",
+                stem.name,
             ],
             check=True,
         )
-    python = sys.executable
-    engine = Path(python).with_name("policyengine")
-    out_json = args.data / "engine-result.json"
+    return jsonl, json_file, credentials
 
-    hand_wall, hand_rss, hand_out, _ = measure(
-        [python, str(HERE / "handwritten.py"), str(json_file)]
-    )
-    hand = json.loads(hand_out)
-    eng_wall, eng_rss, _, eng_err = measure(
-        [
-            str(engine),
-            "--log-format",
-            "json",
-            "--log-level",
-            "info",
-            "evaluate",
-            "--snapshot",
-            str(jsonl),
-            "--policies",
-            str(HERE / "policies"),
-            "--format",
-            "json",
-            "--output",
-            str(out_json),
-            "--fail-on",
-            "none",
-        ]
-    )
-    events = [json.loads(line) for line in eng_err.splitlines() if line.startswith("{")]
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    name: str
+    wall: float
+    rss_kib: int
+    load_s: float | None
+    eval_s: float | None
+    counts: dict[str, int] | None  # None: not comparable (the whole library)
+
+
+def _engine_side(name: str, cmd: list[str], out_json: Path, compare: bool) -> Side:
+    wall, rss, _, err = measure(cmd)
+    events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     done = next((e for e in events if e.get("event") == "evaluate.done"), {})
-    result = orjson.loads(out_json.read_bytes())
-    counts = collections.Counter(f["policy_id"] for f in result["findings"])
-    mismatches = {
-        k: (v, counts.get(k, 0)) for k, v in hand["counts"].items() if counts.get(k, 0) != v
-    }
+    counts = None
+    if compare:
+        result = orjson.loads(out_json.read_bytes())
+        counts = dict(collections.Counter(f["policy_id"] for f in result["findings"]))
+    out_json.unlink()
+    return Side(name, wall, rss, None, done.get("seconds"), counts)
 
-    print(
-        f"data: {args.accounts:,} accounts, {args.credentials:,} credentials "
-        f"({jsonl.stat().st_size / 1e6:.0f} MB JSONL, {json_file.stat().st_size / 1e6:.0f} MB JSON), "
-        f"{os.cpu_count()} cores"
+
+def _script_side(name: str, script: str, json_file: Path) -> Side:
+    wall, rss, out, _ = measure([sys.executable, str(HERE / script), str(json_file)])
+    doc = json.loads(out)
+    return Side(name, wall, rss, doc["load_s"], doc["eval_s"], doc["counts"])
+
+
+def run_size(args: argparse.Namespace, accounts: int) -> tuple[list[Side], bool]:
+    """Every side over one snapshot, one after the other; whether the counts match."""
+    jsonl, json_file, credentials = _data(args, accounts)
+    out_json = args.data / "engine-result.json"
+    sides = [_script_side("hand-written loop (JSON)", "handwritten.py", json_file)]
+    if not args.no_regorus:
+        sides.append(_script_side("regorus 0.9.1 (JSON)", "regorus_side.py", json_file))
+    sides.append(
+        _engine_side(
+            "policyengine, 8 policies",
+            _engine_cmd(jsonl, out_json, HERE / "policies"),
+            out_json,
+            compare=True,
+        )
     )
-    print(f"{'':30}{'load s':>8}{'eval s':>8}{'wall s':>8}{'peak RSS':>11}")
+    if args.library:
+        sides.append(
+            _engine_side(
+                "policyengine, whole library",
+                _engine_cmd(jsonl, out_json, None),
+                out_json,
+                compare=False,
+            )
+        )
+    hand = sides[0]
     print(
-        f"{'hand-written loop (JSON)':30}{hand['load_s']:>8.2f}{hand['eval_s']:>8.2f}{hand_wall:>8.2f}"
-        f"{hand_rss / 1024:>8.0f} MiB"
+        f"\ndata: {accounts:,} accounts, {credentials:,} credentials, 2,000 integrations "
+        f"({jsonl.stat().st_size / 1e6:.0f} MB JSONL, {json_file.stat().st_size / 1e6:.0f} MB "
+        f"JSON), {os.cpu_count()} cores"
     )
-    load_eval = done.get("seconds", float("nan"))
-    print(
-        f"{'policyengine evaluate (JSONL)':30}{'-':>8}{load_eval:>8.2f}{eng_wall:>8.2f}"
-        f"{eng_rss / 1024:>8.0f} MiB"
+    print(f"{'':32}{'load s':>8}{'eval s':>8}{'wall s':>8}{'ratio':>8}{'peak RSS':>12}")
+    for side in sides:
+        load = f"{side.load_s:.2f}" if side.load_s is not None else "-"
+        ev = f"{side.eval_s:.2f}" if side.eval_s is not None else "-"
+        print(
+            f"{side.name:32}{load:>8}{ev:>8}{side.wall:>8.2f}{side.wall / hand.wall:>7.2f}x"
+            f"{side.rss_kib / 1024:>8.0f} MiB"
+        )
+    assert hand.counts is not None
+    ok = True
+    for side in sides[1:]:
+        if side.counts is None:
+            continue
+        wrong = {
+            k: (v, side.counts.get(k, 0))
+            for k, v in hand.counts.items()
+            if side.counts.get(k, 0) != v
+        }
+        if wrong:
+            ok = False
+            print(f"COUNT MISMATCH {side.name} (hand, other): {wrong}")
+    print("violations per policy:", json.dumps(dict(sorted(hand.counts.items()))))
+    print("counts match exactly" if ok else "COUNTS DIFFER")
+    return sides, ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument(
+        "--credentials", type=int, help="default: half the accounts, at most 50,000"
     )
-    print(
-        f"  policyengine: load+evaluate {load_eval:.2f} s (interleaved, streamed on all cores), "
-        f"the rest is start-up, sorting and writing {len(result['findings']):,} findings as JSON"
+    parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument(
+        "--library", action="store_true", help="also the whole built-in library (no count check)"
     )
-    print(
-        f"ratio wall policyengine/hand-written: {eng_wall / hand_wall:.2f}x (target <= 1.0x); "
-        f"peak RSS {eng_rss / 1024:.0f} MiB (target <= 1024 MiB)"
-    )
-    print("violations per policy:", json.dumps(dict(sorted(hand["counts"].items()))))
-    print(
-        "counts match exactly" if not mismatches else f"COUNT MISMATCH (hand, engine): {mismatches}"
-    )
-    sys.exit(1 if mismatches else 0)
+    parser.add_argument("--no-regorus", action="store_true", help="skip the regorus side")
+    args = parser.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
+    results = [(n, *run_size(args, n)) for n in args.accounts]
+    if len(results) > 1:
+        print("\ngrowth (wall s / peak RSS MiB):")
+        names = [side.name for side in results[0][1]]
+        print("| accounts | " + " | ".join(names) + " |")
+        print("|---" * (len(names) + 1) + "|")
+        for n, sides, _ in results:
+            cells = [f"{s.wall:.2f} s, {s.rss_kib / 1024:.0f} MiB" for s in sides]
+            print(f"| {n:,} | " + " | ".join(cells) + " |")
+    sys.exit(0 if all(ok for _, _, ok in results) else 1)
 
 
 if __name__ == "__main__":

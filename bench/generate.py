@@ -146,6 +146,7 @@ def main() -> None:
     parser.add_argument("--integrations", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20261101)
     parser.add_argument("--out", type=Path, default=Path("bench/data"))
+    parser.add_argument("--stem", help="file name without suffix (default: bench-ACCOUNTS)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     counts = {
@@ -153,7 +154,7 @@ def main() -> None:
         "credential": args.credentials,
         "integration": args.integrations,
     }
-    stem = f"bench-{args.accounts}"
+    stem = args.stem or f"bench-{args.accounts}"
     jsonl, json_path = args.out / f"{stem}.jsonl", args.out / f"{stem}.json"
 
     def records():
