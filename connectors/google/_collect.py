@@ -1,7 +1,9 @@
 """Walk the Directory and Cloud Identity APIs and hand normalised resources to the writer.
 
 Order: admin roles and their assignments, groups and members (so each user is written
-with its roles and groups), then users page by page (``maxResults`` 500) with their
+with its roles and groups), the Reports API's OAuth grant and login events over the
+activity window (summarised per client and per user, with a token of their own), then
+users page by page (``maxResults`` 500) with their
 OAuth grants and application-specific passwords fetched concurrently, then deleted
 users, the integrations (one per OAuth client id) and the tenant's Cloud Identity
 policies. A part that cannot be read is recorded with ``writer.fail`` (``complete:
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from connectors.google import _mapping as mapping
+from connectors.google import _reports as reports
 from connectors.google._options import GoogleOptions
 from connectors.http import HttpClient, ServerUnreachable, map_bounded
 from policyengine.connector.contract import SnapshotSink
@@ -28,8 +31,16 @@ DIRECTORY = "/admin/directory/v1"
 class GoogleCollector:
     """One collection run against one Workspace customer."""
 
-    def __init__(self, client: HttpClient, options: GoogleOptions, writer: SnapshotSink) -> None:
+    def __init__(
+        self,
+        client: HttpClient,
+        options: GoogleOptions,
+        writer: SnapshotSink,
+        reports_client: HttpClient | None = None,
+    ) -> None:
         self.client = client
+        #: a client whose token carries only the Reports scope (None: events not read)
+        self.reports_client = reports_client
         self.options = options
         self.writer = writer
         self.customer = options.customer
@@ -37,15 +48,25 @@ class GoogleCollector:
         self.user_roles: dict[str, list[str]] = defaultdict(list)
         self.user_groups: dict[str, list[str]] = defaultdict(list)
         self.grants: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.activity = reports.Activity(options.activity_days)
 
     def run(self) -> None:
         try:
             self._guard("admin roles", self._roles)
             self._guard("groups", self._groups)
+            if self.reports_client is not None and self.options.activity_days:
+                self._guard(
+                    "OAuth grant audit events (Reports API)", self._grant_events, own_token=True
+                )
+                self._guard("login audit events (Reports API)", self._login_events, own_token=True)
             self._guard("users", self._users)
             self._guard("deleted users", self._deleted_users)
             for client_id, grants in sorted(self.grants.items()):
-                self.writer.add(mapping.integration(client_id, grants))
+                self.writer.add(
+                    mapping.integration(
+                        client_id, grants, activity=self.activity.for_client(client_id)
+                    )
+                )
             self._guard("Cloud Identity policies", self._policies)
         except ServerUnreachable as exc:
             self.writer.fail(f"google: API unreachable, collection stopped: {exc.message}")
@@ -53,22 +74,31 @@ class GoogleCollector:
             "google.collected", requests=self.client.request_count, retries=self.client.retry_count
         )
 
-    def _guard(self, what: str, func: Callable[[], None]) -> bool:
+    def _guard(self, what: str, func: Callable[[], None], *, own_token: bool = False) -> bool:
         try:
             func()
             return True
-        except (AuthenticationError, ServerUnreachable):
+        except AuthenticationError as exc:
+            if not own_token:
+                raise
+            # the Reports token alone was refused (scope not delegated): only that part is missing
+            self.writer.fail(f"google: {what} not collected: {exc.message}")
+            log.error("google.part_failed", part=what, error=exc.message)
+            return False
+        except ServerUnreachable:
             raise
         except ConnectorError as exc:
             self.writer.fail(f"google: {what} not collected: {exc.message}")
             log.error("google.part_failed", part=what, error=exc.message)
             return False
 
-    def _pages(self, url: str, key: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+    def _pages(
+        self, url: str, key: str, params: dict[str, Any], client: HttpClient | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
         """``pageToken`` / ``nextPageToken`` paging; a repeated token stops with an error."""
         seen: set[str] = set()
         while True:
-            body = self.client.get_json(url, params=params)
+            body = (client or self.client).get_json(url, params=params)
             if not isinstance(body, dict):
                 raise ConnectorError(f"GET {url}: expected a JSON object")
             items = body.get(key) or []
@@ -113,6 +143,20 @@ class GoogleCollector:
                 for member in members:
                     self.user_groups[member].append(str(item["id"]))
 
+    # -- Reports API audit events -----------------------------------------------------------
+    def _audit_events(self, application: str, event: str) -> Iterator[dict[str, Any]]:
+        start, end = reports.window(self.writer.collected_at, self.options.activity_days)
+        url = f"{self.options.directory_url}{reports.REPORTS}/{application}"
+        params = {"eventName": event, "startTime": start, "endTime": end, "maxResults": 1000}
+        for page in self._pages(url, "items", params, client=self.reports_client):
+            yield from page
+
+    def _grant_events(self) -> None:
+        self.activity.add_grants(self._audit_events(*reports.GRANTS))
+
+    def _login_events(self) -> None:
+        self.activity.add_logins(self._audit_events(*reports.LOGINS))
+
     # -- users -----------------------------------------------------------------------------
     def _users(self) -> None:
         params = {"customer": self.customer, "maxResults": 500, "orderBy": "email"}
@@ -145,6 +189,7 @@ class GoogleCollector:
                 types=self.options.type_rules,
                 roles=sorted(self.user_roles.get(uid, [])),
                 groups=sorted(self.user_groups.get(uid, [])),
+                activity=self.activity.for_user(uid),
             )
         )
         email = user.get("primaryEmail", uid)

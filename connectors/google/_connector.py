@@ -10,7 +10,13 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors.google._options import SCOPES, GoogleOptions, add_arguments, parse_options
+from connectors.google._options import (
+    REPORTS_SCOPE,
+    SCOPES,
+    GoogleOptions,
+    add_arguments,
+    parse_options,
+)
 from policyengine.connector.contract import SnapshotSink
 
 #: 403 reasons that mean "slow down" (Admin SDK limits page), retried with backoff
@@ -119,11 +125,20 @@ class GoogleConnector:
         token_client = self._client(info["token_uri"], None)
         auth = delegated_auth(info, self.options.subject, SCOPES, token_client)
         client = self._client(self.options.directory_url, auth)
+        clients = [client, token_client]
+        reports_client = None
+        if self.options.activity_days:
+            # a token of its own: a delegation lacking the Reports scope loses only the events
+            reports_auth = delegated_auth(
+                info, self.options.subject, (REPORTS_SCOPE,), token_client
+            )
+            reports_client = self._client(self.options.directory_url, reports_auth)
+            clients.append(reports_client)
         try:
             auth.header()  # refused delegation stops here, before anything is written
-            GoogleCollector(client, self.options, writer).run()
+            GoogleCollector(client, self.options, writer, reports_client).run()
         finally:
-            self.request_count = client.request_count + token_client.request_count
-            self.retry_count = client.retry_count + token_client.retry_count
-            client.close()
-            token_client.close()
+            self.request_count = sum(c.request_count for c in clients)
+            self.retry_count = sum(c.retry_count for c in clients)
+            for each in clients:
+                each.close()

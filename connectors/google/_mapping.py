@@ -69,6 +69,7 @@ def account(
     roles: list[str],
     groups: list[str],
     deleted: bool = False,
+    activity: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     email = str(user.get("primaryEmail", ""))
     org_unit = str(user.get("orgUnitPath", ""))
@@ -112,6 +113,8 @@ def account(
     ):
         if value:
             record[field] = value
+    if activity is not None:
+        record["activity"] = dict(activity)
     for key in ("suspensionReason", "deletionTime", "archived", "isGuestUser"):
         if key in user:
             record["raw"][key] = user[key]
@@ -186,10 +189,16 @@ def oauth_token(user_id: str, token: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def integration(client_id: str, grants: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """One third-party app: ``grants`` are its credential records (one per user)."""
+def integration(
+    client_id: str,
+    grants: Sequence[Mapping[str, Any]],
+    *,
+    activity: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One third-party app: ``grants`` are its credential records (one per user);
+    ``activity`` its ``authorize`` events in the Reports window (None: not read)."""
     scopes = sorted({s for g in grants for s in g["scopes"]})
-    return {
+    record: dict[str, Any] = {
         "kind": "integration",
         "id": client_id,
         "name": str(grants[0]["name"]),
@@ -204,6 +213,9 @@ def integration(client_id: str, grants: Sequence[Mapping[str, Any]]) -> dict[str
             "sensitive_scopes": [s for s in scopes if any(w in s for w in SENSITIVE_SCOPE_WORDS)],
         },
     }
+    if activity is not None:
+        record["activity"] = dict(activity)
+    return record
 
 
 def app_password(user_id: str, asp: Mapping[str, Any]) -> dict[str, Any]:

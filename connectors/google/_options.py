@@ -37,6 +37,9 @@ SCOPES = (
     "https://www.googleapis.com/auth/admin.directory.group.readonly",
     "https://www.googleapis.com/auth/cloud-identity.policies.readonly",
 )
+#: The Reports API (OAuth grant and login audit events), asked for in a token of its
+#: own: a delegation without it leaves only the activity summaries missing.
+REPORTS_SCOPE = "https://www.googleapis.com/auth/admin.reports.audit.readonly"
 
 TRANSPORT = TransportSpec(
     defaults=Transport(timeout=30.0, max_concurrency=8, max_attempts=5, retry_backoff=0.5),
@@ -54,6 +57,8 @@ class GoogleOptions:
     directory_url: str = DIRECTORY_URL
     cloud_identity_url: str = CLOUD_IDENTITY_URL
     transport: Transport = TRANSPORT.defaults
+    #: days of Reports API audit events summarised (0: not read); Reports keeps 180
+    activity_days: int = 30
     type_rules: TypeRules = field(default_factory=TypeRules)
 
 
@@ -70,6 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--api-url",
         help="base URL replacing every Google API's (tests, proxies; http only for loopback)",
+    )
+    g.add_argument(
+        "--activity-days",
+        type=int,
+        metavar="DAYS",
+        help="summarise the last DAYS of OAuth grant and login audit events from the "
+        "Reports API per app and user (default 30, at most 180; 0 skips them)",
     )
     add_transport_arguments(parser, TRANSPORT)
     add_type_rule_arguments(
@@ -99,5 +111,6 @@ def parse_options(values: Mapping[str, object]) -> GoogleOptions:
         directory_url=api_url or DIRECTORY_URL,
         cloud_identity_url=api_url or CLOUD_IDENTITY_URL,
         transport=parse_transport(options, TRANSPORT),
+        activity_days=options.integer("activity_days", 30, low=0, high=180),
         type_rules=read_type_rules(options, conditions=NAME_AND_ATTR),
     )
