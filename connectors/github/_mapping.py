@@ -6,7 +6,9 @@ Choices (see docs/connectors/github.md):
   login. An org owner (role ``admin``) is ``privileged``. ``roles`` is ``owner``,
   ``member`` or ``outside_collaborator``.
 - 2FA is known only to an owner (``filter=2fa_disabled``): ``mfa.enrolled`` is set when
-  that listing was read and left out otherwise (missing, never ``false``).
+  that listing was read and left out otherwise (missing, never ``false``). GitHub never
+  says which 2FA method: ``mfa.methods_reported`` is false, and ``mfa.methods`` is set
+  (empty) only for an account whose 2FA is off.
 - fine-grained permissions become scopes ``PERMISSION:LEVEL`` (``contents:write``);
   deploy keys get ``write`` or ``read``; App permissions the same as PATs.
 - secrets are never read: the API has no value to give, and ``token_last_eight`` of a
@@ -93,8 +95,13 @@ def account(
     }
     if role == "owner":
         out["privileged_via"] = ["organization owner"]
+    # GitHub tells whether 2FA is on (to an owner) but never which method: the method
+    # policies must read "not reported", not "no strong method"
+    out["mfa"] = {"methods_reported": False}
     if two_factor is not None:
-        out["mfa"] = {"enrolled": two_factor}
+        out["mfa"]["enrolled"] = two_factor
+        if not two_factor:
+            out["mfa"]["methods"] = []  # 2FA off: no method at all, known
     _put(out, "email", user.get("email"))
     _put(out, "display_name", user.get("name"))
     return out

@@ -114,7 +114,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "privileged_via": Field("list", "why it is privileged"),
         "roles": Field("list"),
         "groups": Field("refs", "effective membership"),
-        "mfa": Field("object", "enrolled, enforced, methods, phishing_resistant"),
+        "mfa": Field("object", "enrolled, enforced, methods, methods_reported, phishing_resistant"),
         "last_login_at": Field("timestamp"),
         "password_last_set_at": Field("timestamp"),
         "password_never_expires": Field("bool"),
@@ -264,6 +264,8 @@ OBJECT_FIELD_TYPES: dict[str, dict[str, str]] = {
         "enrolled": "bool",
         "enforced": "bool",  # the source requires it at sign-in (Google isEnforcedIn2Sv)
         "methods": "list[str]",
+        # false: the source says whether MFA is on but never which methods (GitHub)
+        "methods_reported": "bool",
         "phishing_resistant": "bool",
     },
     "session": {"max_lifetime_minutes": "number", "idle_timeout_minutes": "number"},

@@ -25,10 +25,14 @@ def test_token_and_app_give_a_complete_snapshot(
     accounts = by_name(snap, "accounts")
     assert accounts["dana-owner"]["privileged"] is True
     assert accounts["dana-owner"]["roles"] == ["owner"]
-    assert accounts["lee-dev"]["mfa"] == {"enrolled": False}
-    assert accounts["kim-dev"]["mfa"] == {"enrolled": True}
+    assert accounts["lee-dev"]["mfa"] == {
+        "enrolled": False,
+        "methods": [],
+        "methods_reported": False,
+    }
+    assert accounts["kim-dev"]["mfa"] == {"enrolled": True, "methods_reported": False}
     assert accounts["contractor-ann"]["roles"] == ["outside_collaborator"]
-    assert accounts["contractor-ann"]["mfa"] == {"enrolled": False}
+    assert accounts["contractor-ann"]["mfa"]["enrolled"] is False
     assert accounts["svc-release-bot"]["type"] == "service"
     assert accounts["dana-owner"]["email"] == "dana.owner@acme-retail.example"
     settings = by_name(snap, "settings")
@@ -101,7 +105,7 @@ def test_app_alone_misses_2fa_and_sso_credentials(
     assert any("2FA" in e for e in result.errors)
     assert any("SAML SSO credential authorizations" in e for e in result.errors)
     accounts = by_name(snap, "accounts")
-    assert "mfa" not in accounts["lee-dev"]  # unknown, never false
+    assert accounts["lee-dev"]["mfa"] == {"methods_reported": False}  # enrolment unknown
     assert "release-automation" in by_name(snap, "credentials")
 
 
