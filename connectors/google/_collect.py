@@ -37,8 +37,12 @@ class GoogleCollector:
         options: GoogleOptions,
         writer: SnapshotSink,
         reports_client: HttpClient | None = None,
+        *,
+        pace: Callable[[], None] = lambda: None,
     ) -> None:
         self.client = client
+        #: called before every API call: keeps the run within the per-user quota
+        self.pace = pace
         #: a client whose token carries only the Reports scope (None: events not read)
         self.reports_client = reports_client
         self.options = options
@@ -98,6 +102,7 @@ class GoogleCollector:
         """``pageToken`` / ``nextPageToken`` paging; a repeated token stops with an error."""
         seen: set[str] = set()
         while True:
+            self.pace()
             body = (client or self.client).get_json(url, params=params)
             if not isinstance(body, dict):
                 raise ConnectorError(f"GET {url}: expected a JSON object")
@@ -170,6 +175,7 @@ class GoogleCollector:
         found: dict[str, list[dict[str, Any]] | str] = {}
         for what in ("tokens", "asps"):
             try:
+                self.pace()
                 body = self.client.get_json(f"{self.directory}/users/{user['id']}/{what}")
                 items = body.get("items") if isinstance(body, dict) else None
                 found[what] = [i for i in items or [] if isinstance(i, dict)]

@@ -59,6 +59,9 @@ class GoogleOptions:
     transport: Transport = TRANSPORT.defaults
     #: days of Reports API audit events summarised (0: not read); Reports keeps 180
     activity_days: int = 30
+    #: Google's per-user quota: ``quota`` calls per ``quota_window`` seconds (0: no pacing)
+    quota: int = 2400
+    quota_window: float = 60.0
     type_rules: TypeRules = field(default_factory=TypeRules)
 
 
@@ -82,6 +85,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DAYS",
         help="summarise the last DAYS of OAuth grant and login audit events from the "
         "Reports API per app and user (default 30, at most 180; 0 skips them)",
+    )
+    g.add_argument(
+        "--quota",
+        type=int,
+        metavar="N",
+        help="calls per quota window the connector paces itself to (default 2400, Google's "
+        "default per-user quota; 0: no pacing, rely on the 403s)",
+    )
+    g.add_argument(
+        "--quota-window",
+        type=float,
+        metavar="SECONDS",
+        help="the window Google counts the per-user quota over (default 60: 2,400 queries "
+        "per minute per user); a spent quota pauses every thread, never longer than this",
     )
     add_transport_arguments(parser, TRANSPORT)
     add_type_rule_arguments(
@@ -112,5 +129,7 @@ def parse_options(values: Mapping[str, object]) -> GoogleOptions:
         cloud_identity_url=api_url or CLOUD_IDENTITY_URL,
         transport=parse_transport(options, TRANSPORT),
         activity_days=options.integer("activity_days", 30, low=0, high=180),
+        quota=options.integer("quota", 2400, low=0, high=1_000_000),
+        quota_window=options.number("quota_window", 60.0, low=0, high=3600, positive=True),
         type_rules=read_type_rules(options, conditions=NAME_AND_ATTR),
     )

@@ -15,8 +15,8 @@ Admin SDK pages on limits and errors:
   ``activity/users/{userKey}/applications/{applicationName}`` (``eventName``,
   ``startTime`` / ``endTime``, ``maxResults`` up to 1000, newest first);
 - the error model ``{"error": {"code", "message", "errors": [{"domain", "reason"}],
-  "status"}}``; an optional per-user-per-100-seconds quota answered with 403
-  ``userRateLimitExceeded``.
+  "status"}}``; an optional per-user quota (Google's default: 2,400 queries per minute
+  per user) answered with 403 ``userRateLimitExceeded``.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class GoogleEmulator:
         admins: frozenset[str] = frozenset(),
         token_lifetime: int = 3600,
         user_quota: int | None = None,
-        quota_window: int = 100,
+        quota_window: int = 60,
     ) -> None:
         self.tenant = tenant
         self.client_email = client_email
@@ -217,7 +217,7 @@ class GoogleEmulator:
         name, match = routed
         if not self._authorised(request):
             return token_expired.google()
-        # one "queries per 100 seconds per user" quota over every Directory call
+        # one "queries per minute per user" quota over every call (the subject is the user)
         if self.limiter is not None and not self.limiter.count("per-user").allowed:
             return rate_limited.google(403, "userRateLimitExceeded")
         return getattr(self, "_" + name)(request, **match.groupdict())

@@ -108,6 +108,7 @@ def options(google: Google, **extra: Any) -> dict[str, Any]:
         "subject": SUBJECT,
         "api_url": google.url,
         "retry_backoff": 0.001,
+        "quota": 0,  # no pacing: tests that need the quota set it
         **extra,
     }
 

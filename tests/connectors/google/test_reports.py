@@ -163,3 +163,15 @@ def test_activities_bodies_match_googles_discovery_schema(google: Google, privat
             times = [a["id"]["time"] for a in body["items"]]
             assert times == sorted(times, reverse=True)  # the API lists newest first
             assert len(times) == 1 and body["nextPageToken"] if size == 1 else len(times) >= 2
+
+
+def test_activity_days_beyond_180_is_a_usage_error(tmp_path: Path) -> None:
+    import pytest
+
+    from connectors.google._options import parse_options
+    from policyengine.errors import UsageError
+
+    base = {"service_account_file": str(tmp_path / "k.json"), "subject": "a@x.example"}
+    assert parse_options(base).activity_days == 30
+    with pytest.raises(UsageError, match="activity_days"):
+        parse_options({**base, "activity_days": 181})
