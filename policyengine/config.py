@@ -62,6 +62,8 @@ class ConnectorInstance:
     type: str
     options: Mapping[str, Any]
     line: int | None = None
+    #: write credentials for ``remediate apply`` (never used to collect); None: not configured
+    remediation: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +140,24 @@ def load_config(path: Path | None) -> Config:
             )
         seen.add(item["instance"])
         options = {
-            k: _relative_to(base, k, v) for k, v in item.items() if k not in ("instance", "type")
+            k: _relative_to(base, k, v)
+            for k, v in item.items()
+            if k not in ("instance", "type", "remediation")
         }
         line, _ = position_of(positions, ("connectors", i))
-        connectors.append(ConnectorInstance(item["instance"], item["type"], options, line))
+        remediation = item.get("remediation")
+        if remediation is not None and not isinstance(remediation, Mapping):
+            line, col = position_of(positions, ("connectors", i, "remediation"))
+            raise ConfigError(
+                "remediation: must be a mapping of write-credential options",
+                Location(str(path), line, col, field="remediation"),
+                E101,
+            )
+        if remediation is not None:
+            remediation = {k: _relative_to(base, k, v) for k, v in remediation.items()}
+        connectors.append(
+            ConnectorInstance(item["instance"], item["type"], options, line, remediation)
+        )
     return Config(
         path=path,
         profile=data.get("profile"),
