@@ -18,16 +18,20 @@ from policyengine.history._store import (
     RunRecord,
     normalise_since,
 )
+from policyengine.history._target import HistoryTarget, PostgresHistory, parse_history
 
 __all__ = [
     "FindingRecord",
     "HistoryError",
     "HistoryLockedError",
     "HistoryStore",
+    "HistoryTarget",
+    "PostgresHistory",
     "RemediationTime",
     "RunChanges",
     "RunRecord",
     "ScanLock",
     "lock_path_for",
     "normalise_since",
+    "parse_history",
 ]

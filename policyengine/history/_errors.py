@@ -42,9 +42,17 @@ def reported(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[A
         try:
             return method(store, *args, **kwargs)
         except DamagedHistory as exc:
+            if store.path is None:  # PostgreSQL: the message names the schema
+                raise HistoryError(f"{store.target}: {exc}") from None
             raise HistoryError(str(exc), path=store.path) from None
         except sqlite3.DatabaseError as exc:
             raise describe_sqlite_error(exc, store.path) from None
+        except Exception as exc:
+            if not type(exc).__module__.startswith("psycopg"):
+                raise
+            from policyengine.history._postgres import describe_pg_error
+
+            raise describe_pg_error(exc, store.target) from None
 
     return wrapper
 

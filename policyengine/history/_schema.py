@@ -83,16 +83,42 @@ def _v1_initial(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX events_fingerprint ON events (fingerprint)")
 
 
+def _v2_carried(db: sqlite3.Connection) -> None:
+    """``carried``: open but not re-checked by the latest run, so ``last_seen`` is frozen.
+
+    An open row with ``carried = 0`` was seen by the latest run: its last seen
+    is that run, read from ``runs``, so a scan rewrites only the findings that
+    changed. Rows v1 did not bump in the latest run were carried.
+    """
+    db.execute("ALTER TABLE findings ADD COLUMN carried INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE findings SET carried = 1 WHERE resolved_at IS NULL "
+        "AND last_run < (SELECT MAX(id) FROM runs)"
+    )
+
+
 #: Ordered; the schema version of a database is how many of these it has had.
-MIGRATIONS: list[Migration] = [_v1_initial]
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_carried]
+
+
+def table_names(db: sqlite3.Connection) -> set[str]:
+    """The tables in ``db``: SQLite's catalogue, or the PostgreSQL adapter's schema."""
+    tables = getattr(db, "tables", None)  # history._postgres.PostgresConnection
+    if tables is not None:
+        return set(tables())
+    rows = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    return {row[0] for row in rows}
 
 
 def current_version(db: sqlite3.Connection) -> int:
-    """The schema version recorded in ``db`` (0 for a new, empty file)."""
-    row = db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-    ).fetchone()
-    if row is None:
+    """The schema version recorded in ``db`` (0 for a new, empty file).
+
+    ``db`` is a ``sqlite3.Connection`` or, for PostgreSQL, the adapter in
+    ``history._postgres`` that takes the same SQL: migrations are written once.
+    """
+    if "schema_version" not in table_names(db):
         return 0
     got = db.execute("SELECT version FROM schema_version").fetchone()
     return int(got[0]) if got else 0

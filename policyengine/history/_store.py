@@ -28,6 +28,7 @@ from policyengine.history._errors import (
     reported,
 )
 from policyengine.history._schema import migrate
+from policyengine.history._target import HistoryTarget, PostgresHistory
 from policyengine.history._transitions import (
     COUNT_FIELDS,
     coverage_of,
@@ -183,14 +184,24 @@ class HistoryStore:
     [1]
     """
 
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, path: Path | None, target: HistoryTarget | None = None
+    ) -> None:
+        #: sqlite3.Connection, or history._postgres.PostgresConnection (same SQL surface)
         self._db = db
         self.path = path
+        #: the file or the PostgreSQL schema, for messages
+        self.target: HistoryTarget = target if target is not None else Path(path or "")
 
     # -- opening ------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, *, busy_timeout: float = 30.0) -> HistoryStore:
-        """Open (creating and migrating as needed) the history at ``path``."""
+    def open(cls, path: HistoryTarget, *, busy_timeout: float = 30.0) -> HistoryStore:
+        """Open (creating and migrating as needed) the history at ``path``.
+
+        ``path`` is a SQLite file or a :class:`PostgresHistory` (a schema in PostgreSQL).
+        """
+        if isinstance(path, PostgresHistory):
+            return cls._open_postgres(path)
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +230,43 @@ class HistoryStore:
             raise describe_sqlite_error(exc, path) from None
         return store
 
+    @classmethod
+    def _open_postgres(cls, target: PostgresHistory) -> HistoryStore:
+        from typing import cast
+
+        from policyengine.history import _postgres
+
+        conn = _postgres.connect(target)
+        # The adapter takes the same SQL as sqlite3; migrations are written once for both.
+        db = cast(sqlite3.Connection, conn)
+        store = cls(db, None, target)
+        try:
+            with store._write():
+                refuse_foreign(db)
+                migrate(db)
+                check_tables(db)
+        except ValueError as exc:
+            conn.close()
+            raise HistoryError(f"{target}: {exc}") from None
+        except HistoryError:
+            conn.close()
+            raise
+        except Exception as exc:
+            conn.close()
+            if type(exc).__module__.startswith("psycopg"):
+                raise _postgres.describe_pg_error(exc, target) from None
+            raise
+        return store
+
+    @contextmanager
+    def scan_lock(self, timeout: float = 0.0) -> Iterator[None]:
+        """PostgreSQL only: hold this history's advisory lock (a SQLite file uses ScanLock)."""
+        lock = getattr(self._db, "scan_lock", None)
+        if lock is None:
+            raise TypeError("scan_lock is for PostgreSQL histories; use ScanLock for a file")
+        with lock(timeout):
+            yield
+
     def close(self) -> None:
         self._db.close()
 
@@ -231,6 +279,10 @@ class HistoryStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: taken up front (IMMEDIATE), so writers queue, not deadlock."""
+        if isinstance(self.target, PostgresHistory):  # row locks; the scan lock orders runs
+            with self._db.transaction():  # type: ignore[attr-defined]
+                yield self._db
+            return
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -250,6 +302,13 @@ class HistoryStore:
     @reported
     def check_writable(self) -> None:
         """Raise now, not after a scan's collection, if the file or its folder is read-only."""
+        if isinstance(self.target, PostgresHistory):
+            self._db.execute("BEGIN")
+            try:  # a role without CREATE/INSERT on the schema fails here, not after collection
+                self._db.execute("INSERT INTO schema_version SELECT version FROM schema_version")
+            finally:
+                self._db.execute("ROLLBACK")
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:  # a real write, rolled back (SQLite skips an UPDATE that changes nothing)
             self._db.execute("CREATE TABLE policyengine_write_check (x INTEGER)")
@@ -282,11 +341,29 @@ class HistoryStore:
         missing = sorted({s.instance for s in result.sources if not s.complete})
         seen = seen_in(result)
         with self._write() as db:
+            # Read the state before this run's row exists: an open, not carried row's
+            # last seen is the latest run, so that must still be the previous one here.
+            open_rows = {r.fingerprint: r for r in self._select("WHERE resolved_at IS NULL")}
+            frozen = {
+                row[0]
+                for row in db.execute(
+                    "SELECT fingerprint FROM findings WHERE resolved_at IS NULL AND carried = 1"
+                )
+            }
+            previous_run = db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
+            known = dict(open_rows)
+            unknown = [fp for fp in seen.findings if fp not in known]
+            for i in range(0, len(unknown), 500):
+                chunk = unknown[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for r in self._select(f"WHERE fingerprint IN ({marks})", chunk):
+                    known[r.fingerprint] = r
+            change = transitions(seen, known, open_rows, coverage_of(result, evaluated_policies))
             run_id = int(
                 db.execute(
                     "INSERT INTO runs (started_at, finished_at, data_time, complete, missing, "
                     "sources, output_dir, open, new, resolved, still_open, carried, waived) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0) RETURNING id",
                     (
                         started_at,
                         finished_at or started_at,
@@ -296,18 +373,8 @@ class HistoryStore:
                         json.dumps([s.to_dict() for s in result.sources]),
                         output_dir,
                     ),
-                ).lastrowid
-                or 0
+                ).fetchone()[0]
             )
-            open_rows = {r.fingerprint: r for r in self._select("WHERE resolved_at IS NULL")}
-            known = dict(open_rows)
-            unknown = [fp for fp in seen.findings if fp not in known]
-            for i in range(0, len(unknown), 500):
-                chunk = unknown[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                for r in self._select(f"WHERE fingerprint IN ({marks})", chunk):
-                    known[r.fingerprint] = r
-            change = transitions(seen, known, open_rows, coverage_of(result, evaluated_policies))
 
             def refreshed(f: Finding) -> tuple[Any, ...]:
                 expires = f.waiver.expires if f.waiver else None
@@ -333,22 +400,44 @@ class HistoryStore:
                 )
                 for f in change.first_seen
             ]
-            updates = [(*refreshed(f), f.fingerprint) for f in change.still_open]
+            # Seen again: rewrite a row only when something in it changes (its last seen is
+            # the latest run while it stays uncarried), so a run where 1% changed writes ~1%.
+            updates = [
+                (*refreshed(f), f.fingerprint)
+                for f in change.still_open
+                if f.fingerprint in frozen or _differs(f, open_rows[f.fingerprint])
+            ]
             reopens = [(*refreshed(f), at, f.fingerprint) for f in change.reopened]
-            resolves = [(at, run_id, row.fingerprint) for row in change.resolved]
+            resolves = [
+                (at, run_id, row.last_seen, previous_run, row.fingerprint)
+                for row in change.resolved
+            ]
+            resolved_now = {row.fingerprint for row in change.resolved}
+            # Open, not seen, not resolved: freeze last seen at the previous run (once).
+            freezes = [
+                (row.last_seen, previous_run, fp)
+                for fp, row in open_rows.items()
+                if fp not in frozen
+                and fp not in resolved_now
+                and fp not in seen.findings
+                and fp not in seen.folded
+            ]
             events = [(run_id, fp, event) for fp, event in change.events]
             counts = change.counts
             # Batched: one statement per kind of change keeps 100k findings to seconds.
-            db.executemany(
-                "INSERT INTO findings (fingerprint, policy_id, severity, title, kind, "
-                "source, resource_id, resource_name, first_seen, opened_at, last_seen, "
-                "first_run, last_run, waived, waiver_expires) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _insert_many(
+                db,
+                "findings",
+                (
+                    "fingerprint, policy_id, severity, title, kind, source, resource_id, "
+                    "resource_name, first_seen, opened_at, last_seen, first_run, last_run, "
+                    "waived, waiver_expires"
+                ),
                 inserts,
             )
             refresh = (
                 "UPDATE findings SET severity = ?, title = ?, resource_name = ?, "
-                "last_seen = ?, last_run = ?, waived = ?, waiver_expires = ?"
+                "last_seen = ?, last_run = ?, waived = ?, waiver_expires = ?, carried = 0"
             )
             # Still open: leave resolved_at alone so its index is not rewritten.
             db.executemany(refresh + " WHERE fingerprint = ?", updates)
@@ -358,15 +447,22 @@ class HistoryStore:
                 reopens,
             )
             db.executemany(
-                "UPDATE findings SET resolved_at = ?, resolved_run = ? WHERE fingerprint = ?",
+                "UPDATE findings SET resolved_at = ?, resolved_run = ?, last_seen = ?, "
+                "last_run = CASE WHEN carried = 1 THEN last_run ELSE ? END, carried = 0 "
+                "WHERE fingerprint = ?",
                 resolves,
             )
             db.executemany(
-                "INSERT INTO events (run_id, fingerprint, event) VALUES (?, ?, ?)", events
+                "UPDATE findings SET last_seen = ?, last_run = ?, carried = 1 "
+                "WHERE fingerprint = ?",
+                freezes,
             )
-            db.executemany(
-                "INSERT INTO run_counts (run_id, policy_id, severity, source, open, new, "
-                "resolved, still_open, carried, waived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _insert_many(db, "events", "run_id, fingerprint, event", events)
+            _insert_many(
+                db,
+                "run_counts",
+                "run_id, policy_id, severity, source, open, new, resolved, still_open, "
+                "carried, waived",
                 [
                     (run_id, p, s, src, *(c[k] for k in COUNT_FIELDS))
                     for (p, s, src), c in sorted(counts.items())
@@ -388,11 +484,15 @@ class HistoryStore:
 
     # -- reading ------------------------------------------------------------
     def _select(self, where: str, params: Any = ()) -> list[FindingRecord]:
+        # An open row the latest run saw is not rewritten by it: its last seen is that run.
+        latest = self._db.execute("SELECT started_at FROM runs ORDER BY id DESC LIMIT 1").fetchone()
         rows = self._db.execute(
             "SELECT fingerprint, policy_id, severity, title, kind, source, resource_id, "
-            "resource_name, first_seen, opened_at, last_seen, resolved_at, reopened, waived, "
+            "resource_name, first_seen, opened_at, "
+            "CASE WHEN resolved_at IS NULL AND carried = 0 THEN ? ELSE last_seen END, "
+            "resolved_at, reopened, waived, "
             f"waiver_expires FROM findings {where}",
-            params,
+            (latest[0] if latest else None, *params),
         ).fetchall()
         return [
             FindingRecord(*r[:13], waived=bool(r[13]), waiver_expires=r[14])  # type: ignore[misc]
@@ -547,6 +647,32 @@ class HistoryStore:
     def trend(self, limit: int = 30) -> tuple[dict[str, Any], ...]:
         """The last ``limit`` runs as plain dicts, for ``ReportOptions.history``."""
         return tuple(r.to_dict() for r in self.runs(limit=limit))
+
+
+def _differs(seen: Finding, row: FindingRecord) -> bool:
+    """Whether a still-open finding changed anything its row stores (besides last seen)."""
+    expires = seen.waiver.expires if seen.waiver else None
+    return (seen.severity, seen.title, seen.resource.name, seen.waived, expires) != (
+        row.severity,
+        row.title,
+        row.resource_name,
+        row.waived,
+        row.waiver_expires,
+    )
+
+
+def _insert_many(
+    db: sqlite3.Connection, table: str, columns: str, rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows``: COPY on PostgreSQL, one prepared statement on SQLite."""
+    if not rows:
+        return
+    copy_rows = getattr(db, "copy_rows", None)  # history._postgres.PostgresConnection
+    if copy_rows is not None:
+        copy_rows(table, [c.strip() for c in columns.split(",")], rows)
+        return
+    marks = ", ".join("?" * (columns.count(",") + 1))
+    db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 def _replace_resolved(row: FindingRecord, at: str) -> FindingRecord:

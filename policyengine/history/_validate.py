@@ -16,7 +16,7 @@ import sqlite3
 from typing import Any
 
 from policyengine.history._errors import DamagedHistory
-from policyengine.history._schema import MIGRATIONS, migrate
+from policyengine.history._schema import MIGRATIONS, migrate, table_names
 
 _NOT_OURS = "not a policyengine history database"
 
@@ -50,10 +50,7 @@ def json_column(text: Any, *, run_id: int, column: str) -> Any:
 
 
 def _tables(db: sqlite3.Connection) -> set[str]:
-    rows = db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    )
-    return {row[0] for row in rows}
+    return table_names(db)
 
 
 @functools.cache

@@ -64,3 +64,45 @@ def finding():
 @pytest.fixture
 def result():
     return make_result
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL for the session (tests/history/pg_server.py); each test gets a schema.
+
+    Locally a machine without PostgreSQL skips these tests, saying why; under CI that skip
+    is a failure (tests/conftest.py), and a server that will not start fails here too.
+    """
+    import os
+
+    from tests.history.pg_server import pg_bindir, postgres_server
+
+    if pg_bindir() is None and not os.environ.get("CI"):
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    try:
+        with postgres_server() as server:
+            yield server
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture
+def pg_history(pg_server, tmp_path):
+    """A new, empty PostgreSQL history (its own schema); the password comes from a file."""
+    import uuid
+
+    from policyengine.history import PostgresHistory
+
+    secret = tmp_path / "pg-password"
+    secret.write_text(pg_server.password + "\n")
+    return PostgresHistory(
+        pg_server.url(), schema=f"t_{uuid.uuid4().hex[:12]}", password_file=secret
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_target(request, tmp_path):
+    """Each history test runs on a SQLite file and on a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return tmp_path / "h.db"
+    return request.getfixturevalue("pg_history")
