@@ -56,6 +56,19 @@ def write_output(text: str, output: Path | None) -> None:
     atomic_write_text(output, text)
 
 
+def write_report(fmt: str, result: Any, options: Any, output: Path | None) -> None:
+    """The report of ``result`` to ``output`` (streamed into the file), else to stdout."""
+    from policyengine.report import render, write
+
+    if output is None:
+        write_output(render(fmt, result, options), None)
+        return
+    from policyengine.fsutil import open_for_write
+
+    with open_for_write(output) as handle:
+        write(fmt, result, options, handle)
+
+
 def exit_code(result: Any, fail_on: str | None) -> int:
     """0 clean, 1 an active finding at/above ``fail_on`` (default high), 3 incomplete data (wins)."""
     if not result.complete:

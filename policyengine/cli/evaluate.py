@@ -35,10 +35,10 @@ def add_parser(sub: Any, *, full: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from policyengine.api import evaluate_snapshots, load_policy_set
-    from policyengine.cli._common import apply_waivers, color_enabled, exit_code, write_output
+    from policyengine.cli._common import apply_waivers, color_enabled, exit_code, write_report
     from policyengine.config import load_config
     from policyengine.errors import UsageError
-    from policyengine.report import ReportOptions, render
+    from policyengine.report import ReportOptions
 
     config = load_config(args.config)
     snapshots = list(args.snapshot)
@@ -53,5 +53,5 @@ def run(args: argparse.Namespace) -> int:
     result = apply_waivers(result, args.waivers or config.waivers_path, config.waiver_max_days)
     fail_on = args.fail_on or config.fail_on
     options = ReportOptions(color=color_enabled(args.output), fail_on=fail_on)
-    write_output(render(args.format, result, options), args.output)
+    write_report(args.format, result, options, args.output)
     return exit_code(result, fail_on)

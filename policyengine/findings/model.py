@@ -265,7 +265,8 @@ class Result:
             out["by_change"] = by_change
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, findings: bool = True) -> dict[str, Any]:
+        """The public JSON shape; ``findings=False`` leaves the list empty (streamed writers)."""
         from policyengine import RESULT_SCHEMA_VERSION, __version__
 
         return {
@@ -273,7 +274,7 @@ class Result:
             "tool": {"name": "policyengine", "version": __version__},
             "summary": self.summary(),
             "sources": [s.to_dict() for s in self.sources],
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings] if findings else [],
             "policies": [p.to_dict() for p in self.policies],
             "warnings": list(self.warnings),
         }

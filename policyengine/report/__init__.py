@@ -3,7 +3,9 @@
 ``render(fmt, result)`` looks the module up in :data:`FORMATS` and calls its
 ``render(result, options)``; each module also declares ``FILE_NAME``, the file
 a scan writes it to. Adding a format is one new module and one line here.
-Modules load lazily (``lint`` and ``--help`` never import a reporter).
+A module may also define ``write(result, options, handle)`` to stream to a
+binary handle (``write(fmt, ...)`` uses it). Modules load lazily (``lint`` and
+``--help`` never import a reporter).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, BinaryIO
 
 from policyengine.errors import PolicyEngineError, UsageError
 
@@ -76,3 +78,15 @@ def render(fmt: str, result: Any, options: ReportOptions | None = None) -> str:
     """Render ``result`` (a :class:`~policyengine.findings.Result`) as ``fmt``."""
     module = _module(fmt)
     return module.render(result, options or ReportOptions())  # type: ignore[no-any-return]
+
+
+def write(fmt: str, result: Any, options: ReportOptions | None, handle: BinaryIO) -> None:
+    """Write ``result`` as ``fmt`` to a binary ``handle``: streamed when the module can
+    (its ``write(result, options, handle)``), else its rendered text as UTF-8."""
+    module = _module(fmt)
+    options = options or ReportOptions()
+    stream = getattr(module, "write", None)
+    if callable(stream):
+        stream(result, options, handle)
+    else:
+        handle.write(module.render(result, options).encode("utf-8"))

@@ -126,13 +126,31 @@ def _nested_ok(want: str, value: Any) -> bool:
     return type(value) is _EXACT[want]
 
 
+#: a list of strings: no type is accepted as such, the items are checked
+_STR_LIST: frozenset[type] = frozenset()
+_STR_ONLY = frozenset((str,))
+_ACCEPTED: dict[str, frozenset[type]] = {
+    "list[str]": _STR_LIST,
+    "number": frozenset((int, float)),  # not bool: type() is exact
+    **{name: frozenset((t,)) for name, t in _EXACT.items()},
+}
+#: object field -> known key -> the exact value types it accepts
+_OBJECT_ACCEPTS = {
+    name: {key: _ACCEPTED[want] for key, want in types.items()}
+    for name, types in OBJECT_FIELD_TYPES.items()
+}
+
+
 def _check_object(name: str, value: dict[str, Any]) -> str | None:
     """The known keys of ``mfa``, ``session``, ...: ``mfa.enrolled: "false"`` is not a bool."""
-    types = OBJECT_FIELD_TYPES[name]
+    accepts = _OBJECT_ACCEPTS[name]
     for key, sub in value.items():
-        want = types.get(key)
-        if want is None or sub is None or _nested_ok(want, sub):
+        accepted = accepts.get(key)
+        if accepted is None or sub is None or type(sub) in accepted:
             continue
+        if accepted is _STR_LIST and type(sub) is list and _STR_ONLY.issuperset(map(type, sub)):
+            continue
+        want = OBJECT_FIELD_TYPES[name][key]
         return f"{name}.{key}: must be {want}, got {type(sub).__name__} {_short(sub)}"
     return None
 
