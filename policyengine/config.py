@@ -8,16 +8,19 @@ files (``password_env``, ``token_file``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from policyengine.errors import ConfigError, Location
+from policyengine.errors import ConfigError, Location, UsageError
 from policyengine.findings.model import SEVERITIES
 from policyengine.lintcodes import E001, E101
 from policyengine.policy.yamlload import Positions, load_yaml_file, position_of
 from policyengine.report import FORMATS
+
+if TYPE_CHECKING:  # the history package is imported only for a postgresql:// history
+    from policyengine.history._target import PostgresHistory
 
 DEFAULT_CONFIG_NAME = "policyengine.yaml"
 
@@ -27,7 +30,9 @@ CONFIG_SCHEMA: dict[str, Any] = {
     "policy_paths": {"type": "list", "schema": {"type": "string"}},
     "waivers": {"type": "string"},
     "waiver_max_days": {"type": "integer", "min": 1, "max": 3650},
-    "history": {"type": "string"},
+    "history": {"type": "string"},  # a SQLite file, or postgresql://user@host:port/db?schema=
+    "history_password_env": {"type": "string", "excludes": "history_password_file"},
+    "history_password_file": {"type": "string", "excludes": "history_password_env"},
     "output_dir": {"type": "string"},
     "fail_on": {"type": "string", "allowed": [*SEVERITIES, "none"]},
     "max_concurrency": {"type": "integer", "min": 1},
@@ -74,7 +79,8 @@ class Config:
     policy_paths: tuple[Path, ...] = ()
     waivers_path: Path | None = None
     waiver_max_days: int = 90
-    history_path: Path | None = None
+    #: a SQLite file, or a PostgresHistory (``history: postgresql://...``)
+    history_path: Path | PostgresHistory | None = None
     output_dir: Path | None = None
     fail_on: str | None = None
     max_concurrency: int = 4
@@ -97,6 +103,25 @@ def _relative_to(base: Path, key: str, value: Any) -> Any:
     if isinstance(value, list):
         return [_relative_to(base, key, v) for v in value]
     return value
+
+
+def _history(
+    data: Mapping[str, Any], rel: Callable[[str | None], Path | None], where: str
+) -> Path | PostgresHistory | None:
+    """``history:`` as a file (relative to the config) or a PostgreSQL history."""
+    value = data.get("history")
+    if not value or not str(value).startswith(("postgresql://", "postgres://")):
+        if data.get("history_password_env") or data.get("history_password_file"):
+            raise UsageError(f"{where}: history_password_* needs a postgresql:// history")
+        return rel(value)
+    from policyengine.history._target import parse_history  # psycopg stays unimported
+
+    return parse_history(
+        value,
+        password_env=data.get("history_password_env"),
+        password_file=rel(data.get("history_password_file")),
+        what=f"{where}: history",
+    )
 
 
 def load_config(path: Path | None) -> Config:
@@ -165,7 +190,7 @@ def load_config(path: Path | None) -> Config:
         policy_paths=tuple(base / p for p in data.get("policy_paths") or ()),
         waivers_path=rel(data.get("waivers")),
         waiver_max_days=data.get("waiver_max_days", 90),
-        history_path=rel(data.get("history")),
+        history_path=_history(data, rel, str(path)),
         output_dir=rel(data.get("output_dir")),
         fail_on=data.get("fail_on"),
         max_concurrency=data.get("max_concurrency", 4),

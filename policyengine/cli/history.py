@@ -4,6 +4,11 @@ Lists the runs recorded by ``policyengine scan`` (open, new, resolved and
 still-open counts per run, and which runs were incomplete), the trend of open
 findings, and the mean time to remediate per severity. ``--policy`` narrows
 every figure to one policy; ``--since`` to runs from a date on.
+
+``policyengine history migrate --to postgresql://user@host:port/db?schema=NAME``
+copies the SQLite history (``history:`` in the config, or ``--history``) into
+an empty PostgreSQL schema; the password comes from ``--password-env`` /
+``--password-file``, or libpq's PGPASSWORD / PGPASSFILE.
 """
 
 from __future__ import annotations
@@ -20,8 +25,29 @@ def add_parser(sub: Any, *, full: bool) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from policyengine.cli.scan import history_arg
+
     parser.add_argument(
-        "--history", type=Path, metavar="PATH", help="history database (default: as scan)"
+        "action", nargs="?", choices=["migrate"], help="migrate: copy the history to --to"
+    )
+    parser.add_argument(
+        "--history",
+        type=history_arg,
+        metavar="PATH|URL",
+        help="history: a SQLite file or postgresql:// URL (default: as scan)",
+    )
+    parser.add_argument(
+        "--to", type=history_arg, metavar="URL", help="migrate: the PostgreSQL history to fill"
+    )
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--password-env", metavar="NAME", help="migrate: --to's password variable")
+    secret.add_argument("--password-file", type=Path, metavar="FILE", help="migrate: its file")
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="migrate: wait this long for a running scan on either side",
     )
     parser.add_argument(
         "--config", type=Path, help="policyengine.yaml (default: ./policyengine.yaml if present)"
@@ -56,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
             from policyengine.config import load_config
 
             path = load_config(args.config).history_path or DEFAULT_HISTORY
-    if not path.is_file():
+    if args.action == "migrate":
+        return _migrate(args, path)
+    if isinstance(path, Path) and not path.is_file():
         raise UsageError(f"{path}: no scan history yet (run `policyengine scan` first)")
     with HistoryStore.open(path) as store:
         runs = store.runs(since=args.since, policy=args.policy, limit=args.limit)
@@ -79,6 +107,27 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
         return 0
     sys.stdout.write(_text(path, args, runs, mttr, findings))
+    return 0
+
+
+def _migrate(args: argparse.Namespace, source: Any) -> int:
+    import dataclasses
+    import sys
+
+    from policyengine.errors import UsageError
+    from policyengine.history import PostgresHistory
+    from policyengine.history._migrate import migrate_history
+
+    if not isinstance(args.to, PostgresHistory):
+        raise UsageError("history migrate: --to postgresql://user@host:port/db?schema=NAME")
+    if not isinstance(source, Path):
+        raise UsageError(f"history migrate: the source must be a SQLite file, not {source}")
+    target = dataclasses.replace(
+        args.to, password_env=args.password_env, password_file=args.password_file
+    )
+    report = migrate_history(source, target, lock_timeout=args.lock_timeout)
+    copied = ", ".join(f"{table} {n}" for table, n in report.rows)
+    sys.stdout.write(f"Migrated {source} to {target}: {copied}\n")
     return 0
 
 

@@ -45,9 +45,11 @@ def add_parser(sub: Any, *, full: bool) -> None:
     )
     parser.add_argument(
         "--history",
-        type=Path,
-        metavar="PATH",
-        help=f"history database (default: history in the config, else {DEFAULT_HISTORY})",
+        type=history_arg,
+        metavar="PATH|URL",
+        help=f"history: a SQLite file or postgresql://user@host:port/db?schema=NAME "
+        f"(password from PGPASSWORD/PGPASSFILE) (default: history in the config, "
+        f"else {DEFAULT_HISTORY})",
     )
     parser.add_argument(
         "--snapshot",
@@ -169,3 +171,12 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(text_summary(outcome, outcome.reports))
     sys.stdout.flush()
     return scan_exit_code(outcome, fail_on)
+
+
+def history_arg(text: str) -> Any:
+    """``--history``: a file path, or a postgresql:// URL (a Path would fold its ``//``)."""
+    if not text.startswith(("postgresql://", "postgres://")):
+        return Path(text)
+    from policyengine.history import parse_history
+
+    return parse_history(text, what="--history")

@@ -1,15 +1,17 @@
 """Scan history: runs, each finding's first seen / last seen / resolved, trends.
 
-SQLite by default (one file; schema versioned with ordered migrations). Use
-:class:`HistoryStore` for the data and :class:`ScanLock` to keep two scans
-from interleaving::
+SQLite by default (one file; schema versioned with ordered migrations), or a
+schema in PostgreSQL for a fleet of scanners (:class:`PostgresHistory`, the
+same migrations). Use :class:`HistoryStore` for the data and
+:func:`scan_history` to keep two scans of one history from interleaving::
 
-    with ScanLock(lock_path_for(db)), HistoryStore.open(db) as store:
+    with scan_history(db) as store:
         changes = store.record_run(result, started_at="2026-11-01T06:00:00Z")
 """
 
 from policyengine.history._errors import HistoryError, HistoryLockedError
 from policyengine.history._lock import ScanLock, lock_path_for
+from policyengine.history._session import scan_history
 from policyengine.history._store import (
     FindingRecord,
     HistoryStore,
@@ -34,4 +36,5 @@ __all__ = [
     "lock_path_for",
     "normalise_since",
     "parse_history",
+    "scan_history",
 ]

@@ -23,7 +23,7 @@ from typing import Any
 
 from policyengine.errors import PolicyEngineError, UsageError
 from policyengine.findings.model import Result, SourceStatus
-from policyengine.history import HistoryStore, RunChanges, ScanLock, lock_path_for
+from policyengine.history import HistoryTarget, RunChanges, scan_history
 from policyengine.scan._collect import Collected, InstanceSpec, collect_all, validate_instances
 from policyengine.scan._progress import Progress
 
@@ -37,7 +37,8 @@ class ScanPlan:
 
     policy_set: Any
     output_dir: Path
-    history_path: Path
+    #: a SQLite file or a PostgresHistory
+    history_path: HistoryTarget
     instances: tuple[InstanceSpec, ...] = ()
     snapshots: tuple[Path, ...] = ()
     waivers_path: Path | None = None
@@ -133,10 +134,7 @@ def run_scan(
     clock = clock or utc_now
     log = get_logger("policyengine.scan")
     validate_instances(plan.instances)
-    with (
-        ScanLock(lock_path_for(plan.history_path), timeout=plan.lock_timeout),
-        HistoryStore.open(plan.history_path) as store,
-    ):
+    with scan_history(plan.history_path, lock_timeout=plan.lock_timeout) as store:
         # read and write before anything changes: a damaged or read-only history fails here
         store.trend(TREND_RUNS)
         store.check_writable()
