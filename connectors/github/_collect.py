@@ -68,6 +68,8 @@ class GitHubCollector:
     #: login -> account id, filled by the member listings (owners of tokens and keys)
     ids: dict[str, str] = field(default_factory=dict)
     not_applicable: list[str] = field(default_factory=list)
+    #: login -> emails only the org sees (GraphQL: verified domains, SAML NameID)
+    org_emails: dict[str, mapping.OrgEmails] = field(default_factory=dict)
     #: members, outside collaborators, owner logins, logins without 2FA (None: unknown) x2
     _people_lists: tuple[list[Any], list[Any], set[str], set[str] | None, set[str] | None] = (
         [],
@@ -180,6 +182,36 @@ class GitHubCollector:
         self._people_lists = (members or [], outside or [], owner_logins, no_2fa, outside_no_2fa)
         for user in (members or []) + (outside or []):
             self.ids[str(user["login"])] = str(user["id"])
+        if members:
+            self._org_emails(org)
+
+    def _org_emails(self, org: str) -> None:
+        """login -> the email the org can see: SAML NameID, else a verified-domain email."""
+        from connectors.github import _graphql as graphql
+
+        url = graphql.graphql_url(self.options.api_url)
+        verified: dict[str, list[str]] = {}
+        client = self._client(ANY)
+        assert client is not None
+        try:
+            verified = graphql.verified_domain_emails(client, url, org)
+        except ConnectorError as exc:
+            self.writer.fail(f"github: verified-domain emails not collected: {exc.message}")
+        # external identities answer to an owner's token or an App with members access
+        saml_client = self.app or self.token
+        assert saml_client is not None
+        saml: dict[str, str] | None = {}
+        try:
+            saml = graphql.saml_name_ids(saml_client, url, org)
+        except ConnectorError as exc:
+            self.writer.fail(f"github: SAML identities not collected: {exc.message}")
+        if saml is None:
+            self.not_applicable.append("SAML identities")
+            saml = {}
+        self.org_emails = {
+            login: mapping.OrgEmails(sorted(verified.get(login, [])), saml.get(login))
+            for login in set(verified) | set(saml)
+        }
 
     @staticmethod
     def _logins(users: list[Any] | None) -> set[str] | None:
@@ -205,6 +237,7 @@ class GitHubCollector:
                     types=self.options.type_rules,
                     two_factor=None if no_2fa is None else login not in no_2fa,
                     teams=membership.get(str(user["id"]), []),
+                    org_emails=self.org_emails.get(login),
                 )
             )
         for user in outside:

@@ -9,6 +9,8 @@ Choices (see docs/connectors/github.md):
   that listing was read and left out otherwise (missing, never ``false``). GitHub never
   says which 2FA method: ``mfa.methods_reported`` is false, and ``mfa.methods`` is set
   (empty) only for an account whose 2FA is off.
+- ``email`` is the SAML NameID, else a verified-domain address (both from GraphQL), else
+  the public profile email; ``raw.email_source`` names which.
 - fine-grained permissions become scopes ``PERMISSION:LEVEL`` (``contents:write``);
   deploy keys get ``write`` or ``read``; App permissions the same as PATs.
 - secrets are never read: the API has no value to give, and ``token_last_eight`` of a
@@ -18,6 +20,7 @@ Choices (see docs/connectors/github.md):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from policyengine.connector.account_types import AccountFacts, TypeRules
@@ -73,6 +76,33 @@ def owner_count(count: int, org: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class OrgEmails:
+    """What the org sees of a member's addresses (GraphQL only)."""
+
+    verified_domain: list[str]
+    saml_name_id: str | None
+
+
+def correlation_email(
+    public: object, org_emails: OrgEmails | None
+) -> tuple[str | None, str | None]:
+    """(email, where it came from): SAML NameID, a verified-domain address, the profile.
+
+    The NameID is what the IdP (the directory) asserted at SSO; a verified-domain address
+    is one GitHub proved to be in the org's domain; the public profile email is whatever
+    the user typed, shown only when they chose to.
+    """
+    if org_emails is not None:
+        if org_emails.saml_name_id and "@" in org_emails.saml_name_id:
+            return org_emails.saml_name_id, "saml_name_id"
+        if org_emails.verified_domain:
+            return org_emails.verified_domain[0], "verified_domain"
+    if isinstance(public, str) and public:
+        return public, "public_profile"
+    return None, None
+
+
 def account(
     user: Mapping[str, Any],
     *,
@@ -80,6 +110,7 @@ def account(
     types: TypeRules,
     two_factor: bool | None,
     teams: list[str],
+    org_emails: OrgEmails | None = None,
 ) -> dict[str, Any]:
     login = str(user["login"])
     out: dict[str, Any] = {
@@ -102,7 +133,12 @@ def account(
         out["mfa"]["enrolled"] = two_factor
         if not two_factor:
             out["mfa"]["methods"] = []  # 2FA off: no method at all, known
-    _put(out, "email", user.get("email"))
+    email, email_source = correlation_email(user.get("email"), org_emails)
+    _put(out, "email", email)
+    _put(out["raw"], "email_source", email_source)
+    if org_emails is not None:
+        _put(out["raw"], "verified_domain_emails", org_emails.verified_domain or None)
+        _put(out["raw"], "saml_name_id", org_emails.saml_name_id)
     _put(out, "display_name", user.get("name"))
     return out
 

@@ -77,6 +77,7 @@ class GitHubEmulator:
     rate_limit: int = 5000
     rate_window: int = 3600
     secondary_every: int | None = None  # every Nth request answers the secondary limit
+    graphql_rate_limited: int = 0  # the next N GraphQL queries answer RATE_LIMITED
     base_url: str = "http://127.0.0.1"
     minted: int = 0  # installation tokens handed out
     _installations: dict[str, Installation] = field(default_factory=dict)
@@ -257,6 +258,8 @@ class GitHubEmulator:
         window = self._limiter.count(f"{caller[0]}:{caller[1]}")
         if not window.allowed:
             return rate_limited.github(403, limit=window.limit, reset_in=window.reset - time.time())
+        if request.method == "POST" and parts == ["graphql"]:
+            return self._graphql(request, caller)
         with self._lock:
             self._served += 1
             served = self._served
@@ -273,6 +276,44 @@ class GitHubEmulator:
         response = self._route(request, parts, caller)
         response.headers.update(headers)
         return response
+
+    def _graphql(self, request: Request, caller: tuple[str, str]) -> Response:
+        """``POST /graphql``: its own points budget (``x-ratelimit-resource: graphql``)."""
+        from tests.emulators import github_graphql
+
+        assert self._limiter is not None
+        window = self._limiter.count(f"graphql:{caller[0]}:{caller[1]}")
+        headers = {
+            "x-ratelimit-limit": str(window.limit),
+            "x-ratelimit-remaining": str(window.remaining),
+            "x-ratelimit-used": str(window.limit - window.remaining),
+            "x-ratelimit-reset": str(window.reset),
+            "x-ratelimit-resource": "graphql",
+        }
+        with self._lock:
+            limited = self.graphql_rate_limited > 0
+            self.graphql_rate_limited -= 1 if limited else 0
+        if limited or not window.allowed:
+            reset = int(time.time()) + 1 if limited else window.reset
+            headers |= {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+            return Response.json(github_graphql.rate_limited_body(), 200, headers)
+        try:
+            payload = request.json()
+        except ValueError:
+            return _error(400, "Problems parsing JSON")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return _error(400, "A query attribute must be specified and must be a string.")
+        may_see = caller[0] == "app" or self._is_owner(caller[1])
+        rate = {"cost": 1, "limit": window.limit, "nodeCount": 100, "used": window.limit - window.remaining,
+                "remaining": window.remaining, "resetAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(window.reset))}  # fmt: skip
+        body = github_graphql.execute(
+            self.org,
+            payload["query"],
+            payload.get("variables"),
+            may_see_identities=may_see,
+            rate=rate,
+        )
+        return Response.json(body, 200, headers)
 
     def _route(self, request: Request, parts: list[str], caller: tuple[str, str]) -> Response:
         for pattern, handler, who in self._routes:

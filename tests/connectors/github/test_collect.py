@@ -82,8 +82,11 @@ def test_every_request_sends_the_api_version(
     collect(token_options(github, token_env), tmp_path / "github.json")
     assert github.server.requests
     assert {r.header("x-github-api-version") for r in github.server.requests} == {"2022-11-28"}
-    listings = [r for r in github.server.requests if r.path != "/orgs/acme-retail"]
+    rest = [r for r in github.server.requests if r.path != "/graphql"]
+    listings = [r for r in rest if r.path != "/orgs/acme-retail"]
     assert listings and all(r.param("per_page") == "100" for r in listings)
+    queries = [r.json()["query"] for r in github.server.requests if r.path == "/graphql"]
+    assert queries and all("first: 100" in q for q in queries)  # GraphQL pages at 100 too
 
 
 def test_token_alone_misses_fine_grained_tokens_with_the_reason(
@@ -116,7 +119,10 @@ def test_org_without_saml_sso_is_not_applicable(
     options = token_options(github, token_env) | app_options(github, key_file)
     result, snap = collect(options, tmp_path / "github.json")
     assert result.complete, result.errors
-    assert snap["source"]["not_applicable"] == ["SAML SSO credential authorizations"]
+    assert snap["source"]["not_applicable"] == [
+        "SAML identities",
+        "SAML SSO credential authorizations",
+    ]
 
 
 @pytest.mark.parametrize(
