@@ -1,8 +1,9 @@
 """An Okta Management API emulator, fed from fixture files or generated in memory.
 
 It reproduces the parts of the wire format the connector relies on, as the
-Okta Management OpenAPI (okta-sdk-python ``openapi/management.yaml``) and the
-developer docs describe them:
+Okta Management OpenAPI and the developer docs describe them; every body it
+serves in a full run is validated against Okta's description
+(``tests/data/okta/okta-management-subset.json``, ``tests/connectors/okta/test_spec.py``):
 
 - auth: ``Authorization: SSWS <api token>`` or ``Bearer <access token>``
   minted by ``POST /oauth2/v1/token`` (client credentials with a
