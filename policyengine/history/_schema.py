@@ -97,8 +97,37 @@ def _v2_carried(db: sqlite3.Connection) -> None:
     )
 
 
+def _v3_actions(db: sqlite3.Connection) -> None:
+    """``actions``: one row per remediation step ``remediate apply`` attempted.
+
+    Written after each step in its own transaction, so an interrupted apply
+    run again knows what is done (``plan_hash``, ``entry_id``, target).
+    """
+    db.execute(
+        """CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,             -- wall clock, ISO 8601 UTC
+            actor TEXT NOT NULL,          -- who ran apply (login name, or $POLICYENGINE_ACTOR)
+            plan_hash TEXT NOT NULL,      -- sha256 of the approved plan file
+            entry_id TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            source TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target_kind TEXT NOT NULL,
+            target_id TEXT NOT NULL,
+            target_name TEXT NOT NULL,
+            result TEXT NOT NULL,         -- applied, unchanged, drift, refused, failed
+            detail TEXT NOT NULL,
+            before TEXT NOT NULL,         -- JSON facts read live before acting (or planned)
+            after TEXT NOT NULL           -- JSON facts after acting ({} when nothing was done)
+        )"""
+    )
+    db.execute("CREATE INDEX actions_plan ON actions (plan_hash, entry_id)")
+
+
 #: Ordered; the schema version of a database is how many of these it has had.
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_carried]
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_carried, _v3_actions]
 
 
 def table_names(db: sqlite3.Connection) -> set[str]:
