@@ -46,7 +46,13 @@ CREDENTIAL_TYPES = (
     "app_password",  # Google application-specific passwords: bypass 2-Step Verification
     "ci_secret",  # a secret stored in CI (GitHub Actions): metadata only, no expiry concept
 )
-INTEGRATION_TYPES = ("connected_app", "oauth_client", "service_principal", "github_app")
+INTEGRATION_TYPES = (
+    "connected_app",
+    "oauth_client",
+    "service_principal",
+    "github_app",
+    "sso_app",  # SAML / WS-Federation app trusting the IdP's assertions (Okta)
+)
 MFA_METHODS = (
     "webauthn",
     "fido2",
