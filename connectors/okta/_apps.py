@@ -1,8 +1,12 @@
-"""OAuth/OIDC apps, the Okta scopes granted to them and their client secrets.
+"""OAuth/OIDC and federated (SAML, WS-Fed) apps, their grants, secrets and assignees.
 
-``GET /api/v1/apps`` (Link paging) lists every app; only ``OPENID_CONNECT``
-apps become ``integration`` (type ``oauth_client``): SAML and other sign-on
-modes hold no OAuth grants or secrets and are counted in the log. For each
+``GET /api/v1/apps`` (Link paging) lists every app. ``OPENID_CONNECT`` apps
+become ``integration`` type ``oauth_client``; ``SAML_2_0``, ``SAML_1_1`` and
+``WS_FEDERATION`` apps become type ``sso_app`` with the users assigned to them
+(``/api/v1/apps/{id}/users``, Link paging, ``scope`` USER or GROUP) as
+``authorized_users``. Password-vault and bookmark modes (SWA, BASIC_AUTH,
+BOOKMARK, ...) hold no federation trust or OAuth grant and are counted in the
+log. For each
 OIDC app, ``/api/v1/apps/{id}/grants`` gives the Okta API scopes an admin
 granted it (``scopeId``, ``source``) and, when it authenticates with a client
 secret, ``/api/v1/apps/{id}/credentials/secrets`` gives the secrets'
@@ -26,6 +30,10 @@ log = get_logger("policyengine.okta")
 
 #: token_endpoint_auth_method values that mean a shared secret
 SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post", "client_secret_jwt"})
+#: sign-on modes whose apps trust Okta's assertions (Okta ApplicationSignOnMode)
+FEDERATED_MODES = frozenset({"SAML_2_0", "SAML_1_1", "WS_FEDERATION"})
+#: app-user statuses that cannot use the app (Okta AppUserStatus)
+_NOT_ASSIGNED = frozenset({"DEPROVISIONED", "INACTIVE", "REVOKED", "UNASSIGNED", "SUSPENDED"})
 #: never copied into ``raw``
 _SECRET_KEYS = frozenset({"client_secret", "secret_hash"})
 
@@ -40,6 +48,7 @@ def collect_apps(
     missing (not "nobody").
     """
     oidc: list[dict[str, Any]] = []
+    federated: list[dict[str, Any]] = []
     skipped = 0
     for page in link_pages(client, "/api/v1/apps", params={"limit": 200}):
         for app in page:
@@ -47,9 +56,20 @@ def collect_apps(
                 continue
             if app.get("signOnMode") == "OPENID_CONNECT":
                 oidc.append(app)
+            elif app.get("signOnMode") in FEDERATED_MODES:
+                federated.append(app)
             else:
                 skipped += 1
-    log.info("okta.apps", oidc=len(oidc), other_sign_on_modes=skipped)
+    log.info("okta.apps", oidc=len(oidc), federated=len(federated), other_sign_on_modes=skipped)
+
+    def assignees(app: dict[str, Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for page in link_pages(client, f"/api/v1/apps/{app['id']}/users", params={"limit": 500}):
+            out.extend(u for u in page if isinstance(u, dict) and "id" in u)
+        return out
+
+    for app, users in map_bounded(assignees, federated, workers=workers, ordered=True):
+        writer.add(sso_integration(app, users))
 
     def details(app: dict[str, Any]) -> tuple[Any, Any]:
         grants = client.get_json(f"/api/v1/apps/{app['id']}/grants")
@@ -136,6 +156,30 @@ def integration(app: Mapping[str, Any], grants: list[Any]) -> dict[str, Any]:
             "grant_types": settings.get("grant_types"),
             "consent_method": settings.get("consent_method"),
             "grants": [_without_secrets(g) for g in active],
+        },
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def sso_integration(app: Mapping[str, Any], app_users: list[dict[str, Any]]) -> dict[str, Any]:
+    """A SAML / WS-Fed app; ``authorized_users`` are the users assigned to it (directly or
+    through a group) whose app-user status still lets them sign in."""
+    assigned = [u for u in app_users if u.get("status") not in _NOT_ASSIGNED]
+    out: dict[str, Any] = {
+        "kind": "integration",
+        "id": str(app["id"]),
+        "name": str(app.get("label") or app.get("name") or app["id"]),
+        "type": "sso_app",
+        "enabled": app.get("status") == "ACTIVE",
+        "authorized_users": sorted({str(u["id"]) for u in assigned}),
+        "created_at": timestamp(app.get("created")),
+        "raw": {
+            "signOnMode": app.get("signOnMode"),
+            "name": app.get("name"),
+            "status": app.get("status"),
+            "lastUpdated": app.get("lastUpdated"),
+            "assigned_directly": sum(1 for u in assigned if u.get("scope") == "USER"),
+            "assigned_by_group": sum(1 for u in assigned if u.get("scope") == "GROUP"),
         },
     }
     return {k: v for k, v in out.items() if v is not None}

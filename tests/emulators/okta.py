@@ -73,6 +73,7 @@ SCOPES = {
     "app_grants": "okta.apps.read",
     "app_secrets": "okta.apps.read",
     "user_grants": "okta.users.read",
+    "app_users": "okta.apps.read",
 }
 
 MAX_LIMIT = {
@@ -82,6 +83,7 @@ MAX_LIMIT = {
     "iam": 100,
     "api_tokens": 200,
     "apps": 200,
+    "app_users": 500,
 }
 
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
@@ -99,6 +101,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/apps$"), "apps"),
     (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/grants$"), "app_grants"),
     (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/credentials/secrets$"), "app_secrets"),
+    (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/users$"), "app_users"),
     (re.compile(r"^/oauth2/v1/token$"), "token"),
 ]
 
@@ -118,6 +121,7 @@ _BUCKET = {
     "user_grants": "/api/v1/users/{id}",
     "app_grants": "/api/v1/apps/{id}",
     "app_secrets": "/api/v1/apps/{id}",
+    "app_users": "/api/v1/apps/{id}",
     "token": "/oauth2/v1/token",
 }
 
@@ -162,6 +166,8 @@ class OktaOrg:
     apps: list[dict[str, Any]] = field(default_factory=list)
     app_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     app_secrets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: users assigned to each app (Application Users API, by app id)
+    app_users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: users' consent grants (by user id)
     user_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -670,6 +676,22 @@ class OktaEmulator:
         if self._app(id) is None:
             return _error(404, "E0000007", f"Not found: Resource not found: {id} (AppInstance)")
         return _json(self.org.app_grants.get(id, []))
+
+    def _app_users(self, request: Request, id: str) -> Response:
+        if self._app(id) is None:
+            return _error(404, "E0000007", f"Not found: Resource not found: {id} (AppInstance)")
+        users = sorted(self.org.app_users.get(id, []), key=lambda u: u["id"])
+        pos = {u["id"]: i for i, u in enumerate(users)}
+
+        def render(app_user: dict[str, Any]) -> dict[str, Any]:
+            out = copy.deepcopy(app_user)
+            out["_links"] = {
+                "app": {"href": f"{self.base_url}/api/v1/apps/{id}"},
+                "user": {"href": f"{self.base_url}/api/v1/users/{app_user['id']}"},
+            }
+            return out
+
+        return self._page(request, users, pos, "app_users", 50, render)
 
     def _user_grants(self, request: Request, id: str) -> Response:
         if id not in self.user_pos:

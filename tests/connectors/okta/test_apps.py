@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.connectors.okta.conftest import Okta, collect, ssws_options
 
 PROVISIONING = "0oaprov0000000000001"
+WORKDAY = "0oawday0000000000004"
 
 
 def _by_id(snap: dict, key: str) -> dict[str, dict]:
@@ -19,13 +20,13 @@ def test_oidc_apps_are_integrations_with_granted_scopes(
 ) -> None:
     result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
     assert result.complete, result.errors
-    apps = _by_id(snap, "integrations")
+    apps = {i: a for i, a in _by_id(snap, "integrations").items() if a["type"] == "oauth_client"}
     assert set(apps) == {
         PROVISIONING,
         "0oasiem0000000000002",
         "0oaport0000000000003",
         "0oaold00000000000005",
-    }  # the SAML app (Workday) holds no OAuth grants or secrets
+    }
     prov = apps[PROVISIONING]
     assert prov["type"] == "oauth_client" and prov["app_type"] == "service"
     assert prov["auth_method"] == "client_secret_basic"
@@ -36,6 +37,53 @@ def test_oidc_apps_are_integrations_with_granted_scopes(
     assert apps["0oaold00000000000005"]["enabled"] is False
     assert "scopes" in apps["0oaport0000000000003"]  # no grants: an empty list, not missing
     assert apps["0oaport0000000000003"]["scopes"] == []
+
+
+def test_saml_and_ws_fed_apps_are_sso_integrations_with_their_assignees(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    result, snap = collect(ssws_options(okta, ssws_env, page_size=3), tmp_path / "okta.json")
+    assert result.complete, result.errors
+    sso = {i: a for i, a in _by_id(snap, "integrations").items() if a["type"] == "sso_app"}
+    assert set(sso) == {WORKDAY, "0oalegacywsfed000006"}  # the bookmark app is neither
+    workday = sso[WORKDAY]
+    assert workday["name"] == "Workday" and workday["enabled"] is True
+    assert workday["created_at"] == "2022-05-01T09:00:00Z"
+    # erin's assignment is DEPROVISIONED; carol's PROVISIONED one still signs in
+    assert workday["authorized_users"] == [
+        "00ualicex00000000000",
+        "00ubobxxx00000000001",
+        "00ucarolx00000000002",
+        "00ukatexx00000000011",
+    ]
+    assert workday["raw"]["signOnMode"] == "SAML_2_0"
+    assert (workday["raw"]["assigned_directly"], workday["raw"]["assigned_by_group"]) == (1, 3)
+    assert "scopes" not in workday and "auth_method" not in workday  # no OAuth client
+    wsfed = sso["0oalegacywsfed000006"]
+    assert wsfed["enabled"] is False and wsfed["raw"]["signOnMode"] == "WS_FEDERATION"
+    asked = [r for r in okta.server.requests if r.path == f"/api/v1/apps/{WORKDAY}/users"]
+    assert [r.param("limit") for r in asked] == ["500"]
+    assert not [r for r in okta.server.requests if "0oabookmark" in r.path]
+
+
+def test_app_users_paging_and_failure(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
+    from tests.emulators._server import Response
+
+    okta.emulator.org.app_users[WORKDAY] += [
+        {"id": f"00uextra{i:012d}", "scope": "USER", "status": "ACTIVE"} for i in range(600)
+    ]
+    _, snap = collect(ssws_options(okta, ssws_env), tmp_path / "a.json")
+    workday = _by_id(snap, "integrations")[WORKDAY]
+    assert len(workday["authorized_users"]) == 604  # two pages of 500
+    assert len([r for r in okta.server.requests if r.path.endswith(f"{WORKDAY}/users")]) == 2
+    okta.server.add_fault(
+        Response.json({"errorCode": "E0000009", "errorSummary": "Internal Server Error"}, 500),
+        match=f"/api/v1/apps/{WORKDAY}/users",
+        times=None,
+    )
+    result, _ = collect(ssws_options(okta, ssws_env), tmp_path / "b.json")
+    assert not result.complete
+    assert any("apps not collected" in e for e in result.errors)
 
 
 def test_client_secrets_are_metadata_only(okta: Okta, ssws_env: str, tmp_path: Path) -> None:

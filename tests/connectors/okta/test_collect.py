@@ -23,7 +23,7 @@ def test_ssws_collects_every_kind(okta: Okta, ssws_env: str, tmp_path: Path) -> 
         "group": 2,
         "role": 5,
         "credential": 3 + 4,  # API tokens + the OIDC apps' client secrets
-        "integration": 4,  # the OIDC apps (the SAML app is not one)
+        "integration": 4 + 2,  # the OIDC apps, the SAML and WS-Fed apps (not the bookmark)
         "session_policy": 3,
     }
     auth = {r.header("authorization") for r in okta.server.requests}
