@@ -15,6 +15,7 @@ from policyengine.errors import PolicyEngineError
 from policyengine.lintcodes import (
     E000,
     E001,
+    E110,
     W201,
     W202,
     W203,
@@ -24,6 +25,7 @@ from policyengine.lintcodes import (
     W207,
     W208,
     W209,
+    W210,
     severity_of,
 )
 
@@ -103,6 +105,7 @@ def lint_paths(
             )
         )
         messages.extend(_remediation_keys(definition, installed))
+        messages.extend(_actions(definition, installed))
         messages.extend(_negative_durations(definition))
         for other in definition.supersedes if whole_library else ():
             if other not in known or other == definition.id:
@@ -219,6 +222,52 @@ def _installed_connectors() -> frozenset[str]:
     from policyengine.connector import installed_names
 
     return installed_names()
+
+
+def _actions(definition: object, installed: frozenset[str]) -> Iterable[LintMessage]:
+    """E110 / W210: ``actions:`` checked against the installed connectors' actions.
+
+    Connector classes are imported only for a policy that has actions.
+    """
+    from policyengine.policy.loader import PolicyDefinition
+
+    assert isinstance(definition, PolicyDefinition)
+    if not definition.actions:
+        return
+    from policyengine.errors import UsageError
+    from policyengine.remediate.registry import actions_for, param_problems
+
+    for connector, refs in sorted(definition.actions.items()):
+        loc = definition.location("actions", connector)
+        at = (definition.file, loc.line or 1, loc.col or 1)
+        try:
+            offered = actions_for(connector) if connector in installed else {}
+        except UsageError as exc:
+            yield LintMessage(*at, E110, exc.message)
+            continue
+        if not offered:
+            why = "is not installed" if connector not in installed else "offers no actions"
+            yield LintMessage(*at, W210, f"actions for {connector!r}: it {why}", "warning")
+            continue
+        for i, (name, params) in enumerate(refs):
+            where = definition.location("actions", connector, i)
+            here = (definition.file, where.line or at[1], where.col or at[2])
+            action = offered.get(name)
+            if action is None:
+                known = ", ".join(sorted(offered))
+                yield LintMessage(
+                    *here, E110, f"{connector} has no action {name!r} (actions: {known})"
+                )
+                continue
+            if definition.resource not in action.spec.kinds:
+                kinds = ", ".join(sorted(action.spec.kinds))
+                yield LintMessage(
+                    *here,
+                    E110,
+                    f"{connector} action {name} applies to {kinds}, not {definition.resource}",
+                )
+            for problem in param_problems(action, params):
+                yield LintMessage(*here, E110, f"{connector} action {name}: {problem}")
 
 
 def _remediation_keys(definition: object, installed: frozenset[str]) -> Iterable[LintMessage]:

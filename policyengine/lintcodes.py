@@ -176,6 +176,16 @@ E303 = _code(
     "shorten it, or raise the horizon in `policyengine.yaml`",
 )
 
+E110 = _code(
+    "E110",
+    "error",
+    "policy",
+    "an `actions:` entry names an action the installed connector does not provide, one that "
+    "does not apply to the policy's resource kind, or gives it unknown, mistyped or missing "
+    "parameters",
+    "fix the name or parameters: [remediate.md](remediate.md) lists each connector's actions",
+)
+
 # -- warnings -------------------------------------------------------------
 
 W201 = _code(
@@ -243,6 +253,14 @@ W209 = _code(
     "installed: `policyengine collect --help` lists the installed ones); the built-in library "
     "is exempt, it carries remediation for connectors being written",
     "fix the key, or install the connector that registers that name",
+)
+W210 = _code(
+    "W210",
+    "warning",
+    "policy",
+    "an `actions:` key names a connector that is not installed, or one that offers no actions, "
+    "so the actions cannot be checked or applied",
+    "fix the key, or install the connector plug-in that provides those actions",
 )
 W304 = _code(
     "W304",

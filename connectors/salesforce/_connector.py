@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from connectors.http import HttpClient, ServerUnreachable, TokenAuth, map_bounded
@@ -31,9 +31,11 @@ from connectors.salesforce._queries import (
     permission_set_query,
     store,
 )
+from connectors.salesforce._remediate import CREDENTIAL_OPTIONS, SalesforceSession
 from policyengine.connector.contract import SnapshotSink
 from policyengine.errors import AuthenticationError, ConnectorError
 from policyengine.log import get_logger
+from policyengine.remediate.contract import Action, Containment, Record, ResourceLookup
 
 log = get_logger("policyengine.salesforce")
 
@@ -58,6 +60,25 @@ class SalesforceConnector:
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, instance: str) -> SalesforceConnector:
         return cls(parse_options(options), instance=instance)
+
+    # -- remediation (policyengine.remediate.contract) -------------------------------
+    credential_options: ClassVar[frozenset[str]] = CREDENTIAL_OPTIONS
+
+    @classmethod
+    def remediation_actions(cls) -> Sequence[Action]:
+        from connectors.salesforce._actions import ACTIONS
+
+        return ACTIONS
+
+    @classmethod
+    def open_remediation(cls, options: Mapping[str, Any], *, instance: str) -> SalesforceSession:
+        return SalesforceSession.open(options, instance=instance)
+
+    @classmethod
+    def containment(cls, app: Record, lookup: ResourceLookup) -> Containment:
+        from connectors.salesforce._actions import containment
+
+        return containment(app, lookup)
 
     # -- collection --------------------------------------------------------------
     def _clients(self, usage: ApiUsage) -> tuple[HttpClient, HttpClient]:

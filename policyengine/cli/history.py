@@ -61,6 +61,9 @@ def add_parser(sub: Any, *, full: bool) -> None:
         choices=["open", "resolved", "all"],
         help="also list findings with first seen / last seen / resolved at",
     )
+    parser.add_argument(
+        "--actions", action="store_true", help="list the steps `remediate apply` recorded"
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.set_defaults(run=run)
 
@@ -86,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         return _migrate(args, path)
     if isinstance(path, Path) and not path.is_file():
         raise UsageError(f"{path}: no scan history yet (run `policyengine scan` first)")
+    if args.actions:
+        from policyengine.cli.remediate import print_actions
+
+        return print_actions(path, args.format, args.limit)
     with HistoryStore.open(path) as store:
         runs = store.runs(since=args.since, policy=args.policy, limit=args.limit)
         mttr = store.remediation_times(policy=args.policy, since=args.since)

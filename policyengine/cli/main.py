@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "collect": "collect",
     "scan": "scan",
     "history": "history",
+    "remediate": "remediate",
+    "respond": "respond",
     "docs": "docs",
 }
 

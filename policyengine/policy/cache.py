@@ -19,7 +19,7 @@ from typing import Any
 
 from policyengine import __version__
 
-_FORMAT = 1
+_FORMAT = 2  # 2: PolicyDefinition.actions
 
 
 def cache_file() -> Path:

@@ -54,6 +54,8 @@ class PolicyDefinition:
     prefix: tuple[Hashable, ...] = ()
     #: parameters the conditions and templates refer to (for lint W202)
     used_params: frozenset[str] = frozenset()
+    #: remediation actions by connector type: ``{"salesforce": (("freeze_user", {}),)}``
+    actions: Mapping[str, tuple[tuple[str, Mapping[str, Any]], ...]] = field(default_factory=dict)
 
     def location(self, *path: Hashable) -> Location:
         line, col = position_of(self.positions, (*self.prefix, *path))
@@ -233,6 +235,47 @@ def _load_file(file: Path) -> tuple[list[PolicyDefinition], list[PolicyError]]:
     return found, problems
 
 
+_ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _actions(
+    value: Mapping[str, Any], file: str, positions: Positions, prefix: tuple[Hashable, ...]
+) -> dict[str, tuple[tuple[str, Mapping[str, Any]], ...]]:
+    """``actions:`` as ``{connector: ((name, params), ...)}``; the shape only (lint checks names).
+
+    Per connector: a name, or a list of names and ``{name: {param: value}}`` mappings.
+    """
+
+    def problem(message: str, *path: Hashable) -> PolicyErrors:
+        line, col = position_of(positions, (*prefix, "actions", *path))
+        dotted = ".".join(str(p) for p in ("actions", *path))
+        return PolicyErrors([PolicyError(message, Location(file, line, col, field=dotted), E101)])
+
+    out: dict[str, tuple[tuple[str, Mapping[str, Any]], ...]] = {}
+    for connector, entries in value.items():
+        items = [entries] if isinstance(entries, str | dict) else entries
+        if not isinstance(items, list) or not items:
+            raise problem("a list of action names or {name: {parameters}}", connector)
+        refs: list[tuple[str, Mapping[str, Any]]] = []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                name, params = item, {}
+            elif isinstance(item, dict) and len(item) == 1:
+                name, params = next(iter(item.items()))
+                params = {} if params is None else params
+            else:
+                raise problem("an action is a name or a one-key {name: {parameters}}", connector, i)
+            if not isinstance(name, str) or not _ACTION_NAME.match(name):
+                raise problem(f"action name {name!r}: lowercase letters, digits, _", connector, i)
+            if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+                raise problem(f"parameters of {name} must be a mapping", connector, i)
+            if any(name == seen for seen, _ in refs):
+                raise problem(f"action {name} listed twice", connector, i)
+            refs.append((name, dict(params)))
+        out[connector] = tuple(refs)
+    return out
+
+
 def _definition(
     doc: Any, file: str, positions: Positions, prefix: tuple[Hashable, ...]
 ) -> PolicyDefinition:
@@ -256,6 +299,7 @@ def _definition(
                         )
                     ]
                 )
+    actions = _actions(doc.get("actions") or {}, file, positions, prefix)
     line, _ = position_of(positions, prefix or ("id",))
     definition = PolicyDefinition(
         id=doc["id"],
@@ -279,6 +323,7 @@ def _definition(
         line=line or 1,
         positions=positions,
         prefix=prefix,
+        actions=actions,
     )
     # Compile once with the defaults so that every condition/template error
     # surfaces at load time (lint), not in the middle of an evaluation.

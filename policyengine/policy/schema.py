@@ -39,6 +39,9 @@ POLICY_SCHEMA: dict[str, Any] = {
     # a string, or a mapping by connector type (keys checked by the loader)
     "remediation": {"required": True, "type": ["string", "dict"], "empty": False},
     "params": {"type": "dict", "keysrules": {"type": "string", "regex": r"^[a-z][a-z0-9_]*$"}},
+    # remediation actions by connector type: `salesforce: [revoke_oauth_tokens, {freeze_user: {}}]`
+    # (the shape is checked by the loader; names and parameters by lint, against the plug-ins)
+    "actions": {"type": "dict", "keysrules": {"type": "string", "regex": CONNECTOR_KEY_PATTERN}},
     "frameworks": {"type": "dict", "valuesrules": _STRLIST},
     "references": _STRLIST,
     "tags": _STRLIST,

@@ -118,3 +118,22 @@ def open_session(instance: Any, config_file: str = "policyengine.yaml") -> Remed
         write_options(instance, config_file), instance=instance.instance
     )
     return session
+
+
+def identities_of(instance: Any) -> frozenset[str]:
+    """Who a configured source logs in as, for collecting and for acting: the credential
+    options that name an identity (``username``, ``client_id``, ``bind_dn``...), not the
+    ``*_env`` / ``*_file`` ones that say where a secret is. Never acted on.
+    """
+    from policyengine.connector import load
+
+    try:
+        credentials = getattr(load(instance.type), "credential_options", frozenset())
+    except UsageError:
+        return frozenset()
+    found = set()
+    for options in (instance.options, instance.remediation or {}):
+        for key, value in options.items():
+            if key in credentials and not key.endswith(("_env", "_file")) and value:
+                found.add(str(value))
+    return frozenset(found)

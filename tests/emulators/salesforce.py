@@ -18,6 +18,13 @@
   with labels (the fixture's ``labels``), unavailable fields left out.
 - ``POST /services/Soap/m/XX.X``: Metadata API ``listMetadata`` and
   ``readMetadata`` with ``SessionHeader``; faults as SOAP 500s.
+- Writes (remediation): ``POST /services/oauth2/revoke`` (form ``token=<DeleteToken>``;
+  200 with an empty body, 400 ``{"error": "invalid_token"}`` for an unknown token),
+  ``PATCH .../sobjects/UserLogin/<Id>`` (``IsFrozen``; 204), ``DELETE
+  .../sobjects/AuthSession/<Id>`` and ``.../sobjects/PermissionSetAssignment/<Id>`` (204;
+  404 ``[{"errorCode": "NOT_FOUND"}]`` for an unknown row). With ``write_client_id`` set,
+  only tokens issued to that client may write (others get 403 ``INSUFFICIENT_ACCESS``),
+  so a test proves the collection credential never acts. ``writes`` lists what changed.
 - 401 ``INVALID_SESSION_ID`` for unknown or expired tokens, the
   ``Sforce-Limit-Info: api-usage=N/M`` header on every REST response, and
   403 ``REQUEST_LIMIT_EXCEEDED`` once the daily allowance is spent.
@@ -77,6 +84,10 @@ _RECENT = {
 _JOB_DATES = ("createdDate", "systemModstamp")
 _SF_TIME = "%Y-%m-%dT%H:%M:%S.000+0000"
 _JOB_INFO_ONLY = ("numberRecordsProcessed", "retries", "totalProcessingTime")
+_ROW = re.compile(r"^/services/data/v(\d{2,3}\.0)/sobjects/(\w+)/(\w+)$")
+#: the rows a write route may change, and how
+_WRITABLE = {("PATCH", "UserLogin"): ("IsFrozen",), ("DELETE", "AuthSession"): ()}
+_WRITABLE[("DELETE", "PermissionSetAssignment")] = ()
 _VERSION = re.compile(r"^/services/data/v(\d{2,3}\.0)/(query|tooling/query)(?:/([\w-]+))?$")
 
 
@@ -159,10 +170,16 @@ class SalesforceOrg:
         min_version: float = 31.0,
         max_version: float = 66.0,
         require_filter: Mapping[str, str] | None = None,
+        write_client_id: str | None = None,
+        write_client_secret: str | None = None,
     ) -> None:
         self.objects: dict[str, list[dict[str, Any]]] = {
             k: [dict(r) for r in v] for k, v in fixture["objects"].items()
         }
+        # every token gets its own DeleteToken (the fixture writes one placeholder)
+        for number, token in enumerate(self.objects.get("OauthToken", [])):
+            if token.get("DeleteToken"):
+                token["DeleteToken"] = f"{token['DeleteToken']}-{number}"
         self.bulk_jobs: list[dict[str, Any]] = [dict(j) for j in fixture.get("bulk_jobs", [])]
         if fixture.get("recent_anchor"):
             now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -193,6 +210,10 @@ class SalesforceOrg:
         self.require_filter = dict(require_filter or {})
         self.base_url = ""
         self.tokens: set[str] = set()
+        self.write_client_id, self.write_client_secret = write_client_id, write_client_secret
+        self.write_tokens: set[str] = set()
+        #: ``(method, object or "OauthToken", row id or app name)`` of every change made
+        self.writes: list[tuple[str, str, str]] = []
         self.tokens_issued = 0
         self.issued: list[str] = []  # every access token ever handed out (for leak checks)
         self.assertions: list[dict[str, Any]] = []
@@ -236,6 +257,11 @@ class SalesforceOrg:
         match = _VERSION.match(request.path)
         if match and request.method == "GET":
             return self._rest(request, match.group(1), match.group(3))
+        if request.path == "/services/oauth2/revoke" and request.method == "POST":
+            return self._revoke(request)
+        row = _ROW.match(request.path)
+        if row and request.method in ("PATCH", "DELETE"):
+            return self._guarded(request, row.group(1), lambda h: self._write(request, row, h))
         return _error(404, "NOT_FOUND", "The requested resource does not exist")
 
     # -- OAuth -------------------------------------------------------------------
@@ -243,6 +269,16 @@ class SalesforceOrg:
         form = request.form()
         grant = form.get("grant_type")
         if grant == "client_credentials":
+            if self.write_client_id and form.get("client_id") == self.write_client_id:
+                if form.get("client_secret") != self.write_client_secret:
+                    return Response.json(
+                        {
+                            "error": "invalid_client",
+                            "error_description": "invalid client credentials",
+                        },
+                        status=400,
+                    )
+                return self._issue(write=True)
             if form.get("client_id") != self.client_id or self.client_secret is None:
                 return Response.json(
                     {
@@ -293,10 +329,12 @@ class SalesforceOrg:
             return invalid("user hasn't approved this consumer")
         return self._issue()
 
-    def _issue(self) -> Response:
+    def _issue(self, *, write: bool = False) -> Response:
         token = "00D5g000004AbCd!" + secrets.token_urlsafe(48)
         with self._lock:
             self.tokens.add(token)
+            if write or not self.write_client_id:
+                self.write_tokens.add(token)
             self.tokens_issued += 1
             self.issued.append(token)
         return Response.json(
@@ -314,6 +352,55 @@ class SalesforceOrg:
     def _authorised(self, token: str | None) -> bool:
         with self._lock:
             return bool(token) and token in self.tokens
+
+    # -- writes ------------------------------------------------------------------
+    def _revoke(self, request: Request) -> Response:
+        """OAuth 2.0 revocation: the DeleteToken (or a token) in a form body."""
+        if "application/x-www-form-urlencoded" not in (request.header("content-type") or ""):
+            return Response.json(
+                {"error": "unsupported_token_type", "error_description": "form body expected"},
+                status=400,
+            )
+        value = request.form().get("token") or ""
+        with self._lock:
+            rows = self.objects.get("OauthToken", [])
+            kept = [t for t in rows if not value or t.get("DeleteToken") != value]
+            gone = [t for t in rows if t not in kept]
+            if not gone:
+                return Response.json(
+                    {"error": "invalid_token", "error_description": "invalid token"}, status=400
+                )
+            self.objects["OauthToken"] = kept
+            self.writes += [("REVOKE", "OauthToken", str(t.get("AppName"))) for t in gone]
+        return Response(200, b"", {})
+
+    def _write(self, request: Request, row: re.Match[str], headers: dict[str, str]) -> Response:
+        sobject, row_id = row.group(2), row.group(3)
+        token = (request.header("authorization") or "").removeprefix("Bearer ")
+        with self._lock:
+            may_write = token in self.write_tokens
+        if not may_write:
+            return _error(
+                403, "INSUFFICIENT_ACCESS", "insufficient access rights on object id", headers
+            )
+        writable = _WRITABLE.get((request.method, sobject))
+        if writable is None:
+            return _error(405, "METHOD_NOT_ALLOWED", f"{request.method} not allowed", headers)
+        with self._lock:
+            rows = self.objects.get(sobject, [])
+            found = next((r for r in rows if r.get("Id") == row_id), None)
+            if found is None:
+                return _error(404, "NOT_FOUND", "The requested resource does not exist", headers)
+            if request.method == "DELETE":
+                rows.remove(found)
+            else:
+                body = request.json()
+                if not isinstance(body, dict) or set(body) - set(writable):
+                    bad = sorted(set(body) - set(writable)) if isinstance(body, dict) else body
+                    return _error(400, "INVALID_FIELD_FOR_INSERT_UPDATE", f"{bad}", headers)
+                found.update(body)
+            self.writes.append((request.method, sobject, row_id))
+        return Response(204, b"", headers)
 
     # -- REST query -----------------------------------------------------------
     def _limit_headers(self) -> dict[str, str]:
