@@ -278,7 +278,20 @@ class GitHubCollector:
     def _installations(self, org: str) -> None:
         path = f"/orgs/{org}/installations"
         for inst in self._wrapped(path, "installations", "GitHub App installations") or []:
-            self.writer.add(mapping.installation(inst))
+            self.writer.add(mapping.installation(inst, self._app_owner(inst), org=org))
+
+    def _app_owner(self, inst: dict[str, Any]) -> dict[str, Any] | None:
+        """``owner`` of ``GET /apps/{app_slug}``: who publishes the App (not in the installation)."""
+        slug = inst.get("app_slug")
+        client = self._client(ANY)
+        assert client is not None
+        try:
+            app = client.get_json(f"/apps/{slug}")
+        except ConnectorError as exc:
+            self.writer.fail(f"github: publisher of GitHub App {slug} not collected: {exc.message}")
+            return None
+        owner = app.get("owner") if isinstance(app, dict) else None
+        return owner if isinstance(owner, dict) else None
 
     def _org_secrets(self, org: str) -> None:
         path = f"/orgs/{org}/actions/secrets"

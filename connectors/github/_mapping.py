@@ -243,7 +243,10 @@ def deploy_key(key: Mapping[str, Any], repo: str, owner_id: str | None) -> dict[
     return out
 
 
-def installation(inst: Mapping[str, Any]) -> dict[str, Any]:
+def installation(
+    inst: Mapping[str, Any], owner: Mapping[str, Any] | None, *, org: str
+) -> dict[str, Any]:
+    """An App installation; ``owner`` is the App's (``GET /apps/{slug}``): its publisher."""
     scopes = permission_scopes(inst.get("permissions"))
     suspended = inst.get("suspended_at") is not None
     out: dict[str, Any] = {
@@ -263,6 +266,11 @@ def installation(inst: Mapping[str, Any]) -> dict[str, Any]:
         },
     }
     _put(out, "created_at", to_timestamp(inst.get("created_at")))
+    if owner is not None and owner.get("login"):
+        out["publisher"] = str(owner["login"])
+        out["raw"]["publisher_type"] = owner.get("type")
+        # an App the org itself owns is its own code, not a third party's
+        out["raw"]["publisher_is_org"] = str(owner["login"]).lower() == org.lower()
     return out
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from policyengine.demo import DEMO_FILES, demo_snapshot_paths
 
-GITHUB_POLICIES = {f"PE-GH-{n:03d}" for n in range(1, 13)}
+GITHUB_POLICIES = {f"PE-GH-{n:03d}" for n in range(1, 14)}
 
 
 def test_github_demo_is_listed() -> None:
@@ -23,6 +23,7 @@ def test_every_github_policy_has_a_demo_finding() -> None:
     # the cross-source chain: the directory leaver's classic token is still live on GitHub
     assert ("PE-XSRC-002", "marc build laptop") in hits
     assert ("PE-GH-010", "boutique-web/SALESFORCE_REFRESH_TOKEN") in hits
+    assert ("PE-GH-013", "deps-autopilot") in hits  # publisher autopilot-labs, not allowed
     # clean resources stay clean
     names = {name for pid, name in hits if pid.startswith("PE-GH-")}
     assert not names & {"emma-readonly", "posture-reader", "boutique-web: docs-mirror"}

@@ -109,6 +109,7 @@ class GitHubEmulator:
             ("/repos/{org}/{repo}/actions/secrets", self._repo_secrets, "any"),
             ("/orgs/{org}/installations", self._installations_list, "any"),
             ("/orgs/{org}/actions/secrets", self._org_secrets, "any"),
+            ("/apps/{app_slug}", self._app, "any"),
         ]
 
     # -- data helpers ---------------------------------------------------------
@@ -327,13 +328,13 @@ class GitHubEmulator:
                 elif name != part:
                     break
             else:
-                if args.get("org") != self.login:
+                if "org" in args and args["org"] != self.login:
                     return _error(404, "Not Found")
                 if who == "app" and caller[0] != "app":
                     return _error(403, "Resource not accessible by personal access token")
                 if who == "owner" and not (caller[0] == "pat" and self._is_owner(caller[1])):
                     return _error(403, "Resource not accessible by integration")
-                args.pop("org")
+                args.pop("org", None)
                 return handler(request, caller, **args)
         return _error(404, "Not Found")
 
@@ -509,3 +510,21 @@ class GitHubEmulator:
     def _installations_list(self, request: Request, caller: tuple[str, str]) -> Response:
         items = [self._installation(i) for i in self.org["installations"]]
         return self._wrapped(request, "installations", items)
+
+    def _app(self, request: Request, caller: tuple[str, str], app_slug: str) -> Response:
+        """``GET /apps/{app_slug}``: an ``integration``, with its ``owner`` (the publisher)."""
+        found = (self.org.get("apps") or {}).get(app_slug)
+        if found is None:
+            return _error(404, "Not Found")
+        inst = next((i for i in self.org["installations"] if i["app_slug"] == app_slug), {})
+        owner = self.user(found["owner"], int(found["owner_id"])) | {"type": found["owner_type"]}
+        body = {
+            "id": inst.get("app_id", 1), "slug": app_slug, "node_id": f"A_{app_slug}",
+            "client_id": f"Iv1.{app_slug[:8]}", "owner": owner, "name": found["name"],
+            "description": None, "external_url": f"https://{found['owner']}.example",
+            "html_url": f"https://github.com/apps/{app_slug}",
+            "created_at": inst.get("created_at", "2020-01-01T00:00:00Z"),
+            "updated_at": inst.get("updated_at", "2020-01-01T00:00:00Z"),
+            "permissions": dict(inst.get("permissions") or {}), "events": [],
+        }  # fmt: skip
+        return Response.json(body)

@@ -83,7 +83,8 @@ def test_every_request_sends_the_api_version(
     assert github.server.requests
     assert {r.header("x-github-api-version") for r in github.server.requests} == {"2022-11-28"}
     rest = [r for r in github.server.requests if r.path != "/graphql"]
-    listings = [r for r in rest if r.path != "/orgs/acme-retail"]
+    single = ("/orgs/acme-retail", "/apps/renovate", "/apps/acme-posture-reader")
+    listings = [r for r in rest if r.path not in single]  # single objects take no per_page
     assert listings and all(r.param("per_page") == "100" for r in listings)
     queries = [r.json()["query"] for r in github.server.requests if r.path == "/graphql"]
     assert queries and all("first: 100" in q for q in queries)  # GraphQL pages at 100 too
@@ -139,3 +140,26 @@ def test_option_errors(extra: dict[str, object], message: str) -> None:
 
     with pytest.raises(UsageError, match=message):
         parse_options({"org": "acme-retail", **extra})
+
+
+def test_app_publisher_comes_from_the_app(
+    github: GitHub, token_env: str, key_file: str, tmp_path: Path
+) -> None:
+    options = token_options(github, token_env) | app_options(github, key_file)
+    result, snap = collect(options, tmp_path / "github.json")
+    assert result.complete, result.errors
+    apps = by_name(snap, "integrations")
+    assert apps["renovate"]["publisher"] == "renovatebot"
+    assert apps["renovate"]["raw"]["publisher_is_org"] is False
+    assert apps["acme-posture-reader"]["raw"]["publisher_is_org"] is True
+    assert "/apps/renovate" in {r.path for r in github.server.requests}
+
+
+def test_unreadable_app_publisher_is_missing_data(
+    github: GitHub, token_env: str, key_file: str, tmp_path: Path
+) -> None:
+    del github.emulator.org["apps"]["renovate"]  # GET /apps/renovate: 404
+    options = token_options(github, token_env) | app_options(github, key_file)
+    result, snap = collect(options, tmp_path / "github.json")
+    assert [e for e in result.errors if "publisher of GitHub App renovate" in e]
+    assert "publisher" not in by_name(snap, "integrations")["renovate"]

@@ -26,6 +26,7 @@ ENDPOINTS = [
     (f"/repos/{ORG}/storefront/actions/secrets", "/repos/{owner}/{repo}/actions/secrets"),
     (f"/orgs/{ORG}/installations", "/orgs/{org}/installations"),
     (f"/orgs/{ORG}/actions/secrets", "/orgs/{org}/actions/secrets"),
+    ("/apps/renovate", "/apps/{app_slug}"),
 ]
 APP_ENDPOINTS = [
     (f"/orgs/{ORG}/personal-access-tokens", "/orgs/{org}/personal-access-tokens"),
