@@ -79,13 +79,25 @@ class GitHubCollector:
         None,
     )
 
+    #: id(client) -> its rate-limit hook (``remaining``: REST budget left), for spreading
+    budgets: dict[int, Any] = field(default_factory=dict)
+
     # -- plumbing ---------------------------------------------------------------
     def _client(self, need: str) -> HttpClient | None:
         if need == APP:
             return self.app
         if need == OWNER:
             return self.token
-        return self.token or self.app
+        if self.token is None or self.app is None:
+            return self.token or self.app
+        # either may make the call: spend the budget with more requests left (GitHub
+        # counts a token's and an installation's hourly limits apart)
+        return self.app if self._left(self.app) > self._left(self.token) else self.token
+
+    def _left(self, client: HttpClient) -> float:
+        hook = self.budgets.get(id(client))
+        remaining = getattr(hook, "remaining", None)
+        return float("inf") if remaining is None else float(remaining)
 
     def _pages(self, path: str, need: str, what: str, **params: Any) -> list[Any] | None:
         """Every item of a Link-paged listing, or None (recorded) when it cannot be read."""
@@ -146,7 +158,7 @@ class GitHubCollector:
             self.writer.extra_source["not_applicable"] = self.not_applicable
 
     def _settings(self, org: str) -> None:
-        client = self._client(ANY)
+        client = self.token or self.app  # an owner's token sees the settings
         assert client is not None
         try:
             body = client.get_json(f"/orgs/{org}")

@@ -30,6 +30,8 @@ class RateLimits:
         self.clock = clock
         self.pauses = 0
         self.limited = 0  # 403/429 rate-limit answers seen
+        #: the REST (``core``) budget left, from the latest answer; None until one is seen
+        self.remaining: int | None = None
 
     def __call__(self, response: httpx.Response) -> float | None:
         from connectors.github._collect import is_rate_limited
@@ -48,6 +50,8 @@ class RateLimits:
         remaining, reset = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-reset")
         if remaining is None or reset is None or not remaining.isdigit() or not reset.isdigit():
             return None
+        if headers.get("x-ratelimit-resource", "core") == "core":
+            self.remaining = int(remaining)
         if int(remaining) > self.reserve:
             return None
         wait = float(int(reset) - self.clock())
@@ -152,7 +156,8 @@ class GitHubConnector:
                 clients.append(app)
             writer.extra_source["api_url"] = o.api_url
             writer.extra_source["org"] = o.org
-            GitHubCollector(o, writer, token, app).run()
+            budgets = {id(token): hooks[0], id(app): hooks[1]}
+            GitHubCollector(o, writer, token, app, budgets=budgets).run()
         finally:
             self.request_count = sum(c.request_count for c in clients)
             self.retry_count = sum(c.retry_count for c in clients)
