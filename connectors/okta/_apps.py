@@ -22,6 +22,7 @@ from typing import Any
 
 from connectors.http import HttpClient, link_pages, map_bounded
 from connectors.okta._mapping import timestamp
+from connectors.okta._tokens import collect_refresh_tokens
 from policyengine.connector.contract import SnapshotSink
 from policyengine.errors import ConnectorError
 from policyengine.log import get_logger
@@ -39,13 +40,19 @@ _SECRET_KEYS = frozenset({"client_secret", "secret_hash"})
 
 
 def collect_apps(
-    client: HttpClient, writer: SnapshotSink, *, workers: int, user_grants: bool = False
+    client: HttpClient,
+    writer: SnapshotSink,
+    *,
+    workers: int,
+    user_grants: bool = False,
+    refresh_tokens: bool = False,
 ) -> None:
     """Write one integration per OIDC app and one credential per client secret.
 
     With ``user_grants``, each active user's consents (``/api/v1/users/{id}/grants``,
     ``source`` END_USER) name the app's ``authorized_users``; without, they stay
-    missing (not "nobody").
+    missing (not "nobody"). With ``refresh_tokens``, each active user's refresh
+    tokens become ``oauth_token`` credentials (see ``_tokens``).
     """
     oidc: list[dict[str, Any]] = []
     federated: list[dict[str, Any]] = []
@@ -78,7 +85,8 @@ def collect_apps(
             secrets = client.get_json(f"/api/v1/apps/{app['id']}/credentials/secrets")
         return grants, secrets
 
-    consents = _user_consents(client, workers) if user_grants else None
+    users = _active_users(client) if user_grants or refresh_tokens else []
+    consents = _user_consents(client, users, workers) if user_grants else None
     for app, (grants, secrets) in map_bounded(details, oidc, workers=workers, ordered=True):
         if not isinstance(grants, list) or (secrets is not None and not isinstance(secrets, list)):
             raise ConnectorError(f"GET /api/v1/apps/{app['id']}/...: expected JSON arrays")
@@ -91,16 +99,25 @@ def collect_apps(
         for secret in secrets or []:
             if isinstance(secret, dict) and "id" in secret:
                 writer.add(client_secret(app, secret))
+    if refresh_tokens:
+        by_client_id = {_client_id(app): str(app["id"]) for app in oidc}
+        collect_refresh_tokens(client, writer, users, by_client_id, workers=workers)
 
 
-def _user_consents(client: HttpClient, workers: int) -> dict[str, dict[str, set[str]]]:
-    """client id -> user id -> scopes the user consented to (ACTIVE END_USER grants)."""
-    users = [
+def _active_users(client: HttpClient) -> list[str]:
+    """Ids of ACTIVE users: only they hold usable consents and refresh tokens."""
+    return [
         str(u["id"])
         for page in link_pages(client, "/api/v1/users", params={"limit": 200})
         for u in page
         if isinstance(u, dict) and u.get("status") == "ACTIVE" and "id" in u
     ]
+
+
+def _user_consents(
+    client: HttpClient, users: list[str], workers: int
+) -> dict[str, dict[str, set[str]]]:
+    """client id -> user id -> scopes the user consented to (ACTIVE END_USER grants)."""
 
     def grants_of(uid: str) -> Any:
         return client.get_json(f"/api/v1/users/{uid}/grants")

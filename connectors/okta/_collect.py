@@ -98,6 +98,7 @@ class OktaCollector:
                     self.writer,
                     workers=self.workers,
                     user_grants=self.options.user_grants,
+                    refresh_tokens=self.options.refresh_tokens,
                 ),
             )
         except ServerUnreachable as exc:

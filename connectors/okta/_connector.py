@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from connectors.okta._options import OktaOptions, add_arguments, parse_options
@@ -36,6 +36,23 @@ class OktaConnector:
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         add_arguments(parser)
+
+    # -- remediation (policyengine.remediate.contract) -------------------------------
+    credential_options: ClassVar[frozenset[str]] = frozenset(
+        {"token_env", "token_file", "client_id", "private_key_env", "private_key_file", "key_id"}
+    )
+
+    @classmethod
+    def remediation_actions(cls) -> Sequence[Any]:
+        from connectors.okta._actions import ACTIONS
+
+        return ACTIONS
+
+    @classmethod
+    def open_remediation(cls, options: Mapping[str, Any], *, instance: str) -> Any:
+        from connectors.okta._remediate import OktaSession
+
+        return OktaSession.open(options, instance=instance)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, instance: str) -> OktaConnector:

@@ -68,6 +68,8 @@ class OktaOptions:
     type_rules: TypeRules = field(default_factory=TypeRules)
     #: read each active user's consent grants (one call per user: opt-in)
     user_grants: bool = False
+    #: read each active user's OAuth refresh tokens (two calls or more per user: opt-in)
+    refresh_tokens: bool = False
 
     @property
     def oauth(self) -> bool:
@@ -104,6 +106,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="also read each active user's OAuth consents (/api/v1/users/{id}/grants; "
         "one call per user, so off by default)",
+    )
+    t.add_argument(
+        "--refresh-tokens",
+        action="store_true",
+        default=None,
+        help="also read each active user's OAuth refresh tokens as credentials "
+        "(/api/v1/users/{id}/clients and .../clients/{clientId}/tokens; at least one "
+        "call per user, so off by default)",
     )
     m = parser.add_argument_group("mapping")
     add_type_rule_arguments(m, examples="break_glass:name=^bg-, service:attr=userType=^service$")
@@ -165,4 +175,5 @@ def parse_options(values: Mapping[str, object]) -> OktaOptions:
         page_size=options.integer("page_size", 200, low=1, high=200),
         type_rules=read_type_rules(options, conditions=TYPE_CONDITIONS),
         user_grants=options.boolean("user_grants", False),
+        refresh_tokens=options.boolean("refresh_tokens", False),
     )

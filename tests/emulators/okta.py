@@ -74,6 +74,8 @@ SCOPES = {
     "app_secrets": "okta.apps.read",
     "user_grants": "okta.users.read",
     "app_users": "okta.apps.read",
+    "user_clients": "okta.users.read",
+    "user_client_tokens": "okta.users.read",
 }
 
 MAX_LIMIT = {
@@ -84,6 +86,7 @@ MAX_LIMIT = {
     "api_tokens": 200,
     "apps": 200,
     "app_users": 500,
+    "user_client_tokens": 200,
 }
 
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
@@ -98,6 +101,11 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/policies$"), "policies"),
     (re.compile(r"^/api/v1/policies/(?P<id>[^/]+)/rules$"), "rules"),
     (re.compile(r"^/api/v1/users/(?P<id>[^/]+)/grants$"), "user_grants"),
+    (re.compile(r"^/api/v1/users/(?P<id>[^/]+)/clients$"), "user_clients"),
+    (
+        re.compile(r"^/api/v1/users/(?P<id>[^/]+)/clients/(?P<client>[^/]+)/tokens$"),
+        "user_client_tokens",
+    ),
     (re.compile(r"^/api/v1/apps$"), "apps"),
     (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/grants$"), "app_grants"),
     (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/credentials/secrets$"), "app_secrets"),
@@ -122,6 +130,8 @@ _BUCKET = {
     "app_grants": "/api/v1/apps/{id}",
     "app_secrets": "/api/v1/apps/{id}",
     "app_users": "/api/v1/apps/{id}",
+    "user_clients": "/api/v1/users/{id}",
+    "user_client_tokens": "/api/v1/users/{id}",
     "token": "/oauth2/v1/token",
 }
 
@@ -170,6 +180,8 @@ class OktaOrg:
     app_users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: users' consent grants (by user id)
     user_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: users' OAuth refresh tokens (by user id; each names its ``clientId``)
+    refresh_tokens: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path = FIXTURE) -> OktaOrg:
@@ -692,6 +704,56 @@ class OktaEmulator:
             return out
 
         return self._page(request, users, pos, "app_users", 50, render)
+
+    def _client_app(self, client_id: str) -> dict[str, Any] | None:
+        for app in self.org.apps:
+            oauth = (app.get("credentials") or {}).get("oauthClient") or {}
+            if oauth.get("client_id", app["id"]) == client_id:
+                return app
+        return None
+
+    def _user_clients(self, request: Request, id: str) -> Response:
+        """The clients the user holds grants or tokens for (one array, no paging)."""
+        if id not in self.user_pos:
+            return self._no_user(id)
+        ids = {t["clientId"] for t in self.org.refresh_tokens.get(id, [])}
+        ids |= {g["clientId"] for g in self.org.user_grants.get(id, []) if g.get("clientId")}
+        out = []
+        for cid in sorted(ids):
+            app = self._client_app(cid) or {}
+            base = f"{self.base_url}/api/v1/users/{id}/clients/{cid}"
+            out.append(
+                {
+                    "client_id": cid,
+                    "client_name": app.get("label", cid),
+                    "_links": {
+                        "self": {"href": f"{self.base_url}/oauth2/v1/clients/{cid}"},
+                        "grants": {"href": base + "/grants"},
+                        "tokens": {"href": base + "/tokens"},
+                    },
+                }
+            )
+        return _json(out)
+
+    def _user_client_tokens(self, request: Request, id: str, client: str) -> Response:
+        if id not in self.user_pos:
+            return self._no_user(id)
+        tokens = sorted(
+            (t for t in self.org.refresh_tokens.get(id, []) if t["clientId"] == client),
+            key=lambda t: t["id"],
+        )
+        pos = {t["id"]: i for i, t in enumerate(tokens)}
+
+        def render(token: dict[str, Any]) -> dict[str, Any]:
+            out = copy.deepcopy(token)
+            out["_links"] = {
+                "self": {"href": f"{self.base_url}{request.path}/{token['id']}"},
+                "client": {"href": f"{self.base_url}/oauth2/v1/clients/{client}"},
+                "user": {"href": f"{self.base_url}/api/v1/users/{id}"},
+            }
+            return out
+
+        return self._page(request, tokens, pos, "user_client_tokens", 20, render)
 
     def _user_grants(self, request: Request, id: str) -> Response:
         if id not in self.user_pos:

@@ -86,7 +86,9 @@ def test_connection_dropped_for_good_marks_the_snapshot_incomplete(
     assert "gave up after 3 attempts" in error
     # what was read is kept, and the deprovisioned listing is a part of its own
     assert len(snap["accounts"]) == 6 + 1
-    assert sum(c["type"] == "api_token" for c in snap["credentials"]) == 3  # the other parts are still collected
+    assert (
+        sum(c["type"] == "api_token" for c in snap["credentials"]) == 3
+    )  # the other parts are still collected
 
 
 def test_expired_oauth_token_mid_run_is_replaced_once(
