@@ -1,7 +1,8 @@
 """Benchmark: collect a large GitHub organisation from the local emulator.
 
-5,000 members, 2,000 repositories (a deploy key and an Actions secret each), 3,000
-tokens (2,000 fine-grained, 1,000 SSO credential authorizations). The emulator runs
+5,000 members (each with a verified-domain email, half with a SAML identity: GraphQL),
+2,000 repositories (a deploy key and an Actions secret each), 3,000 tokens (2,000
+fine-grained, 1,000 SSO credential authorizations), 10 installed Apps. The emulator runs
 in its own process and enforces GitHub's primary limit per credential, scaled down:
 ``--rate-limit`` requests per ``--window`` seconds (default 5,000 per 60 s, i.e. the
 hourly budget in a minute), advertised in ``x-ratelimit-*``. Prints wall time,
@@ -31,7 +32,7 @@ def generate(members: int, repos: int, fine_grained: int, sso: int) -> dict[str,
     day = "2026-0{m}-1{d}T10:00:00Z"
     people = [
         {"login": f"dev-{n:05d}", "id": 100000 + n, "role": "admin" if n < 3 else "member",
-         "two_factor": n % 50 != 0}
+         "two_factor": n % 50 != 0, "verified_emails": [f"dev.{n:05d}@bench.example"]}
         for n in range(members)
     ]  # fmt: skip
     return {
@@ -78,7 +79,22 @@ def generate(members: int, repos: int, fine_grained: int, sso: int) -> dict[str,
              "scopes": ["repo"], "authorized_credential_id": 700000 + c}
             for c in range(sso)
         ],
-        "installations": [],
+        "saml_identities": [
+            {"guid": f"g-{n}", "login": p["login"], "name_id": f"dev.{n:05d}@bench.example"}
+            for n, p in enumerate(people[: members // 2])
+        ],
+        "installations": [
+            {"id": 800000 + i, "app_id": 80000 + i, "app_slug": f"app-{i}",
+             "repository_selection": "all", "permissions": {"contents": "read"},
+             "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z",
+             "suspended_at": None}
+            for i in range(10)
+        ],
+        "apps": {
+            f"app-{i}": {"owner": f"vendor-{i}", "owner_id": 810000 + i,
+                         "owner_type": "Organization", "name": f"App {i}"}
+            for i in range(10)
+        },
     }  # fmt: skip
 
 
@@ -159,6 +175,8 @@ def main() -> int:
     print(f"wall time:           {wall:.1f} s")
     print(f"requests (server):   {stats['requests']:,}")
     print(f"requests (client):   {connector.request_count:,}, retries {connector.retry_count}")
+    split = ", ".join(f"{k} {v:,}" for k, v in connector.requests_by_credential.items())
+    print(f"requests per credential: {split} (calls either may make go to the fuller budget)")
     print(f"rate-limit pauses:   {connector.rate_limit_pauses}")
     print(f"rate-limit answers:  {stats['rejected']:,} (403, limit spent)")
     print(f"installation tokens: {connector.installation_tokens}")

@@ -92,6 +92,7 @@ class GitHubConnector:
         self.rate_limit_pauses = 0
         self.rate_limited = 0
         self.installation_tokens = 0
+        self.requests_by_credential: dict[str, int] = {}
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -160,6 +161,9 @@ class GitHubConnector:
             GitHubCollector(o, writer, token, app, budgets=budgets).run()
         finally:
             self.request_count = sum(c.request_count for c in clients)
+            self.requests_by_credential = {
+                name: c.request_count for name, c in (("token", token), ("app", app)) if c
+            }
             self.retry_count = sum(c.retry_count for c in clients)
             self.rate_limit_pauses = sum(h.pauses for h in hooks)
             self.rate_limited = sum(h.limited for h in hooks)
