@@ -144,7 +144,7 @@ def run_apply(args: argparse.Namespace) -> int:
     from policyengine.remediate import record as records
     from policyengine.remediate.apply import Applier, StepResult, actor, exit_code, now
     from policyengine.remediate.approve import check_approval, read_plan
-    from policyengine.remediate.registry import find_action, open_session
+    from policyengine.remediate.registry import find_action, open_session, write_options
 
     if args.max_actions < 1:
         raise UsageError("--max-actions must be at least 1")
@@ -198,7 +198,10 @@ def run_apply(args: argparse.Namespace) -> int:
             record=record,
             keep_going=args.keep_going,
         )
-        applier.check_sources()
+        if store is not None:
+            applier.check_sources(lambda instance: write_options(instance, config_file))
+        else:
+            applier.check_sources()
         to_do = applier.to_do()
         if len(to_do) > args.max_actions:
             raise UsageError(

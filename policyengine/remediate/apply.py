@@ -125,8 +125,9 @@ class Applier:
     def to_do(self) -> list[Step]:
         return [s for s in self.steps if s.key not in self.done]
 
-    def check_sources(self) -> None:
-        """Every source of the plan is configured, as the same connector type."""
+    def check_sources(self, check_credentials: Callable[[Any], object] | None = None) -> None:
+        """Every source of the plan is configured, as the same connector type, and (with
+        ``check_credentials``) has usable write-credential options: refused before acting."""
         for step in self.steps:
             source, connector = step.entry["source"], step.entry["connector"]
             instance = self.instances.get(source)
@@ -136,6 +137,8 @@ class Applier:
                 raise UsageError(
                     f"source {source!r} is a {instance.type} in the config, {connector} in the plan"
                 )
+            if check_credentials is not None:
+                check_credentials(instance)
 
     def _session(self, source: str) -> RemediationSession:
         if source not in self.sessions:
