@@ -33,8 +33,12 @@ from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._format import is_gzip
 from policyengine.snapshot.reader import SnapshotReader
 
-#: byte range handed to one worker task
+#: byte range handed to one worker task, at most; smaller files are cut into
+#: TASKS_PER_WORKER ranges per worker so the cores finish together and the parent
+#: builds findings of early ranges while later ones are still read
 CHUNK_BYTES = 16 << 20
+MIN_CHUNK_BYTES = 1 << 20
+TASKS_PER_WORKER = 6
 #: below this much JSONL, forking workers costs more than it saves
 PARALLEL_MIN_BYTES = 24 << 20
 
@@ -63,8 +67,8 @@ def evaluate_files(
     """Findings of ``bound`` over the snapshot files; also records read per file."""
     global _STATE
     needs = analyse(bound)
-    tasks = list(_tasks(readers))
     parallel = _worker_count(readers, workers)
+    tasks = list(_tasks(readers, _chunk_bytes(readers, parallel)))
     index = ResourceIndex()
     _STATE = _State(readers, bound, needs, index)
     counts: dict[str, int] = {}
@@ -149,7 +153,15 @@ def _worker_count(readers: Sequence[SnapshotReader], workers: int | None) -> int
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _tasks(readers: Sequence[SnapshotReader]) -> Iterator[Task]:
+def _chunk_bytes(readers: Sequence[SnapshotReader], workers: int) -> int:
+    if workers <= 1:
+        return CHUNK_BYTES
+    splittable = sum(r.path.stat().st_size for r in readers if r.jsonl and not is_gzip(r.path))
+    share = splittable // (workers * TASKS_PER_WORKER)
+    return min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, share))
+
+
+def _tasks(readers: Sequence[SnapshotReader], chunk: int = CHUNK_BYTES) -> Iterator[Task]:
     for i, reader in enumerate(readers):
         if not reader.jsonl or is_gzip(reader.path):
             yield Task(i, 0, -1)
@@ -159,7 +171,7 @@ def _tasks(readers: Sequence[SnapshotReader]) -> Iterator[Task]:
             handle.readline()
             start = handle.tell()  # after the header
         while start < size:
-            end = min(size, start + CHUNK_BYTES)
+            end = min(size, start + chunk)
             yield Task(i, start, end)
             start = end
 
