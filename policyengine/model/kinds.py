@@ -298,6 +298,7 @@ OBJECT_FIELD_TYPES: dict[str, dict[str, str]] = {
         "objects_exported": "list[str]",
         "grants": "int",  # OAuth consents to the app in the window (Google Reports authorize)
         "challenge_methods": "list[str]",  # second factors seen at sign-in (Google Reports)
+        "new_ips": "list[str]",  # sign-in IPs first seen in the window's last 7 days (Okta)
     },
     "live_sessions": {
         "count": "int",
