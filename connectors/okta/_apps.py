@@ -22,6 +22,7 @@ from typing import Any
 
 from connectors.http import HttpClient, link_pages, map_bounded
 from connectors.okta._mapping import timestamp
+from connectors.okta._syslog import LogFacts
 from connectors.okta._tokens import collect_refresh_tokens
 from policyengine.connector.contract import SnapshotSink
 from policyengine.errors import ConnectorError
@@ -46,6 +47,7 @@ def collect_apps(
     workers: int,
     user_grants: bool = False,
     refresh_tokens: bool = False,
+    log_facts: LogFacts | None = None,
 ) -> None:
     """Write one integration per OIDC app and one credential per client secret.
 
@@ -75,8 +77,13 @@ def collect_apps(
             out.extend(u for u in page if isinstance(u, dict) and "id" in u)
         return out
 
+    def with_log(resource: dict[str, Any]) -> dict[str, Any]:
+        if log_facts is not None:
+            resource.update(log_facts.app_facts(resource["id"]))
+        return resource
+
     for app, users in map_bounded(assignees, federated, workers=workers, ordered=True):
-        writer.add(sso_integration(app, users))
+        writer.add(with_log(sso_integration(app, users)))
 
     def details(app: dict[str, Any]) -> tuple[Any, Any]:
         grants = client.get_json(f"/api/v1/apps/{app['id']}/grants")
@@ -95,7 +102,7 @@ def collect_apps(
             mine = consents.get(_client_id(app), {})
             resource["authorized_users"] = sorted(mine)
             resource["raw"]["user_consented_scopes"] = sorted(set().union(*mine.values()))
-        writer.add(resource)
+        writer.add(with_log(resource))
         for secret in secrets or []:
             if isinstance(secret, dict) and "id" in secret:
                 writer.add(client_secret(app, secret))

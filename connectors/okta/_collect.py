@@ -29,6 +29,7 @@ from connectors.okta import _mapping as mapping
 from connectors.okta import _sessions as sessions
 from connectors.okta._apps import collect_apps
 from connectors.okta._options import OktaOptions
+from connectors.okta._syslog import LogFacts, read_system_log
 from policyengine.connector.contract import SnapshotSink
 from policyengine.errors import AuthenticationError, ConnectorError
 from policyengine.log import get_logger
@@ -80,9 +81,13 @@ class OktaCollector:
         self.options = options
         self.writer = writer
         self.workers = options.transport.max_concurrency
+        #: System Log summaries (``--log-days``), read first: records are written once
+        self.log_facts: LogFacts | None = None
 
     def run(self) -> None:
         try:
+            if self.options.log_days:
+                self._guard("system log", self._system_log)
             privilege = self._privilege()
             policies: list[sessions.Policy] = []
             known = self._guard(
@@ -99,6 +104,7 @@ class OktaCollector:
                     workers=self.workers,
                     user_grants=self.options.user_grants,
                     refresh_tokens=self.options.refresh_tokens,
+                    log_facts=self.log_facts,
                 ),
             )
         except ServerUnreachable as exc:
@@ -111,6 +117,21 @@ class OktaCollector:
             requests=self.client.request_count,
             retries=self.client.retry_count,
         )
+
+    def _system_log(self) -> None:
+        import datetime as dt
+
+        now = dt.datetime.fromisoformat(self.writer.collected_at.replace("Z", "+00:00"))
+        facts = read_system_log(
+            self.client, days=self.options.log_days, now=now, max_pages=self.options.log_max_pages
+        )
+        if facts.truncated:
+            # a partial count would read as a quiet account or app: say so, keep nothing
+            raise ConnectorError(
+                f"more than {facts.pages} pages of {facts.events} events in "
+                f"{facts.days} days (--log-max-pages); shorten --log-days or raise the bound"
+            )
+        self.log_facts = facts
 
     def _guard(self, what: str, func: Any) -> bool:
         """Run one part; a ConnectorError marks the snapshot incomplete, naming the part."""
@@ -314,6 +335,8 @@ class OktaCollector:
                     admin_groups=groups,
                     session=session,
                 )
+                if self.log_facts is not None:
+                    record["activity"] = self.log_facts.account_activity(uid)
                 if self.writer.add(record, replace=result.later):
                     # deactivated mid-run: forget what the earlier state contributed
                     log.info("okta.user_replaced", user=uid, status=record.get("status"))

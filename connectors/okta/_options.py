@@ -70,6 +70,9 @@ class OktaOptions:
     user_grants: bool = False
     #: read each active user's OAuth refresh tokens (two calls or more per user: opt-in)
     refresh_tokens: bool = False
+    #: System Log window in days (0: not read); pages of 1,000 events read at most
+    log_days: int = 0
+    log_max_pages: int = 20
 
     @property
     def oauth(self) -> bool:
@@ -93,8 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a.add_argument("--key-id", help="kid of the app's public key (default: from a JWK, else none)")
     a.add_argument(
         "--scopes",
-        default=" ".join(DEFAULT_SCOPES),
-        help="space-separated OAuth scopes (default: %(default)s)",
+        default=None,
+        help="space-separated OAuth scopes (default: " + " ".join(DEFAULT_SCOPES) + ", "
+        "plus okta.logs.read with --log-days)",
     )
     t = add_transport_arguments(parser, TRANSPORT)
     t.add_argument(
@@ -114,6 +118,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also read each active user's OAuth refresh tokens as credentials "
         "(/api/v1/users/{id}/clients and .../clients/{clientId}/tokens; at least one "
         "call per user, so off by default)",
+    )
+    t.add_argument(
+        "--log-days",
+        type=int,
+        default=None,
+        help="summarise the last N days of the System Log (sign-ins, consents, app changes) "
+        "onto accounts and apps, 0-90 (default: 0, not read; needs okta.logs.read)",
+    )
+    t.add_argument(
+        "--log-max-pages",
+        type=int,
+        default=None,
+        help="System Log pages of 1,000 events to read at most; a window with more is "
+        "reported incomplete (default: 20)",
     )
     m = parser.add_argument_group("mapping")
     add_type_rule_arguments(m, examples="break_glass:name=^bg-, service:attr=userType=^service$")
@@ -152,7 +170,9 @@ def parse_options(values: Mapping[str, object]) -> OktaOptions:
         raise UsageError("okta: option 'client_id' is required with a private key")
     if oauth and not key:
         raise UsageError("okta: OAuth needs 'private_key_env' or 'private_key_file'")
-    scopes_value = values.get("scopes") or " ".join(DEFAULT_SCOPES)
+    log_days = options.integer("log_days", 0, low=0, high=90)  # Okta keeps 90 days
+    default_scopes = DEFAULT_SCOPES + (("okta.logs.read",) if log_days else ())
+    scopes_value = values.get("scopes") or " ".join(default_scopes)
     if isinstance(scopes_value, str):
         scopes = tuple(scopes_value.replace(",", " ").split())
     elif isinstance(scopes_value, list | tuple):
@@ -176,4 +196,6 @@ def parse_options(values: Mapping[str, object]) -> OktaOptions:
         type_rules=read_type_rules(options, conditions=TYPE_CONDITIONS),
         user_grants=options.boolean("user_grants", False),
         refresh_tokens=options.boolean("refresh_tokens", False),
+        log_days=log_days,
+        log_max_pages=options.integer("log_max_pages", 20, low=1, high=1000),
     )

@@ -30,6 +30,7 @@ serves in a full run is validated against Okta's description
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import math
 import random
 import re
@@ -76,6 +77,7 @@ SCOPES = {
     "app_users": "okta.apps.read",
     "user_clients": "okta.users.read",
     "user_client_tokens": "okta.users.read",
+    "logs": "okta.logs.read",
 }
 
 MAX_LIMIT = {
@@ -87,6 +89,7 @@ MAX_LIMIT = {
     "apps": 200,
     "app_users": 500,
     "user_client_tokens": 200,
+    "logs": 1000,
 }
 
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
@@ -110,6 +113,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/grants$"), "app_grants"),
     (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/credentials/secrets$"), "app_secrets"),
     (re.compile(r"^/api/v1/apps/(?P<id>[^/]+)/users$"), "app_users"),
+    (re.compile(r"^/api/v1/logs$"), "logs"),
     (re.compile(r"^/oauth2/v1/token$"), "token"),
 ]
 
@@ -132,6 +136,7 @@ _BUCKET = {
     "app_users": "/api/v1/apps/{id}",
     "user_clients": "/api/v1/users/{id}",
     "user_client_tokens": "/api/v1/users/{id}",
+    "logs": "/api/v1/logs",
     "token": "/oauth2/v1/token",
 }
 
@@ -180,6 +185,8 @@ class OktaOrg:
     app_users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: users' consent grants (by user id)
     user_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: System Log events (LogEvent objects, any order)
+    logs: list[dict[str, Any]] = field(default_factory=list)
     #: users' OAuth refresh tokens (by user id; each names its ``clientId``)
     refresh_tokens: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -705,6 +712,56 @@ class OktaEmulator:
 
         return self._page(request, users, pos, "app_users", 50, render)
 
+    # -- System Log ------------------------------------------------------------------
+    def _logs(self, request: Request) -> Response:
+        """Bounded queries (``until`` given) end; polling ones (no ``until``) always
+        announce a next page, as Okta does. ``filter`` takes ``eventType eq "X"`` and
+        ``eventType sw "X"`` joined by ``or``: the connector's expression."""
+        since = _log_time(request.param("since"))
+        until_raw = request.param("until")
+        until = _log_time(until_raw)
+        if since is False or until is False:
+            return _error(400, "E0000001", "Api validation failed: since/until")
+        tests: list[Callable[[str], bool]] = []
+        expression = request.param("filter")
+        if expression:
+            for part in re.split(r"\s+or\s+", expression.strip()):
+                found = re.fullmatch(r'eventType (eq|sw) "([^"]+)"', part.strip())
+                if not found:
+                    return _error(400, "E0000031", f"Invalid search criteria: {expression}")
+                op, value = found.groups()
+                tests.append(
+                    (lambda v: lambda t: t == v)(value)
+                    if op == "eq"
+                    else (lambda v: lambda t: t.startswith(v))(value)
+                )
+        events = sorted(self.org.logs, key=lambda e: (e["published"], e["uuid"]))
+        if request.param("sortOrder") == "DESCENDING":
+            events.reverse()
+        events = [
+            e
+            for e in events
+            if (not since or e["published"] >= since)
+            and (not until or e["published"] < until)
+            and (not tests or any(t(e["eventType"]) for t in tests))
+        ]
+        limit = self._limit(request, "logs", 100)
+        if isinstance(limit, Response):
+            return limit
+        page = cursor_page(events, request.param("after"), limit, key=lambda e: e["uuid"])
+        if page is None:
+            return _error(400, "E0000031", "Invalid search criteria: after")
+        keep = {k: request.param(k) for k in ("since", "until", "filter", "sortOrder")}
+        keep = {k: v for k, v in keep.items() if v is not None}
+        links = {"self": self._url(request.path, {**keep, "limit": limit})}
+        cursor = page.next
+        if cursor is None and until_raw is None:
+            # polling: the next link stays, pointing past the last event seen
+            cursor = page.items[-1]["uuid"] if page.items else request.param("after") or "0"
+        if cursor is not None:
+            links["next"] = self._url(request.path, {**keep, "after": cursor, "limit": limit})
+        return _json(page.items, headers={"Link": link_header(links)})
+
     def _client_app(self, client_id: str) -> dict[str, Any] | None:
         for app in self.org.apps:
             oauth = (app.get("credentials") or {}).get("oauthClient") or {}
@@ -765,6 +822,21 @@ class OktaEmulator:
             return _error(404, "E0000007", f"Not found: Resource not found: {id} (AppInstance)")
         # Listings carry the secret undisclosed (hashed); only creation returns it.
         return _json(self.org.app_secrets.get(id, []))
+
+
+def _log_time(value: str | None) -> str | bool:
+    """A since/until bound as Okta's canonical ``...000Z`` text ("" when absent)."""
+    if not value:
+        return ""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if parsed.tzinfo is None:
+        return False
+    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{parsed.microsecond // 1000:03d}Z"
+    )
 
 
 def total_pages(n: int, limit: int) -> int:
