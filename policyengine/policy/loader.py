@@ -258,6 +258,8 @@ def _actions(
             raise problem("a list of action names or {name: {parameters}}", connector)
         refs: list[tuple[str, Mapping[str, Any]]] = []
         for i, item in enumerate(items):
+            name: Any
+            params: Any
             if isinstance(item, str):
                 name, params = item, {}
             elif isinstance(item, dict) and len(item) == 1:

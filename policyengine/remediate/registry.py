@@ -128,7 +128,9 @@ def identities_of(instance: Any) -> frozenset[str]:
     from policyengine.connector import load
 
     try:
-        credentials = getattr(load(instance.type), "credential_options", frozenset())
+        credentials: frozenset[str] = getattr(
+            load(instance.type), "credential_options", frozenset()
+        )
     except UsageError:
         return frozenset()
     found = set()
