@@ -4,7 +4,7 @@ Usage (from the repository root, with a copy of the vendor file)::
 
     python tests/data/okta/cut_spec.py management-minimal.yaml tests/data/okta/okta-management-subset.json
 
-Keeps the GET operations in ``OPERATIONS`` (every response, errors included) and every
+Keeps the operations in ``OPERATIONS`` (the reads, and the remediation writes) (every response, errors included) and every
 ``#/components/...`` object they reach through ``$ref``, transitively; nothing else is
 changed. See README.md for the source commit and checksums.
 """
@@ -38,6 +38,12 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "/api/v1/apps/{appId}/credentials/secrets": ("get",),
     "/api/v1/apps/{appId}/users": ("get",),
     "/api/v1/logs": ("get",),
+    # what the remediation actions read and write (connectors/okta/_actions.py)
+    "/api/v1/users/{id}": ("get",),
+    "/api/v1/users/{userId}/sessions": ("delete",),
+    "/api/v1/users/{id}/lifecycle/suspend": ("post",),
+    "/api/v1/api-tokens/{apiTokenId}": ("get", "delete"),
+    "/api/v1/apps/{appId}/grants/{grantId}": ("get", "delete"),
 }
 
 
