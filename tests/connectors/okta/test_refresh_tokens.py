@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.connectors.okta.conftest import Okta, by_id, collect, ssws_options
@@ -104,3 +105,24 @@ def test_a_rate_limited_token_listing_is_retried(okta: Okta, ssws_env: str, tmp_
     result, snap = collect(ssws_options(okta, ssws_env, refresh_tokens=True), tmp_path / "o.json")
     assert result.complete, result.errors
     assert len(_tokens(snap)) == 3
+
+
+def test_library_flags_long_lived_refresh_tokens_and_recent_app_changes(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    from policyengine import connector as registry
+    from policyengine.cli.main import main
+
+    okta.emulator.org.refresh_tokens[KATE][0]["expiresAt"] = "2027-11-01T00:00:00.000Z"
+    out = tmp_path / "o.json"
+    options = ssws_options(okta, ssws_env, refresh_tokens=True, log_days=30)
+    registry.run("okta", options, instance="okta", output=out, collected_at="2026-11-01T06:00:00Z")
+    report = tmp_path / "f.json"
+    argv = ["evaluate", "-s", str(out), "--now", "2026-11-01T06:00:00Z", "--format", "json"]
+    main([*argv, "--output", str(report)])
+    findings = json.loads(report.read_text())["findings"]
+    lifetime = {f["resource"]["id"] for f in findings if f["policy_id"] == "PE-CRED-015"}
+    assert lifetime == {"okta_refresh_token:oar1kate0000000000k1"}
+    changed = [f for f in findings if f["policy_id"] == "PE-INT-019"]
+    assert [f["resource"]["id"] for f in changed] == ["0oaprov0000000000001"]
+    assert ALICE in changed[0]["message"]
