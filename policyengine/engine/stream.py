@@ -202,11 +202,20 @@ def _records(task: Task) -> Iterator[dict[str, Any]]:
             if len(handle.readline(reader.limits.line + 1)) > reader.limits.line:
                 raise reader.line_too_long(_line_at(reader, task.start - 1))
         pos = handle.tell()
-        while pos < task.end:
-            raw = handle.readline(reader.limits.line + 1)
-            if not raw:
-                break
-            if len(raw) > reader.limits.line:
+        if pos >= task.end:
+            return
+        # one read for the range (and the rest of the line crossing its end), then
+        # lines by a C-level split: readline per record costs more than the parse
+        limit = reader.limits.line
+        data = handle.read(task.end - pos)
+        if not data.endswith(b"\n"):
+            data += handle.readline(limit + 1)
+        lines = data.split(b"\n")
+        last = len(lines) - 1
+        for number, raw in enumerate(lines):
+            # what readline(limit + 1) returned: the line with its newline, if any
+            length = len(raw) + (number < last)
+            if length > limit:
                 raise reader.line_too_long(_line_at(reader, pos))
             if raw.strip():
                 try:
@@ -218,7 +227,7 @@ def _records(task: Task) -> Iterator[dict[str, Any]]:
                     field = exc.location.field if exc.location is not None else None
                     exc.location = replace(nowhere, line=_line_at(reader, pos), field=field)
                     raise
-            pos += len(raw)
+            pos += length
 
 
 def _line_at(reader: SnapshotReader, offset: int) -> int:
