@@ -11,7 +11,10 @@ Six sources show the UNC6040 attack chain next to clean resources:
   uninstalled app, API Access Control off.
 - ``okta.json`` (okta): admins with SMS-only MFA, super admins, an API
   token usable from anywhere, 24 h admin sessions with persistent cookies,
-  a break-glass account with a weak, shared TOTP seed.
+  a break-glass account with a weak, shared TOTP seed; a provisioning service
+  app with okta.users.manage on a 2024 client secret, changed days ago; a web
+  app users consented to, with a year-long refresh token (hand-written in the
+  shape ``collect okta --user-grants --refresh-tokens --log-days 30`` writes).
 - ``google-workspace.json`` (google, collected by the connector from the test
   emulator): a super admin and a help-desk admin without enforced 2SV, a
   look-alike "Docs Sync Helper" holding Gmail and Drive scopes from five users
