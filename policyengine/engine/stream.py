@@ -17,13 +17,13 @@ import os
 import sys
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 
 from policyengine.engine.correlate import correlate
-from policyengine.engine.evaluate import FindingParts, build_finding, finding_parts, make_finding
+from policyengine.engine.evaluate import FindingParts, build_finding, finding_parts
 from policyengine.engine.index import ResourceIndex
 from policyengine.engine.needs import Needs, analyse
 from policyengine.errors import Location, SnapshotError
@@ -56,7 +56,12 @@ class _State:
     bound: BoundPolicies
     needs: Needs
     index: ResourceIndex
+    persons: list[dict[str, Any]] = field(default_factory=list)
 
+
+#: Task.file of a slice of the correlated persons (start/end index into them)
+_PERSONS = -1
+PERSONS_PER_TASK = 20_000
 
 _STATE: _State | None = None  # set in the parent before forking; read by workers
 
@@ -108,11 +113,17 @@ def evaluate_files(
                 bound.matched[i] += m
             counts[readers[file_no].file] = counts.get(readers[file_no].file, 0) + n
         timer.lap("evaluation_pass")
-        person_check = bound.checkers.get("person")
-        if person_check is not None:
-            for person in persons:
-                for i in person_check(person, index):
-                    findings.append(make_finding(bound.policies[i], person, index))
+        if "person" in bound.checkers and persons:
+            # on every core too: a million persons are a second evaluation pass
+            _STATE.persons = persons
+            slices = [
+                Task(_PERSONS, start, min(len(persons), start + PERSONS_PER_TASK))
+                for start in range(0, len(persons), PERSONS_PER_TASK)
+            ]
+            for found, matched in _map(_person_task, slices, parallel):
+                findings.extend(build_finding(policies[i], parts) for i, parts in found)
+                for i, m in enumerate(matched):
+                    bound.matched[i] += m
         timer.lap("persons")
         _check_counts(readers, counts)
         timer.report(records=sum(counts.values()), workers=parallel, person_count=len(persons))
@@ -295,6 +306,21 @@ def _evaluate_task(
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
     bound.matched[:] = before
     return found, delta, (task.file, n), keys
+
+
+def _person_task(task: Task) -> tuple[list[tuple[int, FindingParts]], list[int]]:
+    assert _STATE is not None
+    bound, index = _STATE.bound, _STATE.index
+    check, policies = bound.checkers["person"], bound.policies
+    before = list(bound.matched)
+    found = [
+        (i, finding_parts(policies[i], person, index))
+        for person in _STATE.persons[task.start : task.end]
+        for i in check(person, index)
+    ]
+    delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
+    bound.matched[:] = before
+    return found, delta
 
 
 def _check_counts(readers: Sequence[SnapshotReader], counts: dict[str, int]) -> None:

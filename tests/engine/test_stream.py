@@ -94,6 +94,7 @@ def policy_dir(write_policy):
 def test_parallel_streaming_equals_in_memory(policy_dir, write_snapshot, monkeypatch, workers):
     ad, sf = _data(3000)
     monkeypatch.setattr(stream, "CHUNK_BYTES", 64 * 1024)  # many small ranges
+    monkeypatch.setattr(stream, "PERSONS_PER_TASK", 500)  # persons spread over workers too
     monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0 if workers > 1 else 1 << 40)
     ad_path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap")
     sf_path = write_snapshot(sf, "sf.jsonl", connector="salesforce")
