@@ -62,8 +62,11 @@ def _describe(exc: BaseException) -> str:
     return redact_text(f"{type(exc).__name__}: {exc}")
 
 
-def connect(options: LdapOptions, password: str) -> Any:
+def connect(options: LdapOptions, password: str, *, read_only: bool = True) -> Any:
     """Open, optionally StartTLS, and simple-bind. Returns an ldap3 Connection.
+
+    Collection connections are ``read_only`` (ldap3 refuses any write on them);
+    only a remediation session (:mod:`connectors.ldap._remediate`) opens a writable one.
 
     Raises AuthenticationError when the credentials are refused and
     ConnectorError when the server cannot be reached or its certificate is
@@ -103,7 +106,7 @@ def connect(options: LdapOptions, password: str) -> Any:
         auto_bind=False,
         auto_referrals=False,
         raise_exceptions=False,
-        read_only=True,
+        read_only=read_only,
         receive_timeout=max(1, math.ceil(options.timeout)),  # ldap3 packs it as an int
         check_names=False,
         return_empty_attributes=False,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from connectors.ldap._options import LdapOptions, add_arguments, parse_options
@@ -35,6 +35,23 @@ class LdapConnector:
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, instance: str) -> LdapConnector:
         return cls(parse_options(options), instance=instance)
+
+    # -- remediation (policyengine.remediate.contract) -------------------------------
+    credential_options: ClassVar[frozenset[str]] = frozenset(
+        {"bind_dn", "password_env", "password_file"}
+    )
+
+    @classmethod
+    def remediation_actions(cls) -> Sequence[Any]:
+        from connectors.ldap._actions import ACTIONS
+
+        return ACTIONS
+
+    @classmethod
+    def open_remediation(cls, options: Mapping[str, Any], *, instance: str) -> Any:
+        from connectors.ldap._remediate import LdapSession
+
+        return LdapSession.open(options, instance=instance)
 
     def collect(self, writer: SnapshotSink) -> None:
         """Bind, read groups and accounts, and write them to ``writer``.
