@@ -82,7 +82,8 @@ def _names_of(lookup: SnapshotIndex, account_id: str | None) -> list[str]:
     account = lookup.get("account", account_id) if account_id else None
     if account is None:
         return [account_id] if account_id else []
-    names = {str(account.get(k)) for k in ("id", "name", "email") if account.get(k)}
+    # dn / upn: a directory's bind identity is configured as a DN or user@domain
+    names = {str(account.get(k)) for k in ("id", "name", "email", "dn", "upn") if account.get(k)}
     return sorted(names)
 
 
