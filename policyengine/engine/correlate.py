@@ -79,7 +79,11 @@ def correlate(accounts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def _person(group: list[tuple[dict[str, Any], list[str]]]) -> dict[str, Any]:
     if len(group) > 1:
         group.sort(key=lambda entry: (entry[0]["source"], entry[0]["id"]))
-    keys = sorted({k for _, ks in group for k in ks})
+        keys = sorted({k for _, ks in group for k in ks})
+    else:  # most people have one account: its keys are distinct already
+        keys = group[0][1]
+        if len(keys) > 1:
+            keys = sorted(keys)
     emails = [k[6:] for k in keys if k.startswith("email:")]
     employee_ids = [k[9:] for k in keys if k.startswith("employee:")]
     pid = f"email:{emails[0]}" if emails else f"employee:{employee_ids[0]}"

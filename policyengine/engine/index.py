@@ -50,5 +50,9 @@ class ResourceIndex:
         """``(source, id)`` of every resource of ``kind``."""
         return [(source, rid) for (k, source, rid) in self._by_key if k == kind]
 
+    def of_kind(self, kind: str) -> list[Mapping[str, Any]]:
+        """Every resource of ``kind`` (one pass, no key list)."""
+        return [r for (k, _, _), r in self._by_key.items() if k == kind]
+
     def __len__(self) -> int:
         return len(self._by_key)

@@ -90,8 +90,7 @@ def evaluate_files(
                     index.add(p)
             timer.lap("projection_pass")
             if needs.persons:
-                accounts = [index.get("account", *key) for key in index.keys("account")]
-                persons = correlate([a for a in accounts if a is not None])  # type: ignore[misc]
+                persons = correlate(index.of_kind("account"))  # type: ignore[arg-type]
                 for person in persons:
                     index.add(person)
                 timer.lap("correlation")
