@@ -119,7 +119,7 @@ def write_plan(plan: Any, output: Path, fmt: str) -> int:
         handle.write(data)
     digest = plan_hash(data)
     if fmt == "markdown":
-        sys.stdout.write(markdown(plan, digest))
+        sys.stdout.write(markdown(plan, digest, output.name))
     else:
         counts = plan["counts"]
         sys.stdout.write(

@@ -284,7 +284,7 @@ def dumps(plan: Mapping[str, Any]) -> bytes:
     return (json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def markdown(plan: Mapping[str, Any], digest: str) -> str:
+def markdown(plan: Mapping[str, Any], digest: str, name: str = "plan.json") -> str:
     """A pull-request comment: what will be done, to whom, how to undo, how to approve."""
     from policyengine.report._markdown_escape import markdown_text as escape
 
@@ -294,7 +294,7 @@ def markdown(plan: Mapping[str, Any], digest: str) -> str:
         f"{plan['counts']['entries']} actions on {plan['counts']['targets']} targets"
         f" ({plan['counts']['excluded']} excluded). Approve with:",
         "",
-        f"    policyengine remediate apply plan.json --config policyengine.yaml --approve {digest}",
+        f"    policyengine remediate apply {name} --config policyengine.yaml --approve {digest}",
         "",
         "| # | source | action | finding | targets | undo |",
         "|---|---|---|---|---|---|",

@@ -18,7 +18,8 @@ def test_respond_contains_the_app_and_is_applied_like_any_plan(
     assert sf.run(*args, "--app", LOOKALIKE.upper(), "-o", str(plan), "--format", "markdown") == 0
     comment = capsys.readouterr().out
     digest = hashlib.sha256(plan.read_bytes()).hexdigest()
-    assert digest in comment and "By hand" in comment and "Block" in comment
+    assert f"apply contain.json --config policyengine.yaml --approve {digest}" in comment
+    assert "By hand" in comment and "Block" in comment
     doc = json.loads(plan.read_text())
     # tokens first (a refresh token would open a new session), then sessions, then the users
     assert [e["action"] for e in doc["entries"]] == [
