@@ -196,8 +196,19 @@ class OktaOrg:
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
     @classmethod
-    def generate(cls, n_users: int, *, seed: int = 1, admins: int = 50) -> OktaOrg:
-        """A large org in memory: ``n_users`` users with 0-3 factors each."""
+    def generate(
+        cls,
+        n_users: int,
+        *,
+        seed: int = 1,
+        admins: int = 50,
+        apps: int = 0,
+        log_events: int = 0,
+        now: dt.datetime | None = None,
+    ) -> OktaOrg:
+        """A large org in memory: ``n_users`` users with 0-3 factors each; with ``apps``,
+        OIDC and SAML apps with grants, secrets, assignments, users' consents and refresh
+        tokens; with ``log_events``, System Log events over the 29 days before ``now``."""
         rng = random.Random(seed)
         org = cls()
         kinds = [
@@ -265,7 +276,134 @@ class OktaOrg:
                 _rule("0prDEFAULT000000000", "Default Rule", 1, 0, 120, False)
             ],
         }
+        if apps:
+            org._generate_apps(rng, apps)
+        if log_events:
+            org._generate_logs(rng, log_events, now or dt.datetime.now(dt.UTC))
         return org
+
+    def _generate_apps(self, rng: random.Random, n_apps: int) -> None:
+        stamp = "2025-01-01T00:00:00.000Z"
+        web: list[str] = []
+        for i in range(n_apps):
+            aid = f"0oa{i:017d}"
+            if i % 4 == 3:
+                self.apps.append(_app(aid, f"SAML app {i}", "SAML_2_0", stamp))
+                chosen = rng.sample(self.users, min(100, len(self.users)))
+                self.app_users[aid] = [
+                    {"id": u["id"], "scope": rng.choice(["USER", "GROUP"]), "status": "ACTIVE"}
+                    for u in chosen
+                ]
+                continue
+            service = i % 2 == 0
+            method = rng.choice(["client_secret_basic", "private_key_jwt"])
+            self.apps.append(_app(aid, f"OIDC app {i}", "OPENID_CONNECT", stamp, service, method))
+            if service:
+                scope = rng.choice(["okta.users.read", "okta.users.manage"])
+                self.app_grants[aid] = [_grant(f"oag{i:017d}", aid, scope, "ADMIN", stamp)]
+            else:
+                web.append(aid)
+            if method != "private_key_jwt":
+                self.app_secrets[aid] = [
+                    {
+                        "id": f"ocs{i:017d}",
+                        "status": "ACTIVE",
+                        "created": stamp,
+                        "lastUpdated": stamp,
+                    }
+                ]
+        for n, user in enumerate(self.users):
+            if not web or n % 10:
+                continue  # one user in ten consented to a web app, with a refresh token
+            uid, cid = user["id"], rng.choice(web)
+            self.user_grants[uid] = [
+                dict(_grant(f"oag{n:017d}u", cid, "offline_access", "END_USER", stamp), userId=uid)
+            ]
+            self.refresh_tokens[uid] = [
+                {
+                    "id": f"oar{n:017d}",
+                    "status": "ACTIVE",
+                    "created": stamp,
+                    "lastUpdated": stamp,
+                    "expiresAt": "2027-01-01T00:00:00.000Z",
+                    "clientId": cid,
+                    "userId": uid,
+                    "scopes": ["offline_access", "openid"],
+                }
+            ]
+
+    def _generate_logs(self, rng: random.Random, n_events: int, now: dt.datetime) -> None:
+        kinds = ["user.session.start"] * 8 + [
+            "app.oauth2.as.consent.grant",
+            "application.lifecycle.update",
+        ]
+        for i in range(n_events):
+            user = self.users[rng.randrange(len(self.users))]
+            when = now - dt.timedelta(seconds=rng.randrange(29 * 86400))
+            kind = rng.choice(kinds)
+            targets = []
+            if kind != "user.session.start" and self.apps:
+                app = self.apps[rng.randrange(len(self.apps))]
+                targets = [{"id": app["id"], "type": "AppInstance", "displayName": app["label"]}]
+            self.logs.append(
+                {
+                    "uuid": f"ev-{i:012d}",
+                    "published": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "eventType": kind,
+                    "actor": {"id": user["id"], "type": "User"},
+                    "client": {"ipAddress": f"198.51.100.{rng.randrange(1, 40)}"},
+                    "outcome": {"result": "SUCCESS" if rng.random() > 0.1 else "FAILURE"},
+                    "target": targets,
+                }
+            )
+
+
+def _app(
+    aid: str,
+    label: str,
+    mode: str,
+    stamp: str,
+    service: bool = False,
+    method: str = "client_secret_basic",
+) -> dict[str, Any]:
+    app: dict[str, Any] = {
+        "id": aid,
+        "label": label,
+        "status": "ACTIVE",
+        "created": stamp,
+        "lastUpdated": stamp,
+        "signOnMode": mode,
+        "features": [],
+    }
+    if mode == "OPENID_CONNECT":
+        app["name"] = "oidc_client"
+        app["credentials"] = {
+            "oauthClient": {"client_id": aid, "token_endpoint_auth_method": method}
+        }
+        app["settings"] = {
+            "oauthClient": {
+                "application_type": "service" if service else "web",
+                "grant_types": ["client_credentials"] if service else ["authorization_code"],
+            }
+        }
+    else:
+        app["name"] = f"saml_{aid}"
+        app["credentials"] = {}
+        app["settings"] = {}
+    return app
+
+
+def _grant(gid: str, client_id: str, scope: str, source: str, stamp: str) -> dict[str, Any]:
+    return {
+        "id": gid,
+        "status": "ACTIVE",
+        "created": stamp,
+        "lastUpdated": stamp,
+        "issuer": "https://example.okta.com",
+        "clientId": client_id,
+        "scopeId": scope,
+        "source": source,
+    }
 
 
 def _role(rtype: str, label: str, assignment: str = "USER") -> dict[str, Any]:
@@ -381,6 +519,8 @@ class OktaEmulator:
         self.token_requests = 0
         #: every access token ever issued (tests check that none leaks)
         self.issued: list[str] = []
+        #: requests per route name (the bench reports where the calls go)
+        self.route_counts: dict[str, int] = {}
         self._index_org()
 
     def _index_org(self) -> None:
@@ -418,6 +558,8 @@ class OktaEmulator:
         if routed is None:
             return _error(404, "E0000022", "The endpoint does not support the provided HTTP method")
         name, match = routed
+        with self._lock:
+            self.route_counts[name] = self.route_counts.get(name, 0) + 1
         allowed, limit_headers = self.limiter.take(_BUCKET[name])
         if not allowed:
             response = _error(

@@ -17,6 +17,7 @@ answers, so a route the connector starts calling is checked without editing here
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.connectors.okta.conftest import SSWS_TOKEN, collect
+from policyengine import connector as registry
+from tests.connectors.okta.conftest import SSWS_TOKEN
 from tests.emulators.kit import DATA, EmulatorServer, OpenApiSpec, Request, Response, SpecMismatch
 from tests.emulators.okta import OktaEmulator, OktaOrg
 
@@ -216,9 +218,19 @@ class Recorder:
         return response
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[str, int, Any]]]:
-    recorder = Recorder(OktaEmulator(OktaOrg.load(), ssws_tokens={SSWS_TOKEN}))
+def _org(kind: str) -> OktaOrg:
+    if kind == "fixture":
+        return OktaOrg.load()
+    # what bench/okta_collect.py serves: the generator's bodies are checked too
+    now = dt.datetime(2026, 11, 1, 6, tzinfo=dt.UTC)
+    return OktaOrg.generate(40, admins=3, apps=8, log_events=60, now=now)
+
+
+@pytest.fixture(scope="module", params=["fixture", "generated"])
+def recorded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[tuple[str, int, Any]]]:
+    recorder = Recorder(OktaEmulator(_org(request.param), ssws_tokens={SSWS_TOKEN}))
     with EmulatorServer(recorder) as server:
         mp = pytest.MonkeyPatch()
         mp.setenv("OKTA_SPEC_TOKEN", SSWS_TOKEN)
@@ -232,7 +244,13 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[st
                 "log_days": 90,
                 "page_size": 3,
             }
-            collect(options, tmp_path_factory.mktemp("okta-spec") / "s.json")
+            registry.run(
+                "okta",
+                options,
+                instance="okta",
+                output=tmp_path_factory.mktemp("okta-spec") / "s.json",
+                collected_at="2026-11-01T06:00:00Z",
+            )
             with httpx.Client(base_url=server.base_url, timeout=5) as http:
                 for path, headers in [
                     ("/api/v1/users", {"Authorization": "SSWS wrong"}),  # 401
