@@ -87,11 +87,25 @@ def _names_of(lookup: SnapshotIndex, account_id: str | None) -> list[str]:
     return sorted(names)
 
 
+def _identity_keys(protected: frozenset[str]) -> set[str]:
+    """What the source's identities match, case-insensitively: each as given and, for a
+    ``user@domain`` login (an AD bind as the built-in Administrator has no UPN attribute),
+    the bare ``user`` too. Matching too much only protects more accounts of this source."""
+    keys = set()
+    for identity in protected:
+        folded = identity.casefold()
+        keys.add(folded)
+        if "@" in folded and "=" not in folded:
+            keys.add(folded.split("@", 1)[0])
+    return keys
+
+
 def exclusion(target: Target, names: Sequence[str], protected: frozenset[str]) -> str | None:
     """Why ``target`` must never be acted on, or None."""
     if target.facts.get("account_type") == "break_glass":
         return "break-glass account"
-    hit = sorted(set(names) & protected)
+    keys = _identity_keys(protected)
+    hit = sorted(n for n in names if n.casefold() in keys)
     if hit:
         return f"the source's own identity ({hit[0]})"
     return None
