@@ -82,8 +82,8 @@ def collect_apps(
             resource.update(log_facts.app_facts(resource["id"]))
         return resource
 
-    for app, users in map_bounded(assignees, federated, workers=workers, ordered=True):
-        writer.add(with_log(sso_integration(app, users)))
+    for app, app_users in map_bounded(assignees, federated, workers=workers, ordered=True):
+        writer.add(with_log(sso_integration(app, app_users)))
 
     def details(app: dict[str, Any]) -> tuple[Any, Any]:
         grants = client.get_json(f"/api/v1/apps/{app['id']}/grants")
