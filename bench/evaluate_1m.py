@@ -7,7 +7,7 @@ runs each side as a separate process, one after the other -- the hand-written
 loop, regorus with the same policies in Rego (``rego/bench.rego``), policyengine
 with the 8 policies and (``--library``) with the whole built-in library -- and
 prints load s, eval s, total wall s, the ratio to the hand-written loop, and the
-peak RSS of the whole process tree (sampled from /proc every 20 ms, children
+peak RSS and PSS of the whole process tree (sampled from /proc every 20 ms, children
 included). Checks that the per-policy violation counts match exactly.
 """
 
@@ -30,44 +30,56 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def _tree_rss_kib(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants, in KiB."""
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
     children: dict[int, list[int]] = collections.defaultdict(list)
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/status") as handle:
-                ppid = kib = 0
-                for line in handle:
-                    if line.startswith("PPid:"):
-                        ppid = int(line.split()[1])
-                    elif line.startswith("VmRSS:"):
-                        kib = int(line.split()[1])
-        except OSError:
+            with open(f"/proc/{entry}/stat") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
         children[ppid].append(int(entry))
-        rss[int(entry)] = kib
-    total, stack = 0, [pid]
+    out, stack = [], [pid]
     while stack:
         p = stack.pop()
-        total += rss.get(p, 0)
+        out.append(p)
         stack.extend(children.get(p, ()))
-    return total
+    return out
 
 
-def measure(cmd: list[str]) -> tuple[float, int, str, str]:
-    """Run ``cmd``; return wall seconds, peak tree RSS (KiB), stdout, stderr."""
+def _tree_memory_kib(pid: int) -> tuple[int, int]:
+    """Resident memory of ``pid`` and its descendants, in KiB: the sum of their RSS
+    (pages a forked worker shares with its parent count once per process) and the
+    sum of their PSS (each shared page split between the processes sharing it)."""
+    rss = pss = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+def measure(cmd: list[str]) -> tuple[float, int, int, str, str]:
+    """Run ``cmd``; return wall seconds, peak tree RSS and PSS (KiB), stdout, stderr."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    peak = 0
+    peak_rss = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak_rss, peak_pss
         while not done.is_set():
-            peak = max(peak, _tree_rss_kib(proc.pid))
+            rss, pss = _tree_memory_kib(proc.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -78,7 +90,7 @@ def measure(cmd: list[str]) -> tuple[float, int, str, str]:
     sampler.join()
     if proc.returncode not in (0, 1):
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-2000:]}")
-    return wall, peak, out.decode(), err.decode()
+    return wall, peak_rss, peak_pss, out.decode(), err.decode()
 
 
 def _engine_cmd(jsonl: Path, out_json: Path, policies: Path | None) -> list[str]:
@@ -120,13 +132,14 @@ class Side:
     name: str
     wall: float
     rss_kib: int
+    pss_kib: int
     load_s: float | None
     eval_s: float | None
     counts: dict[str, int] | None  # None: not comparable (the whole library)
 
 
 def _engine_side(name: str, cmd: list[str], out_json: Path, compare: bool) -> Side:
-    wall, rss, _, err = measure(cmd)
+    wall, rss, pss, _, err = measure(cmd)
     events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     done = next((e for e in events if e.get("event") == "evaluate.done"), {})
     counts = None
@@ -134,13 +147,13 @@ def _engine_side(name: str, cmd: list[str], out_json: Path, compare: bool) -> Si
         result = orjson.loads(out_json.read_bytes())
         counts = dict(collections.Counter(f["policy_id"] for f in result["findings"]))
     out_json.unlink()
-    return Side(name, wall, rss, None, done.get("seconds"), counts)
+    return Side(name, wall, rss, pss, None, done.get("seconds"), counts)
 
 
 def _script_side(name: str, script: str, json_file: Path) -> Side:
-    wall, rss, out, _ = measure([sys.executable, str(HERE / script), str(json_file)])
+    wall, rss, pss, out, _ = measure([sys.executable, str(HERE / script), str(json_file)])
     doc = json.loads(out)
-    return Side(name, wall, rss, doc["load_s"], doc["eval_s"], doc["counts"])
+    return Side(name, wall, rss, pss, doc["load_s"], doc["eval_s"], doc["counts"])
 
 
 def run_size(args: argparse.Namespace, accounts: int) -> tuple[list[Side], bool]:
@@ -173,13 +186,16 @@ def run_size(args: argparse.Namespace, accounts: int) -> tuple[list[Side], bool]
         f"({jsonl.stat().st_size / 1e6:.0f} MB JSONL, {json_file.stat().st_size / 1e6:.0f} MB "
         f"JSON), {os.cpu_count()} cores"
     )
-    print(f"{'':32}{'load s':>8}{'eval s':>8}{'wall s':>8}{'ratio':>8}{'peak RSS':>12}")
+    print(
+        f"{'':32}{'load s':>8}{'eval s':>8}{'wall s':>8}{'ratio':>8}{'peak RSS':>12}"
+        f"{'peak PSS':>12}"
+    )
     for side in sides:
         load = f"{side.load_s:.2f}" if side.load_s is not None else "-"
         ev = f"{side.eval_s:.2f}" if side.eval_s is not None else "-"
         print(
             f"{side.name:32}{load:>8}{ev:>8}{side.wall:>8.2f}{side.wall / hand.wall:>7.2f}x"
-            f"{side.rss_kib / 1024:>8.0f} MiB"
+            f"{side.rss_kib / 1024:>8.0f} MiB{side.pss_kib / 1024:>8.0f} MiB"
         )
     assert hand.counts is not None
     ok = True
@@ -214,12 +230,15 @@ def main() -> None:
     args.data.mkdir(parents=True, exist_ok=True)
     results = [(n, *run_size(args, n)) for n in args.accounts]
     if len(results) > 1:
-        print("\ngrowth (wall s / peak RSS MiB):")
+        print("\ngrowth (wall s, peak tree RSS / PSS MiB):")
         names = [side.name for side in results[0][1]]
         print("| accounts | " + " | ".join(names) + " |")
         print("|---" * (len(names) + 1) + "|")
         for n, sides, _ in results:
-            cells = [f"{s.wall:.2f} s, {s.rss_kib / 1024:.0f} MiB" for s in sides]
+            cells = [
+                f"{s.wall:.2f} s, {s.rss_kib / 1024:.0f} / {s.pss_kib / 1024:.0f} MiB"
+                for s in sides
+            ]
             print(f"| {n:,} | " + " | ".join(cells) + " |")
     sys.exit(0 if all(ok for _, _, ok in results) else 1)
 

@@ -28,6 +28,7 @@ from policyengine.engine.index import ResourceIndex
 from policyengine.engine.needs import Needs, analyse
 from policyengine.errors import Location, SnapshotError
 from policyengine.findings.model import Finding
+from policyengine.model.kinds import FIELD_TYPES
 from policyengine.policy.compiled import BoundPolicies
 from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._format import is_gzip
@@ -85,9 +86,12 @@ def evaluate_files(
     gc.disable()
     try:
         if needs.index:
+            shared: dict[bytes, Any] = {}  # one object per distinct nested value
             for projections, _, _ in _map(_project_task, tasks, parallel):
+                _share_nested(projections, shared)
                 for p in projections:
                     index.add(p)
+            del shared
             timer.lap("projection_pass")
             if needs.persons:
                 persons = correlate(index.of_kind("account"))  # type: ignore[arg-type]
@@ -257,11 +261,14 @@ def _project_task(task: Task) -> tuple[list[dict[str, Any]], None, None]:
     assert _STATE is not None
     needs = _STATE.needs
     wanted: dict[str, tuple[str, ...] | None] = {}
+    nested_of: dict[str, tuple[str, ...]] = {}
+    shared: dict[bytes, Any] = {}
     out = []
     for record in _records(task):
         kind = record["kind"]
         if kind not in wanted:
             wanted[kind] = needs.projection_fields(kind)
+            nested_of[kind] = _nested_fields(kind, wanted[kind] or ())
         keep = wanted[kind]
         if keep is not None:
             projection = {k: record[k] for k in keep if k in record}
@@ -271,8 +278,45 @@ def _project_task(task: Task) -> tuple[list[dict[str, Any]], None, None]:
                 value = projection.get(key)
                 if type(value) is str:
                     projection[key] = sys.intern(value)
+            # and the same few nested values (mfa, roles): pickled once per task
+            for key in nested_of[kind]:
+                value = projection.get(key)
+                if value:
+                    projection[key] = shared.setdefault(orjson.dumps(value), value)
             out.append(projection)
     return out, None, None
+
+
+def _nested_fields(kind: str, fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The projected fields of ``kind`` that hold objects or lists."""
+    types = FIELD_TYPES.get(kind, {})
+    return tuple(f for f in fields if types.get(f) in _NESTED_TYPES)
+
+
+_NESTED_TYPES = frozenset(("object", "list", "refs"))
+
+
+def _share_nested(projections: list[dict[str, Any]], shared: dict[bytes, Any]) -> None:
+    """Replace equal nested values across tasks by one object (a task shares its own).
+
+    A million accounts carry a few dozen distinct ``mfa`` objects; projections are
+    read, never changed, so one copy of each serves every reference.
+    """
+    by_id: dict[int, Any] = {}
+    nested: dict[str, tuple[str, ...]] = {}
+    for p in projections:
+        kind = p["kind"]
+        fields = nested.get(kind)
+        if fields is None:
+            fields = nested[kind] = _nested_fields(kind, tuple(p))
+        for key in fields:
+            value = p.get(key)
+            if not value:
+                continue
+            canonical = by_id.get(id(value))
+            if canonical is None:
+                canonical = by_id[id(value)] = shared.setdefault(orjson.dumps(value), value)
+            p[key] = canonical
 
 
 _REPEATED_VALUES = ("kind", "source", "source_type", "type")
