@@ -75,9 +75,15 @@ def token_form(options: SalesforceOptions) -> dict[str, str]:
 
 
 def make_fetch(
-    options: SalesforceOptions, http: HttpClient
+    options: SalesforceOptions,
+    http: HttpClient,
+    on_identity: Callable[[str], None] | None = None,
 ) -> Callable[[], tuple[str, str | None]]:
-    """A ``TokenAuth`` fetch function: POST the grant, return ``("Bearer …", instance_url)``."""
+    """A ``TokenAuth`` fetch function: POST the grant, return ``("Bearer …", instance_url)``.
+
+    ``on_identity`` is given the user id the token acts as (the last segment of the
+    response's ``id`` URL): remediation never acts on its own identity.
+    """
     # Fail on a missing key or secret before any network traffic.
     if options.flow == "client_credentials":
         read_secret(
@@ -100,6 +106,9 @@ def make_fetch(
         if not isinstance(token, str) or not token:
             raise AuthenticationError("the Salesforce token response has no access_token")
         register_secret(token)
+        identity = body.get("id") if isinstance(body, dict) else None
+        if on_identity is not None and isinstance(identity, str) and "/" in identity:
+            on_identity(identity.rstrip("/").rsplit("/", 1)[-1])
         if not isinstance(instance, str) or not instance:
             raise AuthenticationError("the Salesforce token response has no instance_url")
         try:

@@ -60,10 +60,12 @@ class SalesforceSession:
             fatal_error=token_error,
             auth_failure=auth_failure,
         )
+        #: the user id the write token acts as (from the token response's ``id`` URL)
+        self.identities: set[str] = set()
         self.http = HttpClient.for_transport(
             options.login_url,
             options.transport,
-            auth=TokenAuth(make_fetch(options, self._token_http)),
+            auth=TokenAuth(make_fetch(options, self._token_http, self.identities.add)),
             fatal_error=classify,
             auth_failure=auth_failure,
         )
@@ -76,8 +78,9 @@ class SalesforceSession:
         return cls(parse_options(options), instance=instance)
 
     def protected_identities(self) -> frozenset[str]:
-        """The writing identity: its username (JWT) and its connected app's consumer key."""
-        return frozenset(v for v in (self.options.username, self.options.client_id) if v)
+        """The writing identity: the user its token acts as, its username, its consumer key."""
+        named = {v for v in (self.options.username, self.options.client_id) if v}
+        return frozenset(named | self.identities)
 
     def close(self) -> None:
         self.http.close()

@@ -172,6 +172,7 @@ class SalesforceOrg:
         require_filter: Mapping[str, str] | None = None,
         write_client_id: str | None = None,
         write_client_secret: str | None = None,
+        write_user_id: str = "0055g00000AliceAAA",
     ) -> None:
         self.objects: dict[str, list[dict[str, Any]]] = {
             k: [dict(r) for r in v] for k, v in fixture["objects"].items()
@@ -212,6 +213,8 @@ class SalesforceOrg:
         self.tokens: set[str] = set()
         self.write_client_id, self.write_client_secret = write_client_id, write_client_secret
         self.write_tokens: set[str] = set()
+        #: the user a write token acts as (the ``id`` URL of its token response)
+        self.write_user_id = write_user_id
         #: ``(method, object or "OauthToken", row id or app name)`` of every change made
         self.writes: list[tuple[str, str, str]] = []
         self.tokens_issued = 0
@@ -337,11 +340,12 @@ class SalesforceOrg:
                 self.write_tokens.add(token)
             self.tokens_issued += 1
             self.issued.append(token)
+        user = self.write_user_id if write else "0055g00000AliceAAA"
         return Response.json(
             {
                 "access_token": token,
                 "instance_url": self.base_url,
-                "id": f"{self.base_url}/id/00D5g000004AbCdEAF/0055g00000AliceAAA",
+                "id": f"{self.base_url}/id/00D5g000004AbCdEAF/{user}",
                 "token_type": "Bearer",
                 "scope": "api",
                 "issued_at": str(int(time.time() * 1000)),

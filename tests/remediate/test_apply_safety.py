@@ -200,3 +200,18 @@ def test_a_remediation_mapping_may_hold_credentials_only(
     assert sf.apply(plan, "--approve", digest) == 2
     assert "may set only credential options" in capsys.readouterr().err
     assert sf.org.writes == []
+
+
+def test_the_user_the_write_token_acts_as_is_refused_at_apply_time(
+    sf: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the plan cannot know it (client credentials name no user); the token response's id can
+    sf.org.write_user_id = AUTHORISER
+    plan, digest = _plan(sf)
+    assert any(t["account"] == AUTHORISER for e in json.loads(plan.read_text())["entries"]
+               for t in e["targets"])  # fmt: skip
+    capsys.readouterr()
+    assert sf.apply(plan, "--approve", digest) == 4
+    out = capsys.readouterr().out
+    assert "refused" in out and "own identity" in out
+    assert sf.org.writes == [] and not sf.frozen(AUTHORISER)
