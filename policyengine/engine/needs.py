@@ -43,6 +43,12 @@ class Needs:
             return None
         return tuple(sorted(wanted | set(IDENTITY_FIELDS)))
 
+    def correlation_only(self, kind: str) -> frozenset[str]:
+        """Projected fields of ``kind`` that only person correlation reads."""
+        if kind != "account" or not self.persons:
+            return frozenset()
+        return frozenset(PERSON_FIELDS) - self.fields.get(kind, set()) - set(IDENTITY_FIELDS)
+
 
 def analyse(bound: BoundPolicies) -> Needs:
     needs = Needs()

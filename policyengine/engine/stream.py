@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import sys
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -94,7 +94,10 @@ def evaluate_files(
             del shared
             timer.lap("projection_pass")
             if needs.persons:
-                persons = correlate(index.of_kind("account"))  # type: ignore[arg-type]
+                accounts = index.of_kind("account")
+                persons = correlate(accounts)  # type: ignore[arg-type]
+                _drop_correlation_fields(accounts, needs, index)
+                del accounts
                 for person in persons:
                     index.add(person)
                 timer.lap("correlation")
@@ -285,6 +288,21 @@ def _project_task(task: Task) -> tuple[list[dict[str, Any]], None, None]:
                     projection[key] = shared.setdefault(orjson.dumps(value), value)
             out.append(projection)
     return out, None, None
+
+
+def _drop_correlation_fields(
+    accounts: list[Mapping[str, Any]], needs: Needs, index: ResourceIndex
+) -> None:
+    """Account projections without the fields only correlation read (``email``, ...).
+
+    Rebuilt, not popped: a dict keeps its table size, and ten keys fit a table
+    half the size of eleven (272 against 464 bytes, a million times).
+    """
+    drop = needs.correlation_only("account")
+    if not drop:
+        return
+    for account in accounts:
+        index.add({k: v for k, v in account.items() if k not in drop})
 
 
 def _nested_fields(kind: str, fields: tuple[str, ...]) -> tuple[str, ...]:
