@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from policyengine.errors import PolicyEngineError, UsageError
 
@@ -80,7 +80,7 @@ def render(fmt: str, result: Any, options: ReportOptions | None = None) -> str:
     return module.render(result, options or ReportOptions())  # type: ignore[no-any-return]
 
 
-def write(fmt: str, result: Any, options: ReportOptions | None, handle: BinaryIO) -> None:
+def write(fmt: str, result: Any, options: ReportOptions | None, handle: IO[bytes]) -> None:
     """Write ``result`` as ``fmt`` to a binary ``handle``: streamed when the module can
     (its ``write(result, options, handle)``), else its rendered text as UTF-8."""
     module = _module(fmt)

@@ -9,7 +9,7 @@ object and one string at once; the bytes are exactly those of
 from __future__ import annotations
 
 import io
-from typing import BinaryIO
+from typing import IO
 
 import orjson
 
@@ -30,7 +30,7 @@ def render(result: Result, options: ReportOptions) -> str:
     return buffer.getvalue().decode()
 
 
-def write(result: Result, options: ReportOptions, handle: BinaryIO) -> None:
+def write(result: Result, options: ReportOptions, handle: IO[bytes]) -> None:
     """Write the JSON document of ``result`` to ``handle``."""
     indent = orjson.OPT_INDENT_2
     head = orjson.dumps(result.to_dict(findings=False), option=indent)
