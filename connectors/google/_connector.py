@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -120,6 +120,21 @@ class GoogleConnector:
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         add_arguments(parser)
+
+    # -- remediation (policyengine.remediate.contract) -------------------------------
+    credential_options: ClassVar[frozenset[str]] = frozenset({"service_account_file", "subject"})
+
+    @classmethod
+    def remediation_actions(cls) -> Sequence[Any]:
+        from connectors.google._actions import ACTIONS
+
+        return ACTIONS
+
+    @classmethod
+    def open_remediation(cls, options: Mapping[str, Any], *, instance: str) -> Any:
+        from connectors.google._actions import GoogleSession
+
+        return GoogleSession.open(options, instance=instance)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, instance: str) -> GoogleConnector:
