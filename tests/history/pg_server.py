@@ -88,8 +88,11 @@ def _runner() -> tuple[int, int] | None:
 
 
 @contextlib.contextmanager
-def postgres_server(timeout: float = 60.0) -> Iterator[PostgresServer]:
+def postgres_server(timeout: float = 60.0, *, durable: bool = False) -> Iterator[PostgresServer]:
     """Start a throwaway server; stop it and delete its folder afterwards.
+
+    Tests run without fsync (nothing to keep); ``durable=True`` (the benchmark) keeps
+    PostgreSQL's defaults, so its commits cost what they cost in production.
 
     Raises RuntimeError (with initdb's or the server's own words) when it cannot start.
     """
@@ -125,10 +128,9 @@ def postgres_server(timeout: float = 60.0) -> Iterator[PostgresServer]:
     try:
         run(str(bindir / "initdb"), "-D", str(data), "-U", USER, "--pwfile", str(pwfile),
             "-A", "scram-sha-256", "-E", "UTF8", "--no-sync")  # fmt: skip
-        options = (
-            f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=60 -c shared_buffers=64MB"
-        )
+        options = f"-h 127.0.0.1 -p {port} -k {folder} -c max_connections=60"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
             "-w", "-t", str(int(timeout)), "start")  # fmt: skip
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
