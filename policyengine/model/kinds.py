@@ -158,6 +158,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "activity": Field(
             "object", "summarised sign-ins over a stated window: logins, challenge_methods, ..."
         ),
+        "live_sessions": Field("object", "open sessions now (Salesforce AuthSession), by app"),
     },
     "group": {
         **_COMMON,
@@ -299,6 +300,10 @@ OBJECT_FIELD_TYPES: dict[str, dict[str, str]] = {
         "grants": "int",  # OAuth consents to the app in the window (Google Reports authorize)
         "challenge_methods": "list[str]",  # second factors seen at sign-in (Google Reports)
         "new_ips": "list[str]",  # sign-in IPs first seen in the window's last 7 days (Okta)
+        # admins logging in as this account (Salesforce SetupAuditTrail suOrgAdminLogin, ...)
+        "login_as_events": "int",
+        "login_as_by": "list[str]",
+        "last_login_as_at": "str",
     },
     "live_sessions": {
         "count": "int",
@@ -307,6 +312,9 @@ OBJECT_FIELD_TYPES: dict[str, dict[str, str]] = {
         "types": "list[str]",
         "users": "list[str]",
         "last_created_at": "str",
+        "apps": "list[str]",  # on an account: the apps its sessions were opened through
+        # at most 20 described: user, app, type, login_type, source_ip, created_at, security_level
+        "sessions": "list",
     },
 }
 
