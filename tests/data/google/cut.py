@@ -89,7 +89,8 @@ def main():
     src = sys.argv[1]
     dst = sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__))
     for fn, keep in KEEP.items():
-        raw = open(os.path.join(src, fn), "rb").read()
+        with open(os.path.join(src, fn), "rb") as source:
+            raw = source.read()
         doc = json.loads(raw)
         sub = cut(doc, keep)
         with open(os.path.join(dst, fn), "w", encoding="utf-8") as f:
