@@ -137,11 +137,26 @@ def connect(target: PostgresHistory, *, connect_timeout: int = 15) -> PostgresCo
     except psycopg.Error as exc:
         raise describe_pg_error(exc, target, connecting=True) from None
     try:
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"')
+        # Only when missing: CREATE SCHEMA IF NOT EXISTS still needs CREATE on the database,
+        # which a tenant role that owns just its own schema does not have.
+        exists = conn.execute(
+            "SELECT 1 FROM pg_namespace WHERE nspname = %s", (target.schema,)
+        ).fetchone()
+        if exists is None:
+            conn.execute(f'CREATE SCHEMA "{target.schema}"')
         conn.execute(f'SET search_path TO "{target.schema}"')
+        usable = conn.execute(
+            "SELECT has_schema_privilege(%s, 'USAGE'), current_user", (target.schema,)
+        ).fetchone()
     except psycopg.Error as exc:
         conn.close()
         raise describe_pg_error(exc, target) from None
+    if not usable[0]:  # else it would look empty, and creating our tables would fail oddly
+        conn.close()
+        raise HistoryError(
+            f"history database {target}: permission denied: role {usable[1]} cannot use "
+            f"schema {target.schema} (another tenant's?)"
+        )
     return PostgresConnection(conn, target)
 
 

@@ -116,3 +116,28 @@ def test_migrate_copies_a_sqlite_history_and_refuses_a_non_empty_target(
         from tests.history.conftest import make_result
 
         assert store.record_run(make_result([]), started_at="2026-11-03T00:00:00Z").run.id == 3
+
+
+def test_a_tenant_role_owning_only_its_schema_scans_and_cannot_open_another(
+    tmp_path: Path, pg_server, pg_history: PostgresHistory
+) -> None:
+    """The fleet setup of ci/kubernetes-fleet.yaml: one role per tenant, no CREATE on the db."""
+    import uuid
+
+    from policyengine.history import HistoryError
+    from tests.history.conftest import make_result
+
+    HistoryStore.open(pg_history).close()  # another tenant's history, owned by the admin
+    role, schema = f"pe_{uuid.uuid4().hex[:8]}", f"tenant_{uuid.uuid4().hex[:8]}"
+    pg_server.admin(f"CREATE ROLE {role} LOGIN PASSWORD 'tenant-pw-1'")
+    pg_server.admin(f"CREATE SCHEMA {schema} AUTHORIZATION {role}")
+    secret = tmp_path / "tenant-pw"
+    secret.write_text("tenant-pw-1\n")
+    url = f"postgresql://{role}@{pg_server.host}:{pg_server.port}/postgres"
+    mine = PostgresHistory(url, schema, password_file=secret)
+    with HistoryStore.open(mine) as store:
+        store.check_writable()
+        assert store.record_run(make_result([]), started_at="2026-11-01T06:00:00Z").run.id == 1
+    other = PostgresHistory(url, pg_history.schema, password_file=secret)
+    with pytest.raises(HistoryError, match="permission denied"):
+        HistoryStore.open(other)
