@@ -147,7 +147,7 @@ def connect(target: PostgresHistory, *, connect_timeout: int = 15) -> PostgresCo
         conn.execute(f'SET search_path TO "{target.schema}"')
         usable = conn.execute(
             "SELECT has_schema_privilege(%s, 'USAGE'), current_user", (target.schema,)
-        ).fetchone()
+        ).fetchone() or (False, "?")
     except psycopg.Error as exc:
         conn.close()
         raise describe_pg_error(exc, target) from None
