@@ -139,6 +139,7 @@ def test_gitlab_ci_job(tmp_path):
         "github-actions-scheduled-scan.yml",
         "gitlab-ci.yml",
         "kubernetes-cronjob.yaml",
+        "kubernetes-fleet.yaml",
     ],
 )
 def test_templates_install_this_project_at_its_release_tag(template):
