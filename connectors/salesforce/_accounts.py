@@ -16,6 +16,7 @@ from connectors.salesforce._options import SalesforceOptions
 from connectors.salesforce._org import Org, bool_field, clean, drop_none, int_field, norm_name
 from connectors.salesforce._settings import SESSION_TIMEOUTS, profile_label
 from connectors.salesforce._time import sf_time
+from connectors.salesforce._user_activity import account_sessions, login_as_events
 from policyengine.connector.account_types import AccountFacts
 
 #: TwoFactorMethodsInfo field -> model MFA method.
@@ -199,6 +200,7 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
         (org.security_settings or {}).get("sessionSettings") or {}, "enableSMSIdentity"
     )
     privileged_set = set(options.privileged_permissions)
+    sessions, logged_in_as = account_sessions(org), login_as_events(org)
     for user in org.users:
         user_id = user.get("Id")
         if not isinstance(user_id, str) or not user_id:
@@ -250,9 +252,26 @@ def map_accounts(org: Org, options: SalesforceOptions) -> Iterator[dict[str, Any
                 ),
                 # Only when there is one: AD-specific policies key on `flags` existing.
                 "flags": flags or None,
+                # None when not read (missing); a user with no open session has count 0
+                "live_sessions": (
+                    sessions.get(user_id[:15]) or _no_sessions() if sessions is not None else None
+                ),
+                "activity": (
+                    logged_in_as.get(user_id[:15], _no_login_as(org.activity_days))
+                    if logged_in_as is not None
+                    else None
+                ),
                 "raw": _account_raw(user, org.mfa.get(user_id)),
             }
         )
+
+
+def _no_sessions() -> dict[str, Any]:
+    return {"count": 0, "oauth": 0, "source_ips": [], "sessions": []}
+
+
+def _no_login_as(days: int) -> dict[str, Any]:
+    return {"window_days": days, "login_as_events": 0, "login_as_by": []}
 
 
 def _account_raw(user: Mapping[str, Any], methods: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from connectors.salesforce._http import Rest
 from connectors.salesforce._org import norm_name
 from connectors.salesforce._queries import ObjectQuery
 from connectors.salesforce._time import sf_time
+from connectors.salesforce._user_activity import sessions_summary
 from policyengine.errors import ConnectorError
 from policyengine.log import get_logger
 from policyengine.model.timestamps import format_timestamp
@@ -37,8 +38,6 @@ MAX_JOB_INFOS = 500
 MAX_LISTED_IPS = 20
 #: job list pages followed before stopping (the list covers the org's recent jobs)
 MAX_JOB_PAGES = 200
-#: AuthSession types that are API use, not a person in a browser
-OAUTH_SESSION_TYPES = frozenset({"Oauth2", "API", "SubstituteUser"})
 
 
 def window_start(days: int, now: dt.datetime | None = None) -> str:
@@ -200,18 +199,8 @@ class Activity:
         if not self.sessions_known:
             return None
         rows = [s for name in set(names) for s in self.sessions.get(name, [])]
-        created = [t for t in (sf_time(s.get("CreatedDate")) for s in rows) if t]
-        out: dict[str, Any] = {
-            "count": len(rows),
-            "oauth": sum(1 for s in rows if s.get("SessionType") in OAUTH_SESSION_TYPES),
-            "source_ips": sorted({s["SourceIp"] for s in rows if s.get("SourceIp")})[
-                :MAX_LISTED_IPS
-            ],
-            "types": sorted({s["SessionType"] for s in rows if s.get("SessionType")}),
-            "users": sorted({s["UsersId"] for s in rows if s.get("UsersId")}),
-        }
-        if created:
-            out["last_created_at"] = max(created)
+        out = sessions_summary([(s, None) for s in rows])
+        del out["apps"]  # the integration is the app
         return out
 
 
