@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -97,6 +97,30 @@ class GitHubConnector:
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         add_arguments(parser)
+
+    # -- remediation (policyengine.remediate.contract) -------------------------------
+    credential_options: ClassVar[frozenset[str]] = frozenset(
+        {
+            "token_env",
+            "token_file",
+            "app_id",
+            "private_key_env",
+            "private_key_file",
+            "installation_id",
+        }
+    )
+
+    @classmethod
+    def remediation_actions(cls) -> Sequence[Any]:
+        from connectors.github._actions import ACTIONS
+
+        return ACTIONS
+
+    @classmethod
+    def open_remediation(cls, options: Mapping[str, Any], *, instance: str) -> Any:
+        from connectors.github._actions import GitHubSession
+
+        return GitHubSession.open(options, instance=instance)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, instance: str) -> GitHubConnector:
