@@ -74,3 +74,31 @@ def test_a_carried_finding_seen_again_follows_the_latest_run(history_target, fin
         store.record_run(result([corp]), started_at=T4)
         (record,) = store.findings()
     assert (record.last_seen, record.resolved_at, record.reopened) == (T4, None, 0)
+
+
+def test_upgrading_a_v1_history_keeps_the_last_seen_of_carried_findings(tmp_path):
+    """v1 bumped every seen row's last_run; rows it did not bump in the latest run were carried."""
+    import sqlite3
+
+    from policyengine.history import _schema
+
+    path = tmp_path / "v1.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    _schema.migrate(db, _schema.MIGRATIONS[:1])
+    for run_id, at in ((1, T1), (2, T2)):
+        db.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, 1, '[]', '[]', NULL, 0, 0, 0, 0, 0, 0)",
+            (run_id, at, at, at),
+        )
+    for rid, last_run, last_seen in (("seen", 2, T2), ("carried", 1, T1)):
+        db.execute(
+            "INSERT INTO findings (fingerprint, policy_id, severity, title, kind, source, "
+            "resource_id, resource_name, first_seen, opened_at, last_seen, first_run, last_run) "
+            "VALUES (?, 'P-1', 'high', 't', 'account', 'corp', ?, ?, ?, ?, ?, 1, ?)",
+            (rid, rid, rid, T1, T1, last_seen, last_run),
+        )
+    db.close()
+    with HistoryStore.open(path) as store:
+        assert store.schema_version() == len(_schema.MIGRATIONS)
+        last_seen = {r.resource_id: r.last_seen for r in store.findings()}
+    assert last_seen == {"seen": T2, "carried": T1}
