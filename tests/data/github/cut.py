@@ -13,6 +13,7 @@ Nothing else is changed: the selected operations and every component they reach
 through "$ref" (schemas, parameters, responses, headers, examples) are copied as
 they are, in the source's order. Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,6 +47,8 @@ OPERATIONS = [
     # credentials
     ("get", "/orgs/{org}/personal-access-tokens"),
     ("get", "/orgs/{org}/personal-access-tokens/{pat_id}/repositories"),
+    # remediation (connectors/github/_actions.py): revoke a fine-grained token's access
+    ("post", "/orgs/{org}/personal-access-tokens/{pat_id}"),
     ("get", "/orgs/{org}/personal-access-token-requests"),
     ("get", "/orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"),
     ("get", "/orgs/{org}/credential-authorizations"),
@@ -66,7 +69,10 @@ OFFICIAL_INFO = {
     "description": "GitHub's v3 REST API.",
     "license": {"name": "MIT", "url": "https://spdx.org/licenses/MIT"},
     "termsOfService": "https://docs.github.com/articles/github-terms-of-service",
-    "contact": {"name": "Support", "url": "https://support.github.com/contact?tags=dotcom-rest-api"},
+    "contact": {
+        "name": "Support",
+        "url": "https://support.github.com/contact?tags=dotcom-rest-api",
+    },
     "x-github-plan": "ghec",
 }
 
@@ -137,12 +143,19 @@ def main() -> int:
         refs_in(resolve(doc, r), todo)
     components: dict = {}
     for section, items in doc.get("components", {}).items():
-        keep = {name: body for name, body in items.items()
-                if f"#/components/{section}/{name}" in seen}
+        keep = {
+            name: body for name, body in items.items() if f"#/components/{section}/{name}" in seen
+        }
         if keep:
             components[section] = keep
 
-    used_tags = {t for p in paths.values() for op in p.values() if isinstance(op, dict) for t in op.get("tags", [])}
+    used_tags = {
+        t
+        for p in paths.values()
+        for op in p.values()
+        if isinstance(op, dict)
+        for t in op.get("tags", [])
+    }
     out = {"openapi": doc["openapi"], "info": doc["info"]}
     out["tags"] = [t for t in doc.get("tags", []) if t.get("name") in used_tags]
     for k in ("servers", "externalDocs"):
@@ -154,8 +167,10 @@ def main() -> int:
         json.dump(out, f, indent=2, ensure_ascii=False)
         f.write("\n")
     n_ops = sum(1 for p in paths.values() for m in p if m in ("get", "post"))
-    print(f"{a.out}: {n_ops} operations, {sum(len(v) for v in components.values())} components"
-          f"{' (x-octokit stripped, info restored)' if republished else ''}")
+    print(
+        f"{a.out}: {n_ops} operations, {sum(len(v) for v in components.values())} components"
+        f"{' (x-octokit stripped, info restored)' if republished else ''}"
+    )
     if missing:
         print("missing in source: " + ", ".join(missing), file=sys.stderr)
         return 1
