@@ -21,12 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.salesforce._http import Rest
+from connectors.http import ServerUnreachable
+from connectors.salesforce._http import ApiLimitExceeded, Rest
 from connectors.salesforce._org import norm_name
 from connectors.salesforce._queries import ObjectQuery
 from connectors.salesforce._time import sf_time
 from connectors.salesforce._user_activity import sessions_summary
-from policyengine.errors import ConnectorError
+from policyengine.errors import AuthenticationError, ConnectorError
 from policyengine.log import get_logger
 from policyengine.model.timestamps import format_timestamp
 
@@ -94,8 +95,8 @@ def read_bulk_jobs(rest: Rest, since: str) -> list[dict[str, Any]]:
     """Bulk API query jobs created since ``since``, each with its record count.
 
     Bulk API 2.0 jobs (``jobType`` V2Query) get ``numberRecordsProcessed``
-    from their own info call; Bulk API 1.0 (``Classic``) jobs are listed
-    without it (their counters live in the XML async API).
+    from their own info call; Bulk API 1.0 (``Classic``) jobs from the
+    async API's job info (:func:`_classic_job_info`).
     """
     base = f"/services/data/v{rest.api_version}/jobs/query"
     jobs: list[dict[str, Any]] = []
@@ -125,13 +126,46 @@ def read_bulk_jobs(rest: Rest, since: str) -> list[dict[str, Any]]:
         and (sf_time(j.get("createdDate")) or "") >= since
     ]
     for job in recent[:MAX_JOB_INFOS]:
-        if job.get("jobType") == "V2Query" and isinstance(job.get("id"), str):
+        if not isinstance(job.get("id"), str):
+            continue
+        if job.get("jobType") == "V2Query":
             _, info = rest.http.fetch_json("GET", f"{base}/{job['id']}")
             if isinstance(info, dict):
                 job.update(info)
+        elif job.get("jobType") == "Classic":
+            job.update(_classic_job_info(rest, job["id"]))
     if len(recent) > MAX_JOB_INFOS:
         log.warning("salesforce.bulk_jobs_truncated", jobs=len(recent), read=MAX_JOB_INFOS)
     return recent
+
+
+def _classic_job_info(rest: Rest, job_id: str) -> dict[str, Any]:
+    """A Bulk API 1.0 job's counters from ``GET /services/async/XX.X/job/<id>`` (JSON).
+
+    Bulk API 1.0 has no job list of its own; the 2.0 list names these jobs
+    (``jobType`` Classic). It authenticates by ``X-SFDC-Session`` (the OAuth
+    access token) and answers JSON when asked with ``Content-Type:
+    application/json``. A job whose info cannot be read keeps no record count
+    (logged): its records are missing from ``records_exported``, not zero.
+    """
+    assert rest.http.auth is not None
+    session = rest.http.auth.header().removeprefix("Bearer ")
+    path = f"/services/async/{rest.api_version}/job/{job_id}"
+    headers = {"X-SFDC-Session": session, "Content-Type": "application/json"}
+    try:
+        _, info = rest.http.fetch_json("GET", path, headers=headers)
+    except (AuthenticationError, ApiLimitExceeded, ServerUnreachable):
+        raise
+    except ConnectorError as exc:
+        log.warning("salesforce.classic_job_unreadable", job=job_id, error=str(exc))
+        return {}
+    if not isinstance(info, dict):
+        return {}
+    return {k: info[k] for k in CLASSIC_JOB_FIELDS if k in info}
+
+
+#: JobInfo fields kept from a Bulk API 1.0 job (the list already gives the rest)
+CLASSIC_JOB_FIELDS = ("numberRecordsProcessed", "numberRecordsFailed", "state", "apiVersion")
 
 
 @dataclass(slots=True)

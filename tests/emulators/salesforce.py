@@ -14,6 +14,10 @@
   ``queryLocator``); ``GET .../jobs/query/<id>``: one job's info
   (``numberRecordsProcessed``). SOQL ``WHERE Field >= <datetime>`` filters the
   activity objects (LoginHistory, AuthSession).
+- ``GET /services/async/XX.X/job/<id>``: Bulk API 1.0 job info for the jobs the 2.0
+  list names ``jobType`` Classic, authenticated by ``X-SFDC-Session``; JSON when the
+  request says ``Content-Type: application/json``, else the ``jobInfo`` XML; errors as
+  400 ``{"exceptionCode": "InvalidSessionId" | "InvalidJob", "exceptionMessage": ...}``.
 - ``GET /services/data/vXX.X/sobjects/<Obj>/describe``: the object's fields
   with labels (the fixture's ``labels``), unavailable fields left out.
 - ``POST /services/Soap/m/XX.X``: Metadata API ``listMetadata`` and
@@ -74,6 +78,7 @@ _WHERE_IN = re.compile(r"^\s*WHERE\s+(\w+)\s+IN\s*\(([^)]*)\)\s*$", re.IGNORECAS
 #: ``WHERE LoginTime >= 2026-11-03T00:00:00Z``: the activity window
 _WHERE_SINCE = re.compile(r"^\s*WHERE\s+(\w+)\s*>=\s*(\d{4}-\d\d-\d\dT[\d:.]+Z)\s*$", re.I)
 _DESCRIBE = re.compile(r"^/services/data/v(\d{2,3}\.0)/sobjects/(\w+)/describe$")
+_ASYNC_JOB = re.compile(r"^/services/async/(\d{2,3}\.0)/job/(\w+)$")
 _JOBS = re.compile(r"^/services/data/v(\d{2,3}\.0)/jobs/query(?:/(\w+))?$")
 #: datetimes shifted so that the fixture's ``recent_anchor`` is one day ago
 _RECENT = {
@@ -254,6 +259,9 @@ class SalesforceOrg:
         if describe and request.method == "GET":
             sobject = describe.group(2)
             return self._guarded(request, describe.group(1), lambda h: self._describe(sobject, h))
+        classic = _ASYNC_JOB.match(request.path)
+        if classic and request.method == "GET":
+            return self._classic_job(request, classic.group(1), classic.group(2))
         jobs = _JOBS.match(request.path)
         if jobs and request.method == "GET":
             return self._guarded(request, jobs.group(1), lambda h: self._jobs(request, jobs, h))
@@ -449,6 +457,33 @@ class SalesforceOrg:
             for name in sorted(self._known_fields(sobject))
         ]
         return Response.json({"name": sobject, "fields": fields}, headers=headers)
+
+    # -- Bulk API 1.0 job info ------------------------------------------------------
+    def _classic_job(self, request: Request, version: str, job_id: str) -> Response:
+        """``GET /services/async/XX.X/job/<id>``: a Classic job's JobInfo, counters included."""
+
+        def error(code: str, message: str) -> Response:
+            return Response.json({"exceptionCode": code, "exceptionMessage": message}, status=400)
+
+        if not self._authorised(request.header("x-sfdc-session") or ""):
+            return error("InvalidSessionId", "Invalid session id")
+        if not self.min_version <= float(version) <= self.max_version:
+            return error("InvalidVersion", f"Invalid api version specified on URL: {version}")
+        job = next(
+            (j for j in self.bulk_jobs if j["id"] == job_id and j.get("jobType") == "Classic"),
+            None,
+        )
+        if job is None:
+            return error("InvalidJob", f"Unable to find object: {job_id}")
+        info = {k: v for k, v in job.items() if k not in ("jobType", "lineEnding")}
+        if "json" in (request.header("content-type") or ""):
+            return Response.json(info)
+        fields = "".join(_xml(v, k) for k, v in info.items())
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f'<jobInfo xmlns="http://www.force.com/2009/06/asyncapi/dataload">{fields}</jobInfo>'
+        )
+        return Response(200, body.encode(), {"Content-Type": "application/xml"})
 
     # -- Bulk API 2.0 query jobs -------------------------------------------------
     def _jobs(self, request: Request, match: re.Match[str], headers: dict[str, str]) -> Response:
