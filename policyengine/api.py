@@ -128,8 +128,13 @@ def evaluate_resources(
     *,
     now: str,
     sources: Sequence[SourceStatus] = (),
+    not_provided: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
 ) -> Result:
-    """Evaluate in-memory resources (each with kind, id, source)."""
+    """Evaluate in-memory resources (each with kind, id, source).
+
+    ``not_provided``: per source instance, the fields it declares it cannot provide,
+    as a snapshot header's ``source.not_provided`` (policyengine.model.provided).
+    """
     from policyengine.engine.correlate import correlate
     from policyengine.engine.evaluate import evaluate
     from policyengine.engine.index import ResourceIndex
@@ -142,6 +147,11 @@ def evaluate_resources(
     records.extend(persons)
     index = ResourceIndex(records)
     bound = policy_set.bind(moment)
+    if not_provided:
+        from policyengine.model.provided import NotProvided
+
+        index.not_provided = NotProvided(not_provided)
+        bound.use_not_provided()
     return _result(evaluate(bound, records, index), bound, policy_set, moment, sources)
 
 

@@ -41,6 +41,9 @@ TEST_SCHEMA: dict[str, Any] = {
                 "now": {"type": "string"},
                 "params": {"type": "dict"},
                 "resources": {"type": "list", "required": True, "schema": {"type": "dict"}},
+                # per source: fields it declares not provided, as a snapshot header's
+                # source.not_provided (policyengine.model.provided)
+                "not_provided": {"type": "dict"},
                 "expect": {"type": "list", "required": True, "schema": {"type": "string"}},
             },
         },
@@ -142,6 +145,7 @@ def _run_case(
 ) -> CaseResult:
     from policyengine.api import evaluate_resources
     from policyengine.errors import PolicyEngineError
+    from policyengine.model.provided import parse_declaration
     from policyengine.policy.policyset import Override, PolicySet
     from policyengine.snapshot.validate import check_record
 
@@ -170,9 +174,15 @@ def _run_case(
         from policyengine.api import parse_now
 
         parse_now(str(now), what=f"{file}: now")
-        result = evaluate_resources(resources, policy_set, now=str(now))
+        not_provided = {
+            str(source): parse_declaration(declared)
+            for source, declared in (case.get("not_provided") or {}).items()
+        }
+        result = evaluate_resources(resources, policy_set, now=str(now), not_provided=not_provided)
     except PolicyEngineError as exc:
         return CaseResult(file, line, definition.id, name, False, f"error: {exc}")
+    except ValueError as exc:  # a malformed not_provided declaration
+        return CaseResult(file, line, definition.id, name, False, f"not_provided: {exc}")
     got = sorted({f.resource.id for f in result.findings})
     want = sorted(set(case["expect"]))
     if got == want:

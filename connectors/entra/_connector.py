@@ -54,8 +54,10 @@ class EntraConnector:
     def collect(self, writer: SnapshotSink) -> None:
         from connectors.entra._auth import MsalTokens, token_auth
         from connectors.entra._collect import EntraCollector
+        from connectors.entra._not_provided import NOT_PROVIDED
         from connectors.http import HttpClient
 
+        writer.extra_source["not_provided"] = NOT_PROVIDED  # fields the API never gives
         o = self.options
         tokens = MsalTokens(o)
         client = HttpClient.for_transport(

@@ -162,7 +162,9 @@ class GitHubConnector:
     def collect(self, writer: SnapshotSink) -> None:
         from connectors.github._auth import InstallationAuth, token_auth
         from connectors.github._collect import GitHubCollector
+        from connectors.github._not_provided import NOT_PROVIDED
 
+        writer.extra_source["not_provided"] = NOT_PROVIDED  # fields the API never gives
         o = self.options
         reserve = o.transport.max_concurrency + 1
         hooks = [RateLimits(o.max_rate_wait, reserve, self._clock) for _ in range(2)]

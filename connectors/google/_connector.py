@@ -162,7 +162,9 @@ class GoogleConnector:
     def collect(self, writer: SnapshotSink) -> None:
         from connectors.google._auth import delegated_auth, load_key_file
         from connectors.google._collect import GoogleCollector
+        from connectors.google._not_provided import NOT_PROVIDED
 
+        writer.extra_source["not_provided"] = NOT_PROVIDED  # fields the API never gives
         info = load_key_file(self.options.service_account_file)
         token_client = self._client(info["token_uri"], None)
         auth = delegated_auth(info, self.options.subject, SCOPES, token_client)

@@ -98,6 +98,9 @@ class OktaConnector:
             auth = oauth_auth(self.options, token_client)
         else:
             auth = ssws_auth(self.options)
+        from connectors.okta._not_provided import NOT_PROVIDED
+
+        writer.extra_source["not_provided"] = NOT_PROVIDED  # fields the API never gives
         client = self._client(auth)
         try:
             OktaCollector(client, self.options, writer).run()

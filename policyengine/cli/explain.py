@@ -100,6 +100,7 @@ def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any
     from policyengine.engine.explain import correlated_records, explain_resource, find_resources
     from policyengine.engine.index import ResourceIndex
     from policyengine.errors import UsageError
+    from policyengine.model.provided import from_sources
     from policyengine.policy.compiled import compile_policy
     from policyengine.report._terminal import safe
     from policyengine.snapshot.reader import open_snapshot
@@ -116,6 +117,7 @@ def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any
     params, severity, _ = policy_set.effective(definition)
     compiled = compile_policy(definition, now=now, params=params, severity=severity)
     index = ResourceIndex(records)
+    index.not_provided = from_sources(r.source for r in readers)
     for resource in found:
         name = resource.get("name") or resource["id"]
         header = f"{resource['kind']} {name} [{resource['source']}/{resource['id']}]"
@@ -129,6 +131,11 @@ def _explain_resource(args: argparse.Namespace, policy_set: Any, definition: Any
             continue
         if told.verdict == "pass":
             print("  require: holds -> PASS")
+            continue
+        if told.verdict == "not_applicable":
+            print("  require: not applicable (the source does not provide the field) -> NO FINDING")
+            for e in told.evidence:
+                print(safe(f"    {e.path} is {e.actual!r} ({e.expected})"))
             continue
         outcome = "FINDING" if told.finding else "PASS (on_missing: pass)"
         print(f"  require: {'missing data' if told.verdict == 'missing' else 'fails'} -> {outcome}")

@@ -7,14 +7,17 @@ checks that the two agree on every case of the policy library's tests.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from policyengine.findings.model import Evidence
+from policyengine.model.provided import not_provided_of
 from policyengine.policy.compiled import CompiledPolicy
 
-Verdict = Literal["pass", "fail", "missing"]
+_T = TypeVar("_T")
+
+Verdict = Literal["pass", "fail", "missing", "not_applicable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +27,9 @@ class Explanation:
     resource: Mapping[str, Any]
     #: the policy applies (its ``match`` holds, or it has none)
     applies: bool
-    #: what ``require`` says: holds, fails, or cannot tell (missing data); None when not applying
+    #: what ``require`` says: holds, fails, cannot tell (missing data), or not applicable
+    #: (it holds only because a field the source does not provide counts as no finding);
+    #: None when ``match`` does not hold
     verdict: Verdict | None
     #: the resource gets a finding (a failure, or missing data under ``on_missing: fail``)
     finding: bool
@@ -44,7 +49,38 @@ def explain_resource(
     verdict: Verdict = "pass" if got is True else "fail" if got is False else "missing"
     finding = verdict == "fail" or (verdict == "missing" and policy.definition.on_missing != "pass")
     why = () if got is True else tuple(policy.require.evidence(resource, index, True))
+    if got is True and not_provided_of(index) is not None:
+        plain = _without_not_provided(index, lambda: policy.require.eval(resource, index))
+        if plain is not True:
+            verdict = "not_applicable"
+            plain_why = _without_not_provided(
+                index, lambda: tuple(policy.require.evidence(resource, index, True))
+            )
+            why = tuple(_not_provided_evidence(plain_why, resource, index))
     return Explanation(resource, True, verdict, finding, why)
+
+
+def _not_provided_evidence(
+    evidence: Sequence[Evidence], resource: Mapping[str, Any], index: Any
+) -> list[Evidence]:
+    """The conditions that could not be judged, each with the source's reason."""
+    table = not_provided_of(index)
+    out = []
+    for e in evidence:
+        reason = table.reason(resource, e.path) if table is not None else None
+        if reason is not None:
+            out.append(Evidence(e.path, e.actual, f"not provided by the source: {reason}"))
+    return out or list(evidence)
+
+
+def _without_not_provided(index: Any, run: Callable[[], _T]) -> _T:
+    """``run()`` as if no source declared a field not provided (what it would say)."""
+    saved = index.not_provided
+    index.not_provided = None
+    try:
+        return run()
+    finally:
+        index.not_provided = saved
 
 
 def find_resources(

@@ -14,10 +14,12 @@ class ResourceIndex:
     ``{"source": ..., "id": ...}``.
     """
 
-    __slots__ = ("_by_key",)
+    __slots__ = ("_by_key", "not_provided")
 
     def __init__(self, resources: Iterable[Mapping[str, Any]] = ()) -> None:
         self._by_key: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+        #: fields the sources declare they cannot provide (policyengine.model.provided)
+        self.not_provided: Any = None
         for r in resources:
             self.add(r)
 

@@ -76,6 +76,7 @@ def evaluate_files(
     parallel = _worker_count(readers, workers)
     tasks = list(_tasks(readers, _chunk_bytes(readers, parallel)))
     index = ResourceIndex()
+    _attach_not_provided(readers, bound, index)
     _STATE = _State(readers, bound, needs, index)
     counts: dict[str, int] = {}
     persons: list[dict[str, Any]] = []
@@ -138,6 +139,17 @@ def evaluate_files(
         _STATE = None
         if gc_was_enabled:
             gc.enable()
+
+
+def _attach_not_provided(
+    readers: Sequence[SnapshotReader], bound: BoundPolicies, index: ResourceIndex
+) -> None:
+    """Fields the snapshots declare not provided: the index carries them to the checkers."""
+    from policyengine.model.provided import from_sources
+
+    index.not_provided = from_sources(r.source for r in readers)
+    if index.not_provided is not None:
+        bound.use_not_provided()
 
 
 class _PhaseTimer:

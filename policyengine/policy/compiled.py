@@ -28,7 +28,16 @@ from typing import Any
 
 from policyengine.errors import PolicyError
 from policyengine.lintcodes import E105, E108
-from policyengine.policy.conditions import CompileContext, Emitter, Node, build, check_path, emit
+from policyengine.policy.conditions import (
+    CompileContext,
+    Emitter,
+    Node,
+    assign_not_provided,
+    build,
+    check_path,
+    emit,
+    not_provided,
+)
 from policyengine.policy.loader import PolicyDefinition
 from policyengine.policy.template import Template, parse_template
 
@@ -75,6 +84,10 @@ def compile_policy(
     kind = definition.resource
     match = build(definition.match, ctx, (*prefix, "match"), kind) if definition.match else None
     require = build(definition.require, ctx, (*prefix, "require"), kind)
+    # a field the source does not provide leads to no finding: require holds, match does not
+    assign_not_provided(require, True)
+    if match is not None:
+        assign_not_provided(match, False)
 
     def template(text: str, *where: Any) -> Template:
         yaml_path = (*prefix, *where)
@@ -121,6 +134,8 @@ class BoundPolicies:
     #: resources matched (evaluated) per policy, filled by the checkers
     matched: list[int] = field(default_factory=list)
     source_code: dict[str, str] = field(default_factory=dict)
+    #: the checkers ask about fields sources declare not provided (see use_not_provided)
+    not_provided_aware: bool = False
 
     @classmethod
     def build(cls, policies: Sequence[CompiledPolicy]) -> BoundPolicies:
@@ -134,19 +149,31 @@ class BoundPolicies:
             bound.checkers[kind], bound.source_code[kind] = _generate(bound, indexes)
         return bound
 
+    def use_not_provided(self) -> None:
+        """Regenerate the checkers so that a missing field a source declares it cannot
+        provide is not applicable (policyengine.model.provided); only done when some
+        snapshot declares one, so other runs keep the plain code."""
+        if self.not_provided_aware:
+            return
+        self.not_provided_aware = True
+        for kind, indexes in self.by_kind.items():
+            self.checkers[kind], self.source_code[kind] = _generate(self, indexes, np=True)
+
     def reset_counts(self) -> None:
         for i in range(len(self.matched)):
             self.matched[i] = 0
 
 
-def _generate(bound: BoundPolicies, indexes: list[int]) -> tuple[Callable[..., list[int]], str]:
+def _generate(
+    bound: BoundPolicies, indexes: list[int], np: bool = False
+) -> tuple[Callable[..., list[int]], str]:
     em = Emitter()
-    lines = ["def check(r, X, G=G, T=T, K=K, N=N, M=M):", "    hits = []"]
+    lines = ["def check(r, X, G=G, T=T, K=K, N=N, M=M, P=P):", "    hits = []"]
     for i in indexes:
         policy = bound.policies[i]
         missing_passes = policy.definition.on_missing == "pass"
-        match = emit(policy.match, em, False) if policy.match else "True"
-        require = emit(policy.require, em, missing_passes)
+        match = emit(policy.match, em, False, np) if policy.match else "True"
+        require = emit(policy.require, em, missing_passes, np)
         lines.append(f"    if {match}:")
         lines.append(f"        M[{i}] += 1")
         lines.append(f"        if not {require}:")
@@ -159,6 +186,7 @@ def _generate(bound: BoundPolicies, indexes: list[int]) -> tuple[Callable[..., l
         "K": em.args,
         "N": em.nodes,
         "M": bound.matched,
+        "P": not_provided,
     }
     try:
         code = compile(source, "<policyengine-generated>", "exec")

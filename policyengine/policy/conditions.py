@@ -25,6 +25,7 @@ from policyengine.errors import Location, PolicyError
 from policyengine.lintcodes import E102, E103, E104, E105, E106, E109
 from policyengine.model.evidence import Evidence
 from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELDS, REFERENCES, TIMESTAMP_FIELDS
+from policyengine.model.provided import not_provided_of
 from policyengine.policy.operators import ALL_OPERATORS, COUNT_COMPARISONS, OPERATORS, Operator
 from policyengine.policy.paths import Getter, Path, compile_getter, parse_path
 from policyengine.policy.yamlload import Positions, position_of
@@ -54,6 +55,12 @@ class CompileContext:
         return PolicyError(message, Location(self.file, line, col), code)
 
 
+def not_provided(r: Mapping[str, Any], x: Any, path: str) -> bool:
+    """``path`` is absent on ``r`` because its source declares it cannot provide it."""
+    table = not_provided_of(x)
+    return table is not None and table.reason(r, path) is not None
+
+
 class Node:
     """A compiled condition."""
 
@@ -72,11 +79,17 @@ class Leaf(Node):
     op: Operator
     arg: Any  # prepared
     original: Any  # as written (after parameter substitution)
+    #: the value this leaf takes where its source declares the field not provided: the
+    #: one that leads to no finding at its position (set by :func:`assign_not_provided`)
+    np_value: bool = True
 
     def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
         value = self.getter(r, x)
-        if value is None and not self.op.sees_missing:
-            return None
+        if value is None:
+            if not_provided(r, x, self.path.text):
+                return self.np_value
+            if not self.op.sees_missing:
+                return None
         return self.op.test(value, self.arg)
 
     def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
@@ -97,6 +110,7 @@ class Count(Node):
     getter: Getter
     where: Node | None
     tests: list[tuple[Operator, Any, Any]]
+    np_value: bool = True  # as Leaf.np_value, for a list the source does not provide
 
     def bounds(self, r: Mapping[str, Any], x: Any) -> tuple[int, int] | None:
         """The smallest and largest count the data allows (unknown items may go either way)."""
@@ -124,7 +138,7 @@ class Count(Node):
     def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
         found = self.bounds(r, x)
         if found is None:
-            return None
+            return self.np_value if not_provided(r, x, self.path.text) else None
         lo, hi = found
         if hi - lo > 1000:
             return None
@@ -394,6 +408,30 @@ def _build_unchecked(data: Any, ctx: CompileContext, yaml_path: tuple[Hashable, 
     return build(data, ctx, yaml_path, UNCHECKED)
 
 
+def assign_not_provided(node: Node, want: bool) -> None:
+    """Give every leaf the value it takes over a field its source does not provide.
+
+    ``want`` is the value of ``node`` that leads to no finding: True for ``require``,
+    False for ``match`` (the policy does not apply); ``not`` flips it. Inside a count's
+    ``where``, an item counts when the count has a lower bound (``gte: 1``: an item
+    that cannot be judged is not held against the resource) and does not count under
+    an upper bound or ``eq``. The tree and the generated code both read these values,
+    so they agree.
+    """
+    if isinstance(node, Leaf):
+        node.np_value = want
+    elif isinstance(node, _Junction):
+        for part in node.parts:
+            assign_not_provided(part, want)
+    elif isinstance(node, Not):
+        assign_not_provided(node.part, not want)
+    elif isinstance(node, Count):
+        node.np_value = want
+        if node.where is not None:
+            lower = all(op.name in ("gt", "gte", "ne") for op, _, _ in node.tests)
+            assign_not_provided(node.where, want if lower else not want)
+
+
 # -- fast code ------------------------------------------------------------
 
 
@@ -416,17 +454,19 @@ class Emitter:
         return f"_v{self.counter}"
 
 
-def emit(node: Node, em: Emitter, missing_value: bool) -> str:
+def emit(node: Node, em: Emitter, missing_value: bool, np: bool = False) -> str:
     """A Python expression for ``node`` that is True when it holds.
 
-    ``missing_value`` is what a missing leaf counts as at this polarity.
+    ``missing_value`` is what a missing leaf counts as at this polarity. With ``np``
+    a missing leaf first asks whether its source declares the field not provided
+    (then it is the leaf's ``np_value``); without, the code is as fast as before.
     """
     if isinstance(node, All):
-        return "(" + " and ".join(emit(p, em, missing_value) for p in node.parts) + ")"
+        return "(" + " and ".join(emit(p, em, missing_value, np) for p in node.parts) + ")"
     if isinstance(node, Any_):
-        return "(" + " or ".join(emit(p, em, missing_value) for p in node.parts) + ")"
+        return "(" + " or ".join(emit(p, em, missing_value, np) for p in node.parts) + ")"
     if isinstance(node, Not):
-        return "(not " + emit(node.part, em, not missing_value) + ")"
+        return "(not " + emit(node.part, em, not missing_value, np) + ")"
     if isinstance(node, Count):
         i = em.add(em.nodes, node)
         v = em.var()
@@ -437,6 +477,8 @@ def emit(node: Node, em: Emitter, missing_value: bool) -> str:
         get = f"r.get({segs[0].name!r})"
     else:
         get = f"G[{em.add(em.getters, node.getter)}](r, X)"
+    if np:
+        return _emit_np_leaf(node, em, get, missing_value)
     name = node.op.name
     if node.op.inline is not None:
         return node.op.inline(get, node.arg)
@@ -453,3 +495,17 @@ def emit(node: Node, em: Emitter, missing_value: bool) -> str:
     t = em.add(em.tests, node.op.test)
     a = em.add(em.args, node.arg)
     return f"({missing_value} if ({v} := {get}) is None else T[{t}]({v}, K[{a}]))"
+
+
+def _emit_np_leaf(node: Leaf, em: Emitter, get: str, missing_value: bool) -> str:
+    """A leaf that, when its value is missing, asks whether the source provides the field."""
+    v = em.var()
+    t = em.add(em.tests, node.op.test)
+    a = em.add(em.args, node.arg)
+    when_missing = str(missing_value)
+    if node.op.sees_missing:  # the operator decides on a missing value itself
+        when_missing = f"T[{t}](None, K[{a}])"
+    return (
+        f"(({node.np_value} if P(r, X, {node.path.text!r}) else {when_missing})"
+        f" if ({v} := {get}) is None else T[{t}]({v}, K[{a}]))"
+    )

@@ -41,6 +41,8 @@ class SourceInfo:
     counts: dict[str, int] = field(default_factory=dict)
     record_count: int | None = None
     file: str = ""
+    #: fields the source declares it cannot provide (policyengine.model.provided)
+    not_provided: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _header(
@@ -86,6 +88,12 @@ def _header(
             f"the instance name {CORRELATION_INSTANCE!r} is reserved for person resources",
             "source.instance",
         )
+    from policyengine.model.provided import HEADER_KEY, parse_declaration
+
+    try:
+        not_provided = parse_declaration(source.get(HEADER_KEY))
+    except ValueError as exc:
+        raise fail(f"`source.{HEADER_KEY}`: {exc}", f"source.{HEADER_KEY}") from None
     count = data.get("record_count")
     if count is not None and (type(count) is not int or count < 0):
         raise fail(
@@ -101,6 +109,7 @@ def _header(
         counts=dict(counts),
         record_count=count,
         file=file,
+        not_provided=not_provided,
     )
 
 

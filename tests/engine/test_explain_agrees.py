@@ -19,6 +19,7 @@ from policyengine.api import load_policy_set, parse_now
 from policyengine.engine.evaluate import evaluate
 from policyengine.engine.explain import correlated_records, explain_resource, find_resources
 from policyengine.engine.index import ResourceIndex
+from policyengine.model.provided import NotProvided
 from policyengine.policy.compiled import BoundPolicies, compile_policy
 from policyengine.policy.loader import PolicyDefinition
 from policyengine.policy.policyset import Override, PolicySet
@@ -76,6 +77,10 @@ def disagreements(file: Path) -> list[str]:
         as_written = BoundPolicies.build([compiled])
         lenient = BoundPolicies.build([_variant(definition, "pass", now, params)])
         strict = BoundPolicies.build([_variant(definition, "fail", now, params)])
+        if case.get("not_provided"):
+            index.not_provided = NotProvided(case["not_provided"])
+            for bound in (as_written, lenient, strict):
+                bound.use_not_provided()
         for resource in records:
             if resource["kind"] != definition.resource:
                 continue
@@ -97,6 +102,9 @@ def disagreements(file: Path) -> list[str]:
                 verdict = "pass"
             else:
                 verdict = "impossible: a finding only when missing data passes"
+            if told.verdict == "not_applicable":
+                # evaluate has no such answer: no finding under either on_missing
+                verdict = "not_applicable" if verdict == "pass" else verdict
             got = (told.applies, told.verdict, told.finding)
             want = (applies, verdict, finding)
             if got != want:
