@@ -120,3 +120,8 @@ def test_the_library_has_policy_tests_to_compare() -> None:
 @pytest.mark.parametrize("file", TEST_FILES, ids=lambda f: f.stem)
 def test_explain_and_evaluate_agree(file: Path) -> None:
     assert disagreements(file) == []
+
+
+def test_the_library_compares_fields_sources_do_not_provide() -> None:
+    cases = [c for f in TEST_FILES for c in load_yaml_file(f)[0]["cases"] if c.get("not_provided")]
+    assert len(cases) >= 8  # the not-applicable path of the tree and the code is compared too
