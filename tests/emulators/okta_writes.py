@@ -88,6 +88,8 @@ class OktaWriteEmulator(OktaEmulator):
         #: open IdP sessions per user id (Okta lists none to admins; tests look here)
         self.sessions: dict[str, int] = dict(sessions or {})
         self.writes: list[tuple[str, str]] = []
+        #: (path, oauthTokens value) of every sessions DELETE
+        self.session_revocations: list[tuple[str, str | None]] = []
         self._write_lock = threading.Lock()
 
     def __call__(self, request: Request) -> Response:
@@ -133,6 +135,7 @@ class OktaWriteEmulator(OktaEmulator):
             return self._no_user(id)
         with self._write_lock:
             self.sessions[id] = 0
+            self.session_revocations.append((request.path, request.param("oauthTokens")))
             if request.param("oauthTokens") == "true":
                 refresh = getattr(self.org, "refresh_tokens", None)
                 if isinstance(refresh, dict):

@@ -171,6 +171,9 @@ def test_plan_apply_changes_the_org_and_a_second_apply_does_nothing(
     assert "failed" not in out
     assert env.status(DORMANT) == "SUSPENDED"
     assert env.emulator.sessions[DORMANT] == 0
+    assert DORMANT not in env.emulator.org.refresh_tokens  # oauthTokens=true revoked them
+    assert WRITER in env.emulator.org.refresh_tokens  # the write identity kept hers
+    assert (f"/api/v1/users/{DORMANT}/sessions", "true") in env.emulator.session_revocations
     assert all(t["id"] != TOKEN for t in env.emulator.org.api_tokens)
     assert env.emulator.org.app_grants[APP] == []
     # the writing identity was not touched
