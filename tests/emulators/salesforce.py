@@ -89,6 +89,15 @@ _RECENT = {
 _JOB_DATES = ("createdDate", "systemModstamp")
 _SF_TIME = "%Y-%m-%dT%H:%M:%S.000+0000"
 _JOB_INFO_ONLY = ("numberRecordsProcessed", "retries", "totalProcessingTime")
+#: the fields a Bulk API 2.0 body has (a Classic job's 1.0 counters are only in its 1.0 info)
+_V2_JOB_FIELDS = frozenset(
+    {
+        "id", "operation", "object", "createdById", "createdDate", "systemModstamp", "state",
+        "concurrencyMode", "contentType", "apiVersion", "jobType", "lineEnding",
+        "columnDelimiter", "numberRecordsProcessed", "retries", "totalProcessingTime",
+        "isPkChunkingSupported",
+    }
+)  # fmt: skip
 _ROW = re.compile(r"^/services/data/v(\d{2,3}\.0)/sobjects/(\w+)/(\w+)$")
 #: the rows a write route may change, and how
 _WRITABLE = {("PATCH", "UserLogin"): ("IsFrozen",), ("DELETE", "AuthSession"): ()}
@@ -494,7 +503,9 @@ class SalesforceOrg:
             job = next((j for j in self.bulk_jobs if j["id"] == job_id), None)
             if job is None:
                 return _error(404, "NOT_FOUND", "The requested resource does not exist", headers)
-            return Response.json(job, headers=headers)
+            return Response.json(
+                {k: v for k, v in job.items() if k in _V2_JOB_FIELDS}, headers=headers
+            )
         jobs, offset = self.bulk_jobs, 0
         locator = request.param("queryLocator")
         if locator:
@@ -504,7 +515,10 @@ class SalesforceOrg:
                 return _error(400, "INVALID_QUERY_LOCATOR", "invalid query locator", headers)
             jobs, offset = listed, int(start)
         # The list omits the per-job counters; the job's own info has them.
-        summary = [{k: v for k, v in j.items() if k not in _JOB_INFO_ONLY} for j in jobs]
+        summary = [
+            {k: v for k, v in j.items() if k in _V2_JOB_FIELDS and k not in _JOB_INFO_ONLY}
+            for j in jobs
+        ]
         page = offset_page(summary, offset, self.jobs_page_size)
         body: dict[str, Any] = {"done": page.next is None, "records": page.items}
         if page.next is not None:
