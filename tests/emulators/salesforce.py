@@ -95,7 +95,6 @@ _V2_JOB_FIELDS = frozenset(
         "id", "operation", "object", "createdById", "createdDate", "systemModstamp", "state",
         "concurrencyMode", "contentType", "apiVersion", "jobType", "lineEnding",
         "columnDelimiter", "numberRecordsProcessed", "retries", "totalProcessingTime",
-        "isPkChunkingSupported",
     }
 )  # fmt: skip
 _ROW = re.compile(r"^/services/data/v(\d{2,3}\.0)/sobjects/(\w+)/(\w+)$")
