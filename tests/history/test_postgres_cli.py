@@ -141,3 +141,24 @@ def test_a_tenant_role_owning_only_its_schema_scans_and_cannot_open_another(
     other = PostgresHistory(url, pg_history.schema, password_file=secret)
     with pytest.raises(HistoryError, match="permission denied"):
         HistoryStore.open(other)
+
+
+def test_a_second_scan_of_one_schema_fails_at_once_naming_the_holder(
+    pg_history: PostgresHistory,
+) -> None:
+    import dataclasses
+
+    from policyengine.history import HistoryLockedError, scan_history
+
+    other = dataclasses.replace(pg_history, schema=pg_history.schema + "_other")
+    with scan_history(pg_history) as first:
+        holder = first._db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with (
+            pytest.raises(HistoryLockedError, match=rf"server pid {holder} .*--lock-timeout"),
+            scan_history(pg_history, lock_timeout=0.3),
+        ):
+            pass
+        with scan_history(other):  # another config is not held up
+            pass
+    with scan_history(pg_history):  # released with the first scan
+        pass
