@@ -188,6 +188,10 @@ class GitHubCollector:
                 filter="2fa_disabled",
             )
         )
+        if no_2fa is None or outside_no_2fa is None:
+            from connectors.github._not_provided import declaration
+
+            self.writer.extra_source["not_provided"] = declaration(two_factor_known=False)
         owner_logins = self._logins(owners) or set()
         if owners is not None:
             self.writer.add(mapping.owner_count(len(owner_logins), self.options.org))

@@ -16,3 +16,12 @@ NOT_PROVIDED: dict[str, dict[str, str]] = {
         "last_used_at": "GitHub reports no last use of an App installation",
     },
 }
+
+
+def declaration(two_factor_known: bool) -> dict[str, dict[str, str]]:
+    """What this run declares: without the 2FA state (no owner token) a member's missing
+    method is missing data, as their enrolment is, so ``mfa.*`` is then not declared."""
+    if two_factor_known:
+        return NOT_PROVIDED
+    account = {k: v for k, v in NOT_PROVIDED["account"].items() if not k.startswith("mfa.")}
+    return {**NOT_PROVIDED, "account": account}
