@@ -110,3 +110,16 @@ def test_activity_days_zero_reads_no_account_sessions(
     _, snap = run_collect(jwt_options(server, key_pair[0], activity_days=0), tmp_path / "sf.json")
     dan = by_id(snap, "accounts")[DAN]
     assert "live_sessions" not in dan and "activity" not in dan
+
+
+def test_demo_helpdesk_account_shows_the_lookalike_apps_live_session() -> None:
+    import json
+
+    from policyengine.demo import demo_snapshot_paths
+
+    (path,) = [p for p in demo_snapshot_paths() if p.name == "salesforce-prod.json"]
+    snap = json.loads(path.read_text())
+    sophie = next(a for a in snap["accounts"] if a["name"].startswith("sophie.laurent"))
+    (session,) = sophie["live_sessions"]["sessions"]
+    assert session["app"] == "Data Loader" and session["source_ip"] == "185.220.101.47"
+    assert session["type"] == "Oauth2" and session["login_type"] == "Remote Access 2.0"
