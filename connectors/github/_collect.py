@@ -70,6 +70,8 @@ class GitHubCollector:
     not_applicable: list[str] = field(default_factory=list)
     #: login -> emails only the org sees (GraphQL: verified domains, SAML NameID)
     org_emails: dict[str, mapping.OrgEmails] = field(default_factory=dict)
+    #: logins with an insecure 2FA method (filter=2fa_insecure; empty when not readable)
+    _insecure_2fa: set[str] = field(default_factory=set)
     #: members, outside collaborators, owner logins, logins without 2FA (None: unknown) x2
     _people_lists: tuple[list[Any], list[Any], set[str], set[str] | None, set[str] | None] = (
         [],
@@ -192,6 +194,21 @@ class GitHubCollector:
             from connectors.github._not_provided import declaration
 
             self.writer.extra_source["not_provided"] = declaration(two_factor_known=False)
+        # members with an insecure 2FA method (SMS): owners only, like 2fa_disabled
+        insecure = self._logins(
+            self._pages(
+                f"/orgs/{org}/members", OWNER, "members' 2FA methods", filter="2fa_insecure"
+            )
+        )
+        outside_insecure = self._logins(
+            self._pages(
+                f"/orgs/{org}/outside_collaborators",
+                OWNER,
+                "outside collaborators' 2FA methods",
+                filter="2fa_insecure",
+            )
+        )
+        self._insecure_2fa = (insecure or set()) | (outside_insecure or set())
         owner_logins = self._logins(owners) or set()
         if owners is not None:
             self.writer.add(mapping.owner_count(len(owner_logins), self.options.org))
@@ -254,6 +271,7 @@ class GitHubCollector:
                     two_factor=None if no_2fa is None else login not in no_2fa,
                     teams=membership.get(str(user["id"]), []),
                     org_emails=self.org_emails.get(login),
+                    insecure_2fa=login in self._insecure_2fa,
                 )
             )
         for user in outside:
@@ -265,6 +283,7 @@ class GitHubCollector:
                     types=self.options.type_rules,
                     two_factor=None if outside_no_2fa is None else login not in outside_no_2fa,
                     teams=[],
+                    insecure_2fa=login in self._insecure_2fa,
                 )
             )
 

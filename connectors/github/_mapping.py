@@ -111,6 +111,7 @@ def account(
     two_factor: bool | None,
     teams: list[str],
     org_emails: OrgEmails | None = None,
+    insecure_2fa: bool = False,
 ) -> dict[str, Any]:
     login = str(user["login"])
     out: dict[str, Any] = {
@@ -133,6 +134,11 @@ def account(
         out["mfa"]["enrolled"] = two_factor
         if not two_factor:
             out["mfa"]["methods"] = []  # 2FA off: no method at all, known
+        elif insecure_2fa:
+            # filter=2fa_insecure: an insecure method is configured; SMS is the one GitHub
+            # offers (the others are passkeys, security keys, TOTP apps, GitHub Mobile).
+            # Only the weak method is known, so methods_reported stays false
+            out["mfa"]["methods"] = ["sms"]
     email, email_source = correlation_email(user.get("email"), org_emails)
     _put(out, "email", email)
     _put(out["raw"], "email_source", email_source)

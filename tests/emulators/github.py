@@ -398,6 +398,10 @@ class GitHubEmulator:
             if not (caller[0] == "pat" and self._is_owner(caller[1])):
                 return _error(422, "Only owners can use this filter.")
             members = [m for m in members if not m["two_factor"]]
+        if request.param("filter") == "2fa_insecure":  # SMS configured; owners only
+            if not (caller[0] == "pat" and self._is_owner(caller[1])):
+                return _error(422, "Only owners can use this filter.")
+            members = [m for m in members if m["two_factor"] and m.get("two_factor_insecure")]
         return self._page(request, [self._user_of(m["login"]) for m in members])
 
     def _outside(self, request: Request, caller: tuple[str, str]) -> Response:
@@ -406,6 +410,10 @@ class GitHubEmulator:
             if not (caller[0] == "pat" and self._is_owner(caller[1])):
                 return _error(422, "Only owners can use this filter.")
             people = [p for p in people if not p["two_factor"]]
+        if request.param("filter") == "2fa_insecure":
+            if not (caller[0] == "pat" and self._is_owner(caller[1])):
+                return _error(422, "Only owners can use this filter.")
+            people = [p for p in people if p["two_factor"] and p.get("two_factor_insecure")]
         return self._page(request, [self.user(p["login"], p["id"]) for p in people])
 
     def _team(self, team: Mapping[str, Any]) -> dict[str, Any]:

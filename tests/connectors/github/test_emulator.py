@@ -16,6 +16,8 @@ ENDPOINTS = [
     (f"/orgs/{ORG}", "/orgs/{org}"),
     (f"/orgs/{ORG}/members", "/orgs/{org}/members"),
     (f"/orgs/{ORG}/members?filter=2fa_disabled", "/orgs/{org}/members"),
+    (f"/orgs/{ORG}/members?filter=2fa_insecure", "/orgs/{org}/members"),
+    (f"/orgs/{ORG}/outside_collaborators?filter=2fa_insecure", "/orgs/{org}/outside_collaborators"),
     (f"/orgs/{ORG}/outside_collaborators", "/orgs/{org}/outside_collaborators"),
     (f"/orgs/{ORG}/teams", "/orgs/{org}/teams"),
     (f"/orgs/{ORG}/teams/platform/members", "/orgs/{org}/teams/{team_slug}/members"),
