@@ -71,7 +71,9 @@ class NotProvided:
     def reason(self, resource: Mapping[str, Any], path: str) -> str | None:
         """Why ``path`` of ``resource`` cannot be known, or None when the source provides it."""
         source = resource.get("source")
-        table = self._by_source.get(source) if isinstance(source, str) else None
+        if not isinstance(source, str):
+            return None
+        table = self._by_source.get(source)
         if table is None:
             return None
         kind = resource.get("kind")
