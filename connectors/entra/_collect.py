@@ -36,6 +36,7 @@ USER_SELECT = (
     "employeeType",
     "createdDateTime",
     "passwordPolicies",
+    "signInSessionsValidFromDateTime",
     "signInActivity",
 )
 APP_SELECT = (
@@ -351,6 +352,7 @@ class EntraCollector:
                 ),
                 "delegated_grants": [
                     {
+                        "id": g.get("id"),
                         "consent_type": g.get("consentType"),
                         "principal": g.get("principalId"),
                         "resource": g.get("resourceId"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from connectors.entra._options import EntraOptions, add_arguments, parse_options
@@ -24,6 +24,12 @@ class EntraConnector:
         "Microsoft Entra ID (Graph): users, MFA, roles/PIM, apps, grants, consent, CA"
     )
 
+    #: the app's credentials: ``remediation:`` supplies them for acting (the tenant stays
+    #: the source's, so a write app can never be pointed at another tenant)
+    credential_options: ClassVar[frozenset[str]] = frozenset(
+        {"client_id", "client_secret_env", "client_secret_file", "certificate_file"}
+    )
+
     def __init__(self, options: EntraOptions, *, instance: str, transport: Any = None) -> None:
         self.options = options
         self.instance = instance
@@ -35,6 +41,18 @@ class EntraConnector:
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         add_arguments(parser)
+
+    @classmethod
+    def remediation_actions(cls) -> Sequence[Any]:
+        from connectors.entra._actions import ACTIONS
+
+        return ACTIONS
+
+    @classmethod
+    def open_remediation(cls, options: Mapping[str, Any], *, instance: str) -> Any:
+        from connectors.entra._remediate import EntraSession
+
+        return EntraSession.open(options, instance=instance)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, instance: str) -> EntraConnector:

@@ -182,6 +182,8 @@ def account(
         "raw": {
             "userType": user.get("userType"),
             "onPremisesSyncEnabled": user.get("onPremisesSyncEnabled"),
+            # reset by revokeSignInSessions: tokens issued before it are invalid
+            "signInSessionsValidFromDateTime": user.get("signInSessionsValidFromDateTime"),
             "role_assignments": [a.as_raw() for a in held],
         },
     }
