@@ -473,3 +473,46 @@ def test_a_drifted_write_answer_is_refused() -> None:
         validate_error({"error": "nope"})
     with pytest.raises(SpecMismatch):
         SPEC.validate({"id": "x", "consentType": 3}, "oAuth2PermissionGrant")
+
+
+class _Lookup:
+    def __init__(self, *records: dict[str, Any]) -> None:
+        self.records = {(r["kind"], r["id"]): r for r in records}
+
+    def get(self, kind: str, resource_id: str) -> dict[str, Any] | None:
+        return self.records.get((kind, resource_id))
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        return [r for (k, _), r in self.records.items() if k == kind]
+
+
+def test_guests_get_no_session_revocation_and_grants_name_their_user() -> None:
+    """Graph does not revoke an external user's sessions (they sign in at home)."""
+    from connectors.entra._actions import DeleteOAuth2PermissionGrant, RevokeSignInSessions
+
+    guest = {"kind": "account", "id": "g1", "name": "dave#EXT#", "flags": ["guest"], "raw": {}}
+    member = {"kind": "account", "id": "m1", "name": "carol", "flags": [], "raw": {}}
+    app = {
+        "kind": "integration",
+        "id": "sp1",
+        "name": "Viewer",
+        "authorized_users": ["g1", "m1"],
+        "raw": {
+            "appId": "app-1",
+            "delegated_grants": [
+                {"id": "gr1", "consent_type": "Principal", "principal": "m1", "scopes": ["b", "a"]},
+                {"id": "gr2", "consent_type": "AllPrincipals", "principal": None, "scopes": []},
+            ],
+        },
+    }
+    lookup = _Lookup(guest, member, app)
+    targets = RevokeSignInSessions().targets(app, lookup, {})
+    assert [t.id for t in targets] == ["m1"]
+    assert RevokeSignInSessions().targets(guest, lookup, {}) == []
+    grants = DeleteOAuth2PermissionGrant().targets(app, lookup, {"consent_type": "AllPrincipals"})
+    assert [(t.id, t.name, t.account) for t in grants] == [("gr2", "Viewer: all users", "app-1")]
+    every = DeleteOAuth2PermissionGrant().targets(app, lookup, {})
+    assert [(t.name, t.facts["scopes"]) for t in every] == [
+        ("Viewer: carol", ["a", "b"]),
+        ("Viewer: all users", []),
+    ]
