@@ -328,7 +328,7 @@ def test_each_action_applied_twice_changes_nothing_the_second_time(env: Env) -> 
         RevokeSignInSessions,
     )
     from connectors.entra._remediate import EntraSession
-    from policyengine.remediate.contract import Target
+    from policyengine.remediate.contract import Action, Target
 
     url = env.recorder.base_url
     session = EntraSession.open(
@@ -348,11 +348,12 @@ def test_each_action_applied_twice_changes_nothing_the_second_time(env: Env) -> 
         revoke = Target("account", FRANK, "frank", {"sessions_valid_from": valid_from}, FRANK)
         disable = Target("account", FRANK, "frank", {"enabled": True}, FRANK)
         grant = Target("integration", "grant-lookalike-all", "g", {"client_id": LOOKALIKE}, "x")
-        for action, target in [
+        steps: list[tuple[Action, Target]] = [
             (RevokeSignInSessions(), revoke),
             (DisableAccount(), disable),
             (DeleteOAuth2PermissionGrant(), grant),
-        ]:
+        ]
+        for action, target in steps:
             first = action.apply(session, target, {})
             writes = len(env.emulator.writes)
             second = action.apply(session, target, {})
