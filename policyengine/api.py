@@ -151,7 +151,7 @@ def evaluate_resources(
         from policyengine.model.provided import NotProvided
 
         index.not_provided = NotProvided(not_provided)
-        bound.use_not_provided()
+        bound.use_not_provided(index.not_provided.names())
     return _result(evaluate(bound, records, index), bound, policy_set, moment, sources)
 
 

@@ -149,7 +149,7 @@ def _attach_not_provided(
 
     index.not_provided = from_sources(r.source for r in readers)
     if index.not_provided is not None:
-        bound.use_not_provided()
+        bound.use_not_provided(index.not_provided.names())
 
 
 class _PhaseTimer:

@@ -68,6 +68,10 @@ class NotProvided:
     def __bool__(self) -> bool:
         return bool(self._by_source)
 
+    def names(self) -> frozenset[str]:
+        """Every declared field name, of any source and kind (what code generation asks)."""
+        return frozenset(n for t in self._by_source.values() for f in t.values() for n in f)
+
     def reason(self, resource: Mapping[str, Any], path: str) -> str | None:
         """Why ``path`` of ``resource`` cannot be known, or None when the source provides it."""
         source = resource.get("source")
@@ -85,13 +89,18 @@ class NotProvided:
         # the kind:type declaration first, then the kind's own
         for type_key in dict.fromkeys((key[2], "")):
             for name, why in table.get((key[1], type_key), {}).items():
-                if path == name or path.startswith(name + "."):
+                if covers(name, path):
                     found = why
                     break
             if found is not None:
                 break
         self._memo[key] = found
         return found
+
+
+def covers(name: str, path: str) -> bool:
+    """A declared ``name`` covers the path itself and the paths below it (``owner.id``)."""
+    return path == name or path.startswith(name + ".")
 
 
 def not_provided_of(index: Any) -> NotProvided | None:

@@ -134,8 +134,8 @@ class BoundPolicies:
     #: resources matched (evaluated) per policy, filled by the checkers
     matched: list[int] = field(default_factory=list)
     source_code: dict[str, str] = field(default_factory=dict)
-    #: the checkers ask about fields sources declare not provided (see use_not_provided)
-    not_provided_aware: bool = False
+    #: the declared field names the checkers ask about (see use_not_provided)
+    not_provided_names: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, policies: Sequence[CompiledPolicy]) -> BoundPolicies:
@@ -149,15 +149,16 @@ class BoundPolicies:
             bound.checkers[kind], bound.source_code[kind] = _generate(bound, indexes)
         return bound
 
-    def use_not_provided(self) -> None:
-        """Regenerate the checkers so that a missing field a source declares it cannot
-        provide is not applicable (policyengine.model.provided); only done when some
-        snapshot declares one, so other runs keep the plain code."""
-        if self.not_provided_aware:
+    def use_not_provided(self, names: frozenset[str]) -> None:
+        """Regenerate the checkers so that a missing field some source declares it cannot
+        provide (``names``) is not applicable there (policyengine.model.provided); only
+        when a snapshot declares one, and only leaves over those fields pay for it."""
+        names = self.not_provided_names | names
+        if names == self.not_provided_names:
             return
-        self.not_provided_aware = True
+        self.not_provided_names = names
         for kind, indexes in self.by_kind.items():
-            self.checkers[kind], self.source_code[kind] = _generate(self, indexes, np=True)
+            self.checkers[kind], self.source_code[kind] = _generate(self, indexes, names)
 
     def reset_counts(self) -> None:
         for i in range(len(self.matched)):
@@ -165,7 +166,7 @@ class BoundPolicies:
 
 
 def _generate(
-    bound: BoundPolicies, indexes: list[int], np: bool = False
+    bound: BoundPolicies, indexes: list[int], np: frozenset[str] = frozenset()
 ) -> tuple[Callable[..., list[int]], str]:
     em = Emitter()
     lines = ["def check(r, X, G=G, T=T, K=K, N=N, M=M, P=P):", "    hits = []"]

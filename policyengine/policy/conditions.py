@@ -25,7 +25,7 @@ from policyengine.errors import Location, PolicyError
 from policyengine.lintcodes import E102, E103, E104, E105, E106, E109
 from policyengine.model.evidence import Evidence
 from policyengine.model.kinds import FIELD_TYPES, OBJECT_FIELDS, REFERENCES, TIMESTAMP_FIELDS
-from policyengine.model.provided import not_provided_of
+from policyengine.model.provided import covers, not_provided_of
 from policyengine.policy.operators import ALL_OPERATORS, COUNT_COMPARISONS, OPERATORS, Operator
 from policyengine.policy.paths import Getter, Path, compile_getter, parse_path
 from policyengine.policy.yamlload import Positions, position_of
@@ -454,12 +454,13 @@ class Emitter:
         return f"_v{self.counter}"
 
 
-def emit(node: Node, em: Emitter, missing_value: bool, np: bool = False) -> str:
+def emit(node: Node, em: Emitter, missing_value: bool, np: frozenset[str] = frozenset()) -> str:
     """A Python expression for ``node`` that is True when it holds.
 
-    ``missing_value`` is what a missing leaf counts as at this polarity. With ``np``
-    a missing leaf first asks whether its source declares the field not provided
-    (then it is the leaf's ``np_value``); without, the code is as fast as before.
+    ``missing_value`` is what a missing leaf counts as at this polarity. A leaf over a
+    field named in ``np`` (declared not provided by some source), when missing, first
+    asks whether the resource's source declares it (then it is the leaf's ``np_value``);
+    every other leaf is the plain, fast code.
     """
     if isinstance(node, All):
         return "(" + " and ".join(emit(p, em, missing_value, np) for p in node.parts) + ")"
@@ -477,7 +478,7 @@ def emit(node: Node, em: Emitter, missing_value: bool, np: bool = False) -> str:
         get = f"r.get({segs[0].name!r})"
     else:
         get = f"G[{em.add(em.getters, node.getter)}](r, X)"
-    if np:
+    if np and any(covers(name, node.path.text) for name in np):
         return _emit_np_leaf(node, em, get, missing_value)
     name = node.op.name
     if node.op.inline is not None:

@@ -80,7 +80,7 @@ def disagreements(file: Path) -> list[str]:
         if case.get("not_provided"):
             index.not_provided = NotProvided(case["not_provided"])
             for bound in (as_written, lenient, strict):
-                bound.use_not_provided()
+                bound.use_not_provided(index.not_provided.names())
         for resource in records:
             if resource["kind"] != definition.resource:
                 continue
