@@ -88,6 +88,17 @@ class OktaConnector:
             transport=self._transport,
         )
 
+    def _record_identity(self, client: Any, writer: SnapshotSink) -> None:
+        """``source.collected_as``: the token's owner (remediation never acts on it)."""
+        from connectors.okta._identity import identities
+        from policyengine.errors import ConnectorError
+        from policyengine.log import get_logger
+
+        try:
+            writer.extra_source["collected_as"] = sorted(identities(self.options, client))
+        except ConnectorError as exc:  # not a collection failure; the plan just knows less
+            get_logger("policyengine.okta").warning("okta.collected_as_unknown", error=str(exc))
+
     def collect(self, writer: SnapshotSink) -> None:
         from connectors.okta._auth import oauth_auth, ssws_auth
         from connectors.okta._collect import OktaCollector
@@ -103,6 +114,7 @@ class OktaConnector:
         writer.extra_source["not_provided"] = NOT_PROVIDED  # fields the API never gives
         client = self._client(auth)
         try:
+            self._record_identity(client, writer)
             OktaCollector(client, self.options, writer).run()
         finally:
             self.request_count = client.request_count + (

@@ -85,15 +85,11 @@ class OktaSession:
 
     def _resolve_identities(self) -> frozenset[str]:
         """Who the write credential is; a refused credential fails here, before any step."""
+        from connectors.okta._identity import identities
+
         if self.options.oauth:
             self.http.auth.header()  # type: ignore[union-attr]  # mint a token now
-            return frozenset({self.options.client_id or ""}) - {""}
-        me = self.http.get_json("/api/v1/users/me")
-        if not isinstance(me, dict) or not me.get("id"):
-            raise ConnectorError("GET /api/v1/users/me: no user id in the answer")
-        profile = me.get("profile") or {}
-        names = {me.get("id"), profile.get("login"), profile.get("email")}
-        return frozenset(str(n) for n in names if n)
+        return identities(self.options, self.http)
 
     def protected_identities(self) -> frozenset[str]:
         return self._identities

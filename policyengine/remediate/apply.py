@@ -7,7 +7,8 @@ Safety, in the order it is checked:
    (write credentials; the collection credentials are never used);
 3. at most ``max_actions`` steps are still to do, else nothing happens (exit 2);
 4. per target: a step this plan already did (history) is not repeated; a
-   break-glass account or one of the source's own identities is refused; the
+   break-glass account or one of the source's own identities (configured, the
+   write session's, or the collecting identity the plan carries) is refused; the
    live facts must still satisfy the preconditions (else: skipped, drift);
 5. a failed write (after the HTTP client's retries of 429/5xx) stops the run,
    unless ``keep_going``; the steps not reached are reported as not run.
@@ -121,6 +122,11 @@ class Applier:
         self.record = record
         self.keep_going = keep_going
         self.sessions: dict[str, RemediationSession] = {}
+        #: who each source's snapshot was collected as (the plan records it)
+        self.collected_as = {
+            str(source): frozenset(str(i) for i in ids)
+            for source, ids in (plan.get("collected_as") or {}).items()
+        }
 
     def to_do(self) -> list[Step]:
         return [s for s in self.steps if s.key not in self.done]
@@ -179,7 +185,11 @@ class Applier:
         source = str(entry["source"])
         try:
             session = self._session(source)
-            protected = self.protected.get(source, frozenset()) | session.protected_identities()
+            protected = (
+                self.protected.get(source, frozenset())
+                | self.collected_as.get(source, frozenset())
+                | session.protected_identities()
+            )
             why = exclusion(target, step.target.get("account_names") or (), protected)
             if why is None and target.account and target.account in protected:
                 why = "the source's own identity"

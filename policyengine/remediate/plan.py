@@ -31,16 +31,19 @@ PLAN_VERSION = 1
 class SnapshotIndex:
     """The resources of one snapshot by kind and id (a :class:`ResourceLookup`)."""
 
-    def __init__(self, records: Iterable[Record]) -> None:
+    def __init__(self, records: Iterable[Record], collected_as: Iterable[str] = ()) -> None:
         self._by_kind: dict[str, dict[str, Record]] = defaultdict(dict)
         for record in records:
             self._by_kind[str(record.get("kind"))][str(record.get("id"))] = record
+        #: who the connector collected as (the header's ``source.collected_as``)
+        self.collected_as = frozenset(collected_as)
 
     @classmethod
     def open(cls, path: Path) -> SnapshotIndex:
         from policyengine.snapshot import open_snapshot
 
-        return cls(open_snapshot(path).records())
+        reader = open_snapshot(path)
+        return cls(reader.records(), reader.source.collected_as)
 
     def get(self, kind: str, resource_id: str) -> Record | None:
         return self._by_kind.get(kind, {}).get(resource_id)
@@ -253,7 +256,8 @@ def build_plan(
                     source=instance,
                     connector=connector,
                     finding=finding,
-                    protected=(protected or {}).get(instance, frozenset()),
+                    # the collecting identity (snapshot header) is never acted on either
+                    protected=(protected or {}).get(instance, frozenset()) | lookup.collected_as,
                     order=order,
                 )
             )
@@ -262,13 +266,27 @@ def build_plan(
         raise UsageError(
             f"--fingerprint {', '.join(missing)}: no active finding with actions has it"
         )
-    return assemble(entries, origin={"kind": "findings", "result": result_path.name}, manual=())
+    collected_as = {i: sorted(x.collected_as) for i, x in indexes.items() if x.collected_as}
+    return assemble(
+        entries,
+        origin={"kind": "findings", "result": result_path.name},
+        manual=(),
+        collected_as=collected_as,
+    )
 
 
 def assemble(
-    entries: list[dict[str, Any]], *, origin: Mapping[str, Any], manual: Sequence[str]
+    entries: list[dict[str, Any]],
+    *,
+    origin: Mapping[str, Any],
+    manual: Sequence[str],
+    collected_as: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
-    """The plan document: entries in a stable order, duplicates (same id) once."""
+    """The plan document: entries in a stable order, duplicates (same id) once.
+
+    ``collected_as``: source instance -> the identities its snapshot was collected as;
+    written into the plan (covered by its hash) so apply refuses them too.
+    """
     unique = {e["id"]: e for e in entries}
     ordered = sorted(
         unique.values(),
@@ -280,7 +298,9 @@ def assemble(
             e["action"],
         ),
     )
+    extra = {"collected_as": dict(sorted(collected_as.items()))} if collected_as else {}
     return {
+        **extra,
         "plan_version": PLAN_VERSION,
         "origin": dict(origin),
         "entries": ordered,

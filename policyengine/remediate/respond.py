@@ -71,10 +71,11 @@ def containment_plan(
             source=instance.instance,
             connector=instance.type,
             finding=finding,
-            protected=protected,
+            protected=protected | lookup.collected_as,
             order=order,
         )
         for order, ((action, _), steps) in enumerate(by_action.items())
     ]
     origin = {"kind": "respond", "source": instance.instance, "app": app.get("name")}
-    return assemble(entries, origin=origin, manual=plan.manual)
+    collected_as = {instance.instance: sorted(lookup.collected_as)} if lookup.collected_as else {}
+    return assemble(entries, origin=origin, manual=plan.manual, collected_as=collected_as)

@@ -43,6 +43,17 @@ class SourceInfo:
     file: str = ""
     #: fields the source declares it cannot provide (policyengine.model.provided)
     not_provided: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: who the connector collected as (ids, logins, emails, DNs): never remediated
+    collected_as: tuple[str, ...] = ()
+
+
+def _collected_as(value: Any) -> tuple[str, ...]:
+    """``source.collected_as``: absent (older snapshots) or a list of non-empty strings."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("must be a list of non-empty strings (ids, logins, emails, DNs)")
+    return tuple(sorted(set(value)))
 
 
 def _header(
@@ -94,6 +105,10 @@ def _header(
         not_provided = parse_declaration(source.get(HEADER_KEY))
     except ValueError as exc:
         raise fail(f"`source.{HEADER_KEY}`: {exc}", f"source.{HEADER_KEY}") from None
+    try:
+        collected_as = _collected_as(source.get("collected_as"))
+    except ValueError as exc:
+        raise fail(f"`source.collected_as` {exc}", "source.collected_as") from None
     count = data.get("record_count")
     if count is not None and (type(count) is not int or count < 0):
         raise fail(
@@ -110,6 +125,7 @@ def _header(
         record_count=count,
         file=file,
         not_provided=not_provided,
+        collected_as=collected_as,
     )
 
 

@@ -62,6 +62,7 @@ FIXTURE = fixture_path("okta", "org.json")
 #: The OAuth scope each endpoint family needs (Okta "OAuth 2.0 scopes" table).
 SCOPES = {
     "users": "okta.users.read",
+    "me": "okta.users.read",
     "factors": "okta.users.read",
     "user_roles": "okta.roles.read",
     "iam": "okta.roles.read",
@@ -94,6 +95,7 @@ MAX_LIMIT = {
 
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/users$"), "users"),
+    (re.compile(r"^/api/v1/users/me$"), "me"),
     (re.compile(r"^/api/v1/users/(?P<id>[^/]+)/factors$"), "factors"),
     (re.compile(r"^/api/v1/users/(?P<id>[^/]+)/roles$"), "user_roles"),
     (re.compile(r"^/api/v1/iam/assignees/users$"), "iam"),
@@ -120,6 +122,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
 #: Okta's rate-limit buckets are per endpoint; these are the families we keep apart.
 _BUCKET = {
     "users": "/api/v1/users",
+    "me": "/api/v1/users/{id}",
     "factors": "/api/v1/users/{id}",
     "user_roles": "/api/v1/users/{id}",
     "iam": "/api/v1/iam",
@@ -500,6 +503,7 @@ class OktaEmulator:
         org: OktaOrg,
         *,
         ssws_tokens: Iterable[str] = (),
+        ssws_owners: Mapping[str, str] | None = None,
         oauth_clients: Mapping[str, str] | None = None,
         rate_limit: int = 600,
         rate_limits: Mapping[str, int] | None = None,
@@ -509,6 +513,8 @@ class OktaEmulator:
     ) -> None:
         self.org = org
         self.ssws_tokens = set(ssws_tokens)
+        #: SSWS token -> its owner's user id (``GET /api/v1/users/me``)
+        self.ssws_owners = dict(ssws_owners or {})
         self.oauth_clients = dict(oauth_clients or {})  # client id -> public key PEM
         self.access_tokens: dict[str, _Token] = {}
         self.access_token_ttl = access_token_ttl
@@ -731,6 +737,14 @@ class OktaEmulator:
         out = dict(user)
         out["_links"] = {"self": {"href": f"{self.base_url}/api/v1/users/{user['id']}"}}
         return out
+
+    def _me(self, request: Request) -> Response:
+        """The SSWS token's owner (Okta: "the user linked to the API token")."""
+        scheme, _, value = (request.header("authorization") or "").partition(" ")
+        uid = self.ssws_owners.get(value) if scheme == "SSWS" else None
+        if uid is None or uid not in self.user_pos:
+            return self._no_user("me")
+        return _json(self._render_user(self.users_sorted[self.user_pos[uid]]))
 
     def _no_user(self, uid: str) -> Response:
         return _error(404, "E0000007", f"Not found: Resource not found: {uid} (User)")

@@ -132,3 +132,19 @@ def test_resources_may_reuse_header_key_names(tmp_path: Path) -> None:
     for write in (jsonl, as_json_document):
         reader = open_snapshot(write(tmp_path, header, record))
         assert [r["id"] for r in reader.records()] == ["u1"]
+
+
+def test_collected_as_is_kept_and_an_older_header_without_it_reads(tmp_path: Path) -> None:
+    header = '{"snapshot_version":1,"source":{' + SOURCE + ',"complete":true,'
+    source = open_snapshot(jsonl(tmp_path, header + '"collected_as":["u1","alice"]}}', ADMIN))
+    assert source.source.collected_as == ("alice", "u1")
+    old = header[:-1] + "}}"
+    assert open_snapshot(jsonl(tmp_path, old, ADMIN)).source.collected_as == ()
+
+
+@pytest.mark.parametrize("value", ['"alice"', '[""]', "[1]", "{}"])
+def test_a_malformed_collected_as_is_refused(tmp_path: Path, value: str) -> None:
+    header = '{"snapshot_version":1,"source":{' + SOURCE + ',"complete":true,"collected_as":'
+    with pytest.raises(SnapshotError) as caught:
+        open_snapshot(jsonl(tmp_path, header + value + "}}", ADMIN))
+    assert "source.collected_as" in str(caught.value)

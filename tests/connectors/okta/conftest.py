@@ -19,6 +19,8 @@ from tests.emulators.okta import OktaEmulator, OktaOrg
 
 SSWS_TOKEN = "00SSWS-test-token-Zq9xW3vB7nM2kL5pR8tY"
 CLIENT_ID = "0oa1policyengine0001"
+#: the SSWS token's owner (api.reporting@example.com): ``source.collected_as``
+TOKEN_OWNER = "00umallor00000000013"
 
 
 @dataclass
@@ -53,7 +55,11 @@ def rsa_public_pem(rsa_private_pem: str) -> str:
 
 def start(org: OktaOrg, public_pem: str, **kwargs: Any) -> Iterator[Okta]:
     emulator = OktaEmulator(
-        org, ssws_tokens={SSWS_TOKEN}, oauth_clients={CLIENT_ID: public_pem}, **kwargs
+        org,
+        ssws_tokens={SSWS_TOKEN},
+        ssws_owners={SSWS_TOKEN: TOKEN_OWNER},
+        oauth_clients={CLIENT_ID: public_pem},
+        **kwargs,
     )
     with EmulatorServer(emulator) as server:  # start() sets emulator.base_url
         yield Okta(server, emulator)

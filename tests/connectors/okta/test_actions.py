@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from policyengine.cli.main import main
+from policyengine.snapshot import open_snapshot
 from tests.connectors.okta.test_spec import load_spec, validate_served
 from tests.emulators.kit import EmulatorServer, OpenApiSpec, Request, Response
 from tests.emulators.okta import OktaOrg
@@ -206,6 +207,40 @@ def test_plan_apply_changes_the_org_and_a_second_apply_does_nothing(
     assert suspend["before"] == {"status": "ACTIVE"} and suspend["after"] == {"status": "SUSPENDED"}
     history = (env.tmp / "history.db").read_bytes()
     assert READ_TOKEN.encode() not in history and WRITE_TOKEN.encode() not in history
+
+
+def test_the_collecting_token_s_owner_is_never_planned_nor_acted_on(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the read token belongs to kate, a dormant super admin: policyengine.yaml names only
+    # token_env, so her identity comes from GET /api/v1/users/me at collect time
+    env.emulator.ssws_owners[READ_TOKEN] = DORMANT
+    result = env.scan()
+    assert ("PE-PRIV-003", DORMANT) in _findings(result)
+    source = open_snapshot(result.parent / "snapshots" / "okta-prod.jsonl.gz").source
+    assert {DORMANT, "kate@example.com"} <= set(source.collected_as)
+
+    plan, digest = env.plan(result)
+    data = json.loads(plan.read_text())
+    assert DORMANT not in {t["id"] for e in data["entries"] for t in e["targets"]}
+    excluded = [t for e in data["entries"] for t in e["excluded"] if t["id"] == DORMANT]
+    assert excluded and all("own identity" in t["reason"] for t in excluded)
+    assert DORMANT in data["collected_as"]["okta-prod"]
+
+    # a plan that lists her anyway (made by hand, or by an older version) is refused at apply
+    for entry in data["entries"]:
+        entry["targets"] += [t for t in entry.pop("excluded") if t["id"] == DORMANT]
+        entry["excluded"] = []
+    plan.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    digest = hashlib.sha256(plan.read_bytes()).hexdigest()
+    capsys.readouterr()
+    assert env.apply(plan, digest) == 4
+    assert env.status(DORMANT) == "ACTIVE" and env.emulator.sessions[DORMANT] == 2
+    assert not [w for w in env.emulator.writes if DORMANT in w[1]]
+    capsys.readouterr()
+    assert env.run("history", "--config", str(env.config), "--actions", "--format", "json") == 0
+    actions = json.loads(capsys.readouterr().out)["actions"]
+    assert {a["result"] for a in actions if a["target_id"] == DORMANT} == {"refused"}
 
 
 def test_a_target_changed_since_the_plan_is_skipped(

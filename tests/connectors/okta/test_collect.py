@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.connectors.okta.conftest import (
+    CLIENT_ID,
     Okta,
     by_id,
     by_name,
@@ -28,6 +29,20 @@ def test_ssws_collects_every_kind(okta: Okta, ssws_env: str, tmp_path: Path) -> 
     }
     auth = {r.header("authorization") for r in okta.server.requests}
     assert auth == {f"SSWS {okta.emulator.ssws_tokens.copy().pop()}"}
+    # the token's owner (GET /api/v1/users/me): remediation never acts on it
+    assert snap["source"]["collected_as"] == [
+        "00umallor00000000013",
+        "api.reporting@example.com",
+    ]
+
+
+def test_an_unknown_token_owner_leaves_collected_as_out(
+    okta: Okta, ssws_env: str, tmp_path: Path
+) -> None:
+    okta.emulator.ssws_owners.clear()  # /users/me answers 404: the collection still completes
+    result, snap = collect(ssws_options(okta, ssws_env), tmp_path / "okta.json")
+    assert result.complete, result.errors
+    assert "collected_as" not in snap["source"]
 
 
 def test_accounts_are_mapped(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
@@ -196,7 +211,7 @@ def test_users_pagination_follows_the_next_link(okta: Okta, ssws_env: str, tmp_p
 
 
 def test_oauth_service_app(okta: Okta, oauth_env: str, tmp_path: Path) -> None:
-    result, _ = collect(oauth_options(okta, oauth_env), tmp_path / "okta.json")
+    result, snap = collect(oauth_options(okta, oauth_env), tmp_path / "okta.json")
     assert result.complete, result.errors
     token_request = okta.server.requests_to("/oauth2/v1/token")[0]
     form = token_request.form()
@@ -213,6 +228,7 @@ def test_oauth_service_app(okta: Okta, oauth_env: str, tmp_path: Path) -> None:
     api = [r for r in okta.server.requests if r.path.startswith("/api/")]
     assert {r.header("authorization") for r in api} == {f"Bearer {okta.emulator.issued[0]}"}
     assert okta.emulator.token_requests == 1
+    assert snap["source"]["collected_as"] == [CLIENT_ID]  # a service app: no user
 
 
 def test_admin_assignees_are_listed_once_not_per_user(

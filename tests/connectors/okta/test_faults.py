@@ -50,8 +50,8 @@ def test_connector_paces_itself_under_the_advertised_limit(
         result, _ = collect(options, tmp_path / "okta.json")
         assert result.complete, result.errors
         assert okta.emulator.limiter.rejected == 0
-        # 14 factors (none for the DEPROVISIONED user) + 3 admins' roles
-        assert len(okta.server.requests_to("/api/v1/users/*")) == 17
+        # 14 factors (none for the DEPROVISIONED user) + 3 admins' roles + /users/me
+        assert len(okta.server.requests_to("/api/v1/users/*")) == 18
 
 
 def test_500_twice_then_success(okta: Okta, ssws_env: str, tmp_path: Path) -> None:
@@ -171,8 +171,8 @@ def test_without_the_assignee_api_roles_are_read_per_user(
     assert a["alice@example.com"]["privileged_via"] == ["role:SUPER_ADMIN"]
     # bob's ORG_ADMIN comes through the group; /users/{id}/roles also lists it as GROUP
     assert a["bob@example.com"]["privileged_via"] == ["group:Okta Admins"]
-    # roles for every user, factors for all but the DEPROVISIONED one
-    assert len(okta.server.requests_to("/api/v1/users/*")) == 29
+    # roles for every user, factors for all but the DEPROVISIONED one, and /users/me
+    assert len(okta.server.requests_to("/api/v1/users/*")) == 30
 
 
 def test_assignee_next_link_to_another_server_is_not_followed(
@@ -187,7 +187,7 @@ def test_assignee_next_link_to_another_server_is_not_followed(
     # the credentials never leave for attacker.example: the per-user fallback is used
     assert result.complete, result.errors
     assert by_name(snap)["alice@example.com"]["roles"] == ["SUPER_ADMIN"]
-    assert len(okta.server.requests_to("/api/v1/users/*")) == 29
+    assert len(okta.server.requests_to("/api/v1/users/*")) == 30  # with /users/me
 
 
 def test_token_endpoint_500_is_retried_with_a_fresh_assertion(

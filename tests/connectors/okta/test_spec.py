@@ -36,6 +36,7 @@ SPEC = DATA / "okta" / "okta-management-subset.json"
 #: the GET operations a collection run makes (the cut also holds the remediation actions')
 COLLECTED = {
     "/api/v1/users",
+    "/api/v1/users/{id}",  # /users/me: the token's owner (source.collected_as)
     "/api/v1/users/{userId}/factors",
     "/api/v1/users/{userId}/roles",
     "/api/v1/users/{userId}/grants",
