@@ -259,6 +259,9 @@ class EntraCollector:
         )
         sps = self.listing("/v1.0/servicePrincipals", {"$select": SP_SELECT, **self._top()})
         app_by_appid = {str(a.get("appId")): a for a in apps}
+        own = {str(sp["id"]) for sp in sps if str(sp.get("appId")) == self.options.client_id}
+        if own:  # the collecting app's service principal: never acted on either
+            self.writer.extra_source["collected_as"] = sorted({self.options.client_id, *own})
         granted: dict[str, list[str]] = {}
         for sp in sps:
             roles = {

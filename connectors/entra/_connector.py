@@ -87,6 +87,8 @@ class EntraConnector:
             transport=self._transport,
         )
         writer.extra_source["tenant_id"] = o.tenant_id
+        # remediation never acts on who collected (the app; its service principal added later)
+        writer.extra_source["collected_as"] = [o.client_id]
         try:
             EntraCollector(client, o, writer).run()
         finally:

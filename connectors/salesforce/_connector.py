@@ -52,6 +52,8 @@ class SalesforceConnector:
     def __init__(self, options: SalesforceOptions, *, instance: str) -> None:
         self.options = options
         self.instance = instance
+        #: who collects: the token's user id (its ``id`` URL), username, client id
+        self.collected_as: set[str] = set()
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
@@ -86,7 +88,8 @@ class SalesforceConnector:
         token_http = HttpClient.for_transport(
             o.login_url, o.transport, auth=None, fatal_error=token_error, auth_failure=auth_failure
         )
-        auth = TokenAuth(make_fetch(o, token_http))
+        self.collected_as.update(v for v in (o.username, o.client_id) if v)
+        auth = TokenAuth(make_fetch(o, token_http, self.collected_as.add))
         api = HttpClient.for_transport(
             o.login_url,
             o.transport,
@@ -105,7 +108,12 @@ class SalesforceConnector:
             assert api.auth is not None
             api.auth.header()  # authenticate first: refused credentials write nothing
             writer.extra_source.update(
-                {"instance_url": api.auth.base_url, "api_version": self.options.api_version}
+                {
+                    "instance_url": api.auth.base_url,
+                    "api_version": self.options.api_version,
+                    # remediation never acts on who collected (user id, username, client id)
+                    "collected_as": sorted(self.collected_as),
+                }
             )
             org = _mapping.Org(activity_days=self.options.activity_days)
             rest = Rest(api, self.options.api_version)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from tests.connectors.entra.conftest import Entra, by_name, collect, options
+from tests.connectors.entra.conftest import CLIENT_ID, Entra, by_name, collect, options, start
+from tests.emulators.entra_tenant import EntraTenant
 
 DOMAIN = "northwind-retail.example"
 
@@ -105,3 +107,25 @@ def test_registration_methods_map_to_the_model() -> None:
     hello = mfa({"isMfaRegistered": True, "methodsRegistered": ["windowsHelloForBusiness"]})
     assert hello is not None and hello["methods"] == ["platform"]
     assert mfa(None) is None
+
+
+def test_collected_as_names_the_app_and_its_service_principal(
+    certificate: tuple[str, bytes], secret_env: str, tmp_path: Path
+) -> None:
+    tenant = EntraTenant.load()
+    _, snap = _collect_with(tenant, certificate, secret_env, tmp_path / "a.json")
+    assert snap["source"]["collected_as"] == [CLIENT_ID]  # no service principal of it listed
+    own = {**tenant.service_principals[-1], "id": "5e1f0000-aaaa-bbbb-cccc-0000000000c1"}
+    tenant.service_principals.append({**own, "appId": CLIENT_ID, "displayName": "policyengine"})
+    _, snap = _collect_with(tenant, certificate, secret_env, tmp_path / "b.json")
+    assert snap["source"]["collected_as"] == sorted([CLIENT_ID, own["id"]])
+
+
+def _collect_with(
+    tenant: EntraTenant, certificate: tuple[str, bytes], secret_env: str, out: Path
+) -> tuple[object, dict[str, Any]]:
+    running = start(tenant, certificate[1])
+    try:
+        return collect(options(next(running), secret_env), out)
+    finally:
+        running.close()  # stops the emulator's server

@@ -48,6 +48,8 @@ def test_exit_0_and_snapshot(emulated: Any, key_pair: tuple[Path, bytes], tmp_pa
     assert snap["source"]["connector"] == "salesforce"
     assert snap["source"]["instance"] == "crm"
     assert snap["source"]["complete"] is True
+    # who collected (the token's user from its id URL): remediation never acts on it
+    assert snap["source"]["collected_as"] == sorted({"0055g00000AliceAAA", USERNAME, CLIENT_ID})
     accounts = {a["name"]: a for a in snap["accounts"]}
     assert accounts["bob.admin@kering.example"]["mfa"]["methods"] == ["sms"]
     assert any(i["id"] == "uninstalled:Zapier" for i in snap["integrations"])
