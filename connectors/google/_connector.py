@@ -166,6 +166,9 @@ class GoogleConnector:
 
         writer.extra_source["not_provided"] = NOT_PROVIDED  # fields the API never gives
         info = load_key_file(self.options.service_account_file)
+        # remediation never acts on the delegated admin nor the service account
+        own = (self.options.subject, info.get("client_email"), info.get("client_id"))
+        writer.extra_source["collected_as"] = sorted({str(v) for v in own if v})
         token_client = self._client(info["token_uri"], None)
         auth = delegated_auth(info, self.options.subject, SCOPES, token_client)
         client = self._client(self.options.directory_url, auth)

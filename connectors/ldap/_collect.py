@@ -133,6 +133,8 @@ class Collection:
     def _run(self) -> None:
         opts = self.options
         self.writer.extra_source["profile"] = self.profile.name
+        # remediation never acts on the bind identity (plans match it against dn and upn)
+        self.writer.extra_source["collected_as"] = [opts.bind_dn]
         for error in self.profile.prepare(self.conn, opts, self.writer.collected_at):
             self.writer.fail(error)
         if isinstance(self.profile, ActiveDirectoryProfile) and self.profile.logon_sync_days:

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from policyengine.errors import AuthenticationError, UsageError
-from tests.connectors.google.conftest import Google, by_id, collect, options
+from tests.connectors.google.conftest import (
+    CLIENT_EMAIL,
+    SUBJECT,
+    Google,
+    by_id,
+    collect,
+    options,
+)
 
 ANA, BOB, CAROL, DAN, ERIN, SVC, FAY = (f"10000000000000000000{n}" for n in range(1, 8))
 
@@ -15,6 +22,10 @@ ANA, BOB, CAROL, DAN, ERIN, SVC, FAY = (f"10000000000000000000{n}" for n in rang
 def test_a_complete_snapshot(google: Google, tmp_path: Path) -> None:
     result, snap = collect(google, tmp_path / "g.json")
     assert result.complete, result.errors
+    # the delegated admin and the service account: remediation never acts on them
+    assert snap["source"]["collected_as"] == sorted(
+        {SUBJECT, CLIENT_EMAIL, "112233445566778899000"}
+    )
     accounts = by_id(snap, "accounts")
     assert len(accounts) == 8  # 7 users and 1 deleted user
     ana = accounts[ANA]

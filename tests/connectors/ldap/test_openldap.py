@@ -41,6 +41,7 @@ def test_accounts_carry_entryuuid_ids_and_normalised_fields(snapshot, slapd):
     header, accounts, _ = snapshot
     assert header["source"]["profile"] == "openldap"
     assert header["source"]["complete"] is True
+    assert header["source"]["collected_as"] == [servers.ROOT_DN]  # the bind DN: never acted on
     alice = accounts["alice"]
     conn = slapd.admin()
     conn.search(f"uid=alice,{PEOPLE}", "(objectClass=*)", "BASE", attributes=["entryUUID"])
