@@ -313,6 +313,11 @@ class GitHubCollector:
     def _installations(self, org: str) -> None:
         path = f"/orgs/{org}/installations"
         for inst in self._wrapped(path, "installations", "GitHub App installations") or []:
+            if self.options.installation_id and inst.get("id") == self.options.installation_id:
+                # the collecting App (its slug and its bot login): never remediated
+                slug = str(inst.get("app_slug") or "")
+                own = self.writer.extra_source.setdefault("collected_as", [])
+                own[:] = sorted({*own, slug, f"{slug}[bot]"} - {"", "[bot]"})
             self.writer.add(mapping.installation(inst, self._app_owner(inst), org=org))
 
     def _app_owner(self, inst: dict[str, Any]) -> dict[str, Any] | None:

@@ -159,6 +159,27 @@ class GitHubConnector:
         client._client.headers["Accept"] = "application/vnd.github+json"
         return client
 
+    def _record_identity(self, token: Any, writer: SnapshotSink) -> None:
+        """``source.collected_as``: the token's user (``GET /user``) and the App's id; the
+        collector adds the App's slug from the installation listing. Never remediated."""
+        from policyengine.errors import AuthenticationError, ConnectorError
+        from policyengine.log import get_logger
+
+        o = self.options
+        found = {o.app_id} if o.app_id else set()
+        if token is not None:
+            try:
+                me = token.get_json("/user")
+                if isinstance(me, dict):
+                    found |= {str(me.get("login") or ""), str(me.get("id") or "")}
+            except AuthenticationError:
+                raise
+            except ConnectorError as exc:  # not a collection failure; the plan knows less
+                get_logger("policyengine.github").warning(
+                    "github.collected_as_unknown", error=exc.message
+                )
+        writer.extra_source["collected_as"] = sorted(found - {""})
+
     def collect(self, writer: SnapshotSink) -> None:
         from connectors.github._auth import InstallationAuth, token_auth
         from connectors.github._collect import GitHubCollector
@@ -183,6 +204,7 @@ class GitHubConnector:
                 clients.append(app)
             writer.extra_source["api_url"] = o.api_url
             writer.extra_source["org"] = o.org
+            self._record_identity(token, writer)
             budgets = {id(token): hooks[0], id(app): hooks[1]}
             GitHubCollector(o, writer, token, app, budgets=budgets).run()
         finally:

@@ -110,6 +110,7 @@ class GitHubEmulator:
             ("/orgs/{org}/installations", self._installations_list, "any"),
             ("/orgs/{org}/actions/secrets", self._org_secrets, "any"),
             ("/apps/{app_slug}", self._app, "any"),
+            ("/user", self._authenticated_user, "any"),
         ]
 
     # -- data helpers ---------------------------------------------------------
@@ -518,6 +519,18 @@ class GitHubEmulator:
     def _installations_list(self, request: Request, caller: tuple[str, str]) -> Response:
         items = [self._installation(i) for i in self.org["installations"]]
         return self._wrapped(request, "installations", items)
+
+    def _authenticated_user(self, request: Request, caller: tuple[str, str]) -> Response:
+        """``GET /user``: the token's user as a ``public-user`` (an App token: 403)."""
+        if caller[0] != "pat":
+            return _error(403, "Resource not accessible by integration")
+        person = self._people().get(caller[1])
+        user = self._user_of(caller[1]) if person else self.user(caller[1], 1)
+        profile = {"name": None, "company": None, "blog": "", "location": None, "bio": None}
+        profile |= {"hireable": None, "public_repos": 0, "public_gists": 0, "followers": 0}
+        profile |= {"following": 0, "user_view_type": "public"}
+        stamp = {"created_at": "2020-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+        return Response.json({"email": None, **user, **profile, **stamp})
 
     def _app(self, request: Request, caller: tuple[str, str], app_slug: str) -> Response:
         """``GET /apps/{app_slug}``: an ``integration``, with its ``owner`` (the publisher)."""

@@ -83,7 +83,7 @@ def test_every_request_sends_the_api_version(
     assert github.server.requests
     assert {r.header("x-github-api-version") for r in github.server.requests} == {"2022-11-28"}
     rest = [r for r in github.server.requests if r.path != "/graphql"]
-    single = ("/orgs/acme-retail", "/apps/renovate", "/apps/acme-posture-reader")
+    single = ("/orgs/acme-retail", "/apps/renovate", "/apps/acme-posture-reader", "/user")
     listings = [r for r in rest if r.path not in single]  # single objects take no per_page
     assert listings and all(r.param("per_page") == "100" for r in listings)
     queries = [r.json()["query"] for r in github.server.requests if r.path == "/graphql"]

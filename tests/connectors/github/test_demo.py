@@ -58,3 +58,7 @@ def test_demo_snapshot_is_the_connectors_output(
     if os.environ.get("POLICYENGINE_REGENERATE_DEMO") == "1":  # after a mapping change
         DEMO.write_text(json.dumps(collected, indent=2) + "\n", encoding="utf-8")
     assert json.loads(DEMO.read_text()) == collected
+    # the token's user (GET /user) and the App (id, slug, bot login): never remediated
+    assert {OWNER, "posture-reader", "posture-reader[bot]", str(APP_ID)} <= set(
+        collected["source"]["collected_as"]
+    )

@@ -29,6 +29,7 @@ ENDPOINTS = [
     (f"/orgs/{ORG}/installations", "/orgs/{org}/installations"),
     (f"/orgs/{ORG}/actions/secrets", "/orgs/{org}/actions/secrets"),
     ("/apps/renovate", "/apps/{app_slug}"),
+    ("/user", "/user"),
 ]
 APP_ENDPOINTS = [
     (f"/orgs/{ORG}/personal-access-tokens", "/orgs/{org}/personal-access-tokens"),
