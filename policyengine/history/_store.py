@@ -276,6 +276,37 @@ class HistoryStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    #: the columns of the ``actions`` table (migration 3) that callers may write and read
+    ACTION_COLUMNS = (
+        "at", "actor", "plan_hash", "entry_id", "policy_id", "fingerprint", "source", "action",
+        "target_kind", "target_id", "target_name", "result", "detail", "before", "after",
+    )  # fmt: skip
+
+    def add_action(self, row: Mapping[str, Any]) -> None:
+        """Record one remediation step (its own transaction: it survives an interrupted run)."""
+        unknown = sorted(set(row) - set(self.ACTION_COLUMNS))
+        if unknown:
+            raise ValueError(f"actions has no column {', '.join(unknown)}")
+        names = list(row)
+        marks = ", ".join("?" for _ in names)
+        with self._write() as db:
+            db.execute(
+                f"INSERT INTO actions ({', '.join(names)}) VALUES ({marks})",
+                [row[n] for n in names],
+            )
+
+    def action_rows(
+        self, *, plan_hash: str | None = None, limit: int | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The recorded steps (all :attr:`ACTION_COLUMNS`), newest first; of one plan or all."""
+        sql = f"SELECT {', '.join(self.ACTION_COLUMNS)} FROM actions"
+        args: list[Any] = []
+        if plan_hash is not None:
+            sql += " WHERE plan_hash = ?"
+            args.append(plan_hash)
+        sql += " ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        return [tuple(r) for r in self._db.execute(sql, args).fetchall()]
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: taken up front (IMMEDIATE), so writers queue, not deadlock."""

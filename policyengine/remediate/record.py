@@ -41,36 +41,23 @@ class ActionRecord:
         return asdict(self)
 
 
-_COLUMNS = (
-    "at, actor, plan_hash, entry_id, policy_id, fingerprint, source, action, target_kind, "
-    "target_id, target_name, result, detail, before, after"
-)
-
-
 def record(store: HistoryStore, row: ActionRecord) -> None:
     """Write one step (its own transaction: it survives an interruption of the run)."""
-    values = [getattr(row, c.strip()) for c in _COLUMNS.split(",")]
-    values[-2:] = [json.dumps(row.before, sort_keys=True), json.dumps(row.after, sort_keys=True)]
-    marks = ", ".join("?" for _ in values)
-    with store._write() as db:  # the store's own transaction helper (SQLite and PostgreSQL)
-        db.execute(f"INSERT INTO actions ({_COLUMNS}) VALUES ({marks})", values)
+    values = row.to_dict()
+    values["before"] = json.dumps(row.before, sort_keys=True)
+    values["after"] = json.dumps(row.after, sort_keys=True)
+    store.add_action(values)
 
 
 def done_steps(store: HistoryStore, plan_hash: str) -> set[tuple[str, str, str]]:
     """``(entry_id, target_kind, target_id)`` of the steps of this plan already done."""
-    rows = store._db.execute(
-        "SELECT entry_id, target_kind, target_id, result FROM actions WHERE plan_hash = ?",
-        (plan_hash,),
-    ).fetchall()
-    return {(r[0], r[1], r[2]) for r in rows if r[3] in DONE}
+    return {(r[3], r[8], r[9]) for r in store.action_rows(plan_hash=plan_hash) if r[11] in DONE}
 
 
 def actions(store: HistoryStore, *, limit: int | None = None) -> list[ActionRecord]:
     """The recorded steps, newest first."""
-    sql = f"SELECT {_COLUMNS} FROM actions ORDER BY id DESC"
-    rows = store._db.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
     out = []
-    for r in rows:
+    for r in store.action_rows(limit=limit):
         values = list(r)
         values[-2:] = [json.loads(values[-2] or "{}"), json.loads(values[-1] or "{}")]
         out.append(ActionRecord(*values))
