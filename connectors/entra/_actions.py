@@ -34,6 +34,7 @@ from policyengine.remediate.contract import (
     Target,
     facts_match,
 )
+from policyengine.remediate.targets import account_target, accounts_by_id
 
 _USER_SELECT = "$select=id,accountEnabled,signInSessionsValidFromDateTime"
 
@@ -51,18 +52,7 @@ def _accounts_of(resource: Record, lookup: ResourceLookup) -> list[Record]:
     if kind == "account":
         return [resource]
     ids = list(resource.get("authorized_users") or []) if kind == "integration" else []
-    found = [lookup.get("account", i) for i in dict.fromkeys(i for i in ids if isinstance(i, str))]
-    return sorted((a for a in found if a is not None), key=lambda a: str(a.get("id")))
-
-
-def _account_target(account: Record, facts: Facts) -> Target:
-    return Target(
-        kind="account",
-        id=str(account["id"]),
-        name=str(account.get("name") or account["id"]),
-        facts={**facts, "account_type": account.get("type")},
-        account=str(account["id"]),
-    )
+    return accounts_by_id(ids, lookup)
 
 
 def _live_user(graph: EntraSession, user_id: str) -> dict[str, Any] | None:
@@ -108,7 +98,7 @@ class RevokeSignInSessions:
             if "guest" in (account.get("flags") or ()):
                 continue
             valid_from = raw.get("signInSessionsValidFromDateTime")
-            out.append(_account_target(account, {"sessions_valid_from": valid_from}))
+            out.append(account_target(account, {"sessions_valid_from": valid_from}))
         return out
 
     def read_target(self, session: Any, target: Target, params: Mapping[str, Any]) -> Facts | None:
@@ -263,7 +253,7 @@ class DisableAccount:
         self, resource: Record, lookup: ResourceLookup, params: Mapping[str, Any]
     ) -> Sequence[Target]:
         return [
-            _account_target(a, {"enabled": True})
+            account_target(a, {"enabled": True})
             for a in _accounts_of(resource, lookup)
             if a.get("enabled") is True
         ]

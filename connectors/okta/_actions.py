@@ -32,6 +32,7 @@ from policyengine.remediate.contract import (
     Target,
     facts_match,
 )
+from policyengine.remediate.targets import account_target, accounts_by_id
 
 #: Statuses a user is in before Okta deletes it for good (``DEPROVISIONED`` is a leaver).
 _GONE = frozenset({"DEPROVISIONED"})
@@ -55,18 +56,7 @@ def _accounts_of(resource: Record, lookup: ResourceLookup) -> list[Record]:
         ids = list(resource.get("authorized_users") or [])
     else:
         ids = []
-    found = [lookup.get("account", i) for i in dict.fromkeys(i for i in ids if isinstance(i, str))]
-    return sorted((a for a in found if a is not None), key=lambda a: str(a.get("id")))
-
-
-def _account_target(account: Record, facts: Facts) -> Target:
-    return Target(
-        kind="account",
-        id=str(account["id"]),
-        name=str(account.get("name") or account["id"]),
-        facts={**facts, "account_type": account.get("type")},
-        account=str(account["id"]),
-    )
+    return accounts_by_id(ids, lookup)
 
 
 def _status_of(account: Record) -> str | None:
@@ -107,7 +97,7 @@ class ClearSessions:
         self, resource: Record, lookup: ResourceLookup, params: Mapping[str, Any]
     ) -> Sequence[Target]:
         return [
-            _account_target(a, {})
+            account_target(a, {})
             for a in _accounts_of(resource, lookup)
             if _status_of(a) not in _GONE
         ]
@@ -159,7 +149,7 @@ class SuspendUser:
     ) -> Sequence[Target]:
         # Okta suspends ACTIVE users only; any other status is not this action's business
         return [
-            _account_target(a, {"status": "ACTIVE"})
+            account_target(a, {"status": "ACTIVE"})
             for a in _accounts_of(resource, lookup)
             if _status_of(a) == "ACTIVE"
         ]

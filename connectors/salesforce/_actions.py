@@ -33,6 +33,7 @@ from policyengine.remediate.contract import (
     Target,
     facts_match,
 )
+from policyengine.remediate.targets import account_target, accounts_by_id
 
 
 def _session(session: Any) -> SalesforceSession:
@@ -53,18 +54,7 @@ def _accounts_of(resource: Record, lookup: ResourceLookup) -> list[Record]:
         ids += list((resource.get("live_sessions") or {}).get("users") or [])
     else:
         ids = []
-    found = [lookup.get("account", i) for i in dict.fromkeys(i for i in ids if isinstance(i, str))]
-    return sorted((a for a in found if a is not None), key=lambda a: str(a.get("id")))
-
-
-def _account_target(account: Record, facts: Facts) -> Target:
-    return Target(
-        kind="account",
-        id=str(account["id"]),
-        name=str(account.get("name") or account["id"]),
-        facts={**facts, "account_type": account.get("type")},
-        account=str(account["id"]),
-    )
+    return accounts_by_id(ids, lookup)
 
 
 # -- revoke_oauth_tokens ---------------------------------------------------------------
@@ -166,7 +156,7 @@ class FreezeUser:
         self, resource: Record, lookup: ResourceLookup, params: Mapping[str, Any]
     ) -> Sequence[Target]:
         return [
-            _account_target(a, {"frozen": False})
+            account_target(a, {"frozen": False})
             for a in _accounts_of(resource, lookup)
             if "frozen" not in (a.get("flags") or ())
         ]
@@ -222,7 +212,7 @@ class EndSessions:
     def targets(
         self, resource: Record, lookup: ResourceLookup, params: Mapping[str, Any]
     ) -> Sequence[Target]:
-        return [_account_target(a, {}) for a in _accounts_of(resource, lookup)]
+        return [account_target(a, {}) for a in _accounts_of(resource, lookup)]
 
     @staticmethod
     def _sessions(session: SalesforceSession, user_id: str, params: Mapping[str, Any]) -> list[str]:
@@ -283,7 +273,7 @@ class RemovePermissionSetAssignment:
     ) -> Sequence[Target]:
         name = str(params.get("permission_set") or "")
         return [
-            _account_target(a, {"permission_set": name, "assigned": True})
+            account_target(a, {"permission_set": name, "assigned": True})
             for a in _accounts_of(resource, lookup)
         ]
 
