@@ -29,11 +29,6 @@ from policyengine.errors import ConnectorError
 _GRAPH_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
-def _not_found(exc: ConnectorError) -> bool:
-    """A 404 from :meth:`HttpClient.request` (its message says ``failed: HTTP 404``)."""
-    return "failed: HTTP 404 " in exc.message
-
-
 def graph_id(value: object, what: str) -> str:
     """``value`` if it looks like a Graph object id, else ConnectorError (it goes into a URL)."""
     if not isinstance(value, str) or not _GRAPH_ID.match(value):
@@ -77,22 +72,9 @@ class EntraSession:
     # -- what the actions use ------------------------------------------------------
     def get_or_none(self, path: str) -> Any:
         """``GET path`` as JSON, None on 404 (the object is gone)."""
-        try:
-            return self.http.get_json(path)
-        except ConnectorError as exc:
-            if _not_found(exc):
-                return None
-            raise
+        return self.http.get_json_or_none(path)
 
     def send(self, method: str, path: str, *, json: Any = None, missing_ok: bool = False) -> bool:
         """One write; False when ``missing_ok`` and Graph answers 404 (already gone)."""
-        try:
-            if json is None:
-                self.http.request(method, path)
-            else:
-                self.http.request(method, path, json=json)
-        except ConnectorError as exc:
-            if missing_ok and _not_found(exc):
-                return False
-            raise
-        return True
+        body = {} if json is None else {"json": json}
+        return self.http.send(method, path, missing_ok=missing_ok, **body)

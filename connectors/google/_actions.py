@@ -12,7 +12,7 @@ with domain-wide delegation of ``admin.directory.user.security`` acting as the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connectors.google._options import GoogleOptions, parse_options
@@ -28,12 +28,11 @@ from policyengine.remediate.contract import (
     facts_match,
 )
 
+if TYPE_CHECKING:
+    from connectors.http import HttpClient  # typing only: the client is imported lazily
+
 #: tokens.get / tokens.delete accept only this scope (Directory API discovery document)
 SECURITY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.security"
-
-
-def _not_found(exc: ConnectorError) -> bool:
-    return "failed: HTTP 404 " in exc.message
 
 
 class GoogleSession:
@@ -50,7 +49,7 @@ class GoogleSession:
         connector = GoogleConnector(options, instance=instance)
         self._token_http = connector._client(info["token_uri"], None)
         auth = delegated_auth(info, options.subject, (SECURITY_SCOPE,), self._token_http)
-        self.http = connector._client(options.directory_url, auth)
+        self.http: HttpClient = connector._client(options.directory_url, auth)
         auth.header()  # a refused delegation fails here, before any step
 
     @classmethod
@@ -71,23 +70,12 @@ class GoogleSession:
         )
 
     def get_token(self, user: str, client_id: str) -> dict[str, Any] | None:
-        try:
-            body = self.http.get_json(self.token_path(user, client_id))
-        except ConnectorError as exc:
-            if _not_found(exc):
-                return None
-            raise
+        body = self.http.get_json_or_none(self.token_path(user, client_id))
         return body if isinstance(body, dict) else None
 
     def delete_token(self, user: str, client_id: str) -> bool:
         """False when Google answers 404 (nothing to revoke)."""
-        try:
-            self.http.request("DELETE", self.token_path(user, client_id))
-        except ConnectorError as exc:
-            if _not_found(exc):
-                return False
-            raise
-        return True
+        return self.http.send("DELETE", self.token_path(user, client_id), missing_ok=True)
 
 
 def _session(session: Any) -> GoogleSession:

@@ -16,7 +16,13 @@ clients): this package adds what every vendor API needs on top:
 - :class:`Progress`: a progress line on a terminal only.
 """
 
-from connectors.http.client import HttpClient, RetryPolicy, ServerUnreachable, TokenAuth
+from connectors.http.client import (
+    HttpClient,
+    HttpStatusError,
+    RetryPolicy,
+    ServerUnreachable,
+    TokenAuth,
+)
 from connectors.http.concurrency import map_bounded
 from connectors.http.pagination import link_pages, next_link, same_origin
 from connectors.http.progress import Progress
@@ -24,6 +30,7 @@ from connectors.http.ratelimit import RateLimitHeaders
 
 __all__ = [
     "HttpClient",
+    "HttpStatusError",
     "Progress",
     "RateLimitHeaders",
     "RetryPolicy",

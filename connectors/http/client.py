@@ -35,6 +35,14 @@ class ServerUnreachable(ConnectorError):
     """
 
 
+class HttpStatusError(ConnectorError):
+    """The server answered with an error status that is not retried (``status`` says which)."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How hard to try. Delays are ``base * 2**attempt`` with full jitter, capped."""
@@ -304,9 +312,10 @@ class HttpClient:
                 if fatal:
                     raise ConnectorError(f"{method} {_safe(url)}: {fatal}")
                 if response.status_code not in RETRY_STATUSES and not vendor_retry:
-                    raise ConnectorError(
+                    raise HttpStatusError(
                         f"{method} {_safe(url)} failed: HTTP {response.status_code} "
-                        f"{_error_summary(response)}"
+                        f"{_error_summary(response)}",
+                        status=response.status_code,
                     )
                 error = (
                     f"HTTP {response.status_code} {_error_summary(response)}: {method} {_safe(url)}"
@@ -338,6 +347,27 @@ class HttpClient:
     def get_json(self, path_or_url: str, **kwargs: Any) -> Any:
         """GET and decode; a malformed body is fetched again like a 5xx would be."""
         return self.fetch_json("GET", path_or_url, **kwargs)[1]
+
+    def get_json_or_none(self, path_or_url: str, **kwargs: Any) -> Any:
+        """:meth:`get_json`, or None when the server answers 404 (the object is gone)."""
+        try:
+            return self.get_json(path_or_url, **kwargs)
+        except HttpStatusError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def send(
+        self, method: str, path_or_url: str, *, missing_ok: bool = False, **kwargs: Any
+    ) -> bool:
+        """One write; False when ``missing_ok`` and the server answers 404 (already gone)."""
+        try:
+            self.request(method, path_or_url, **kwargs)
+        except HttpStatusError as exc:
+            if missing_ok and exc.status == 404:
+                return False
+            raise
+        return True
 
     def fetch_json(
         self, method: str, path_or_url: str, **kwargs: Any

@@ -38,11 +38,6 @@ WRITE_SCOPES = (
 _OKTA_ID = re.compile(r"^[A-Za-z0-9]{6,40}$")
 
 
-def _not_found(exc: ConnectorError) -> bool:
-    """A 404 from :meth:`HttpClient.request` (its message says ``failed: HTTP 404``)."""
-    return "failed: HTTP 404 " in exc.message
-
-
 def okta_id(value: object, what: str) -> str:
     """``value`` if it looks like an Okta id, else ConnectorError (it goes into a URL)."""
     if not isinstance(value, str) or not _OKTA_ID.match(value):
@@ -102,19 +97,8 @@ class OktaSession:
     # -- what the actions use ------------------------------------------------------
     def get_or_none(self, path: str) -> Any:
         """``GET path`` as JSON, None on 404 (the object is gone)."""
-        try:
-            return self.http.get_json(path)
-        except ConnectorError as exc:
-            if _not_found(exc):
-                return None
-            raise
+        return self.http.get_json_or_none(path)
 
     def send(self, method: str, path: str, *, missing_ok: bool = False) -> bool:
         """One write; False when ``missing_ok`` and Okta answers 404 (already gone)."""
-        try:
-            self.http.request(method, path)
-        except ConnectorError as exc:
-            if missing_ok and _not_found(exc):
-                return False
-            raise
-        return True
+        return self.http.send(method, path, missing_ok=missing_ok)

@@ -258,3 +258,22 @@ def test_nothing_listening_is_server_unreachable_after_the_retries() -> None:
 def test_tls_verification_cannot_be_turned_off() -> None:
     with pytest.raises(ValueError, match="cannot be turned off"):
         HttpClient("https://127.0.0.1:1", auth=None, verify=False)
+
+
+def test_a_404_is_none_or_false_only_where_asked_and_other_errors_still_raise(
+    server: EmulatorServer,
+) -> None:
+    from connectors.http import HttpStatusError
+
+    server.add_fault(Response.json({"error": "gone"}, status=404), match="/gone", times=None)
+    server.add_fault(Response.json({"error": "no"}, status=400), match="/bad", times=None)
+    with client_for(server) as client:
+        assert client.get_json_or_none("/gone") is None
+        assert client.send("DELETE", "/gone", missing_ok=True) is False
+        assert client.send("DELETE", "/x") is True
+        with pytest.raises(HttpStatusError) as gone:
+            client.send("DELETE", "/gone")
+        assert gone.value.status == 404
+        with pytest.raises(HttpStatusError) as bad:
+            client.get_json_or_none("/bad")
+        assert bad.value.status == 400 and isinstance(bad.value, ConnectorError)
