@@ -16,19 +16,17 @@ import multiprocessing
 import os
 import sys
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 
-from policyengine.engine.correlate import correlate
 from policyengine.engine.evaluate import FindingParts, build_finding, finding_parts
-from policyengine.engine.index import ResourceIndex
 from policyengine.engine.needs import Needs, analyse
+from policyengine.engine.projections import ProjectionIndex
 from policyengine.errors import Location, SnapshotError
 from policyengine.findings.model import Finding
-from policyengine.model.kinds import FIELD_TYPES
 from policyengine.policy.compiled import BoundPolicies
 from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._format import is_gzip
@@ -56,8 +54,9 @@ class _State:
     readers: Sequence[SnapshotReader]
     bound: BoundPolicies
     needs: Needs
-    index: ResourceIndex
-    persons: list[dict[str, Any]] = field(default_factory=list)
+    index: ProjectionIndex
+    #: ids of the correlated persons (the person policies' work is cut into slices of it)
+    persons: list[str] = field(default_factory=list)
 
 
 #: Task.file of a slice of the correlated persons (start/end index into them)
@@ -75,11 +74,11 @@ def evaluate_files(
     needs = analyse(bound)
     parallel = _worker_count(readers, workers)
     tasks = list(_tasks(readers, _chunk_bytes(readers, parallel)))
-    index = ResourceIndex()
+    index = ProjectionIndex(needs)
     _attach_not_provided(readers, bound, index)
     _STATE = _State(readers, bound, needs, index)
     counts: dict[str, int] = {}
-    persons: list[dict[str, Any]] = []
+    persons: list[str] = []
     timer = _PhaseTimer()
     # Records and findings are acyclic; with a million of them alive the cyclic
     # garbage collector's full passes cost more than the work (measured: 2x).
@@ -87,20 +86,16 @@ def evaluate_files(
     gc.disable()
     try:
         if needs.index:
-            shared: dict[bytes, Any] = {}  # one object per distinct nested value
-            for projections, _, _ in _map(_project_task, tasks, parallel):
-                _share_nested(projections, shared)
-                for p in projections:
-                    index.add(p)
+            shared: dict[bytes, Any] = {}  # one object per distinct shape and nested value
+            for batches, _, _ in _map(_project_task, tasks, parallel):
+                index.share_shapes(batches, shared)
+                for kind, rows in batches.items():
+                    index.add_rows(kind, rows)
             del shared
             timer.lap("projection_pass")
             if needs.persons:
-                accounts = index.of_kind("account")
-                persons = correlate(accounts)  # type: ignore[arg-type]
-                _drop_correlation_fields(accounts, needs, index)
-                del accounts
-                for person in persons:
-                    index.add(person)
+                index.correlate()
+                persons = index.person_ids()
                 timer.lap("correlation")
         findings: list[Finding] = []
         bound.reset_counts()
@@ -142,7 +137,7 @@ def evaluate_files(
 
 
 def _attach_not_provided(
-    readers: Sequence[SnapshotReader], bound: BoundPolicies, index: ResourceIndex
+    readers: Sequence[SnapshotReader], bound: BoundPolicies, index: ProjectionIndex
 ) -> None:
     """Fields the snapshots declare not provided: the index carries them to the checkers."""
     from policyengine.model.provided import from_sources
@@ -165,12 +160,23 @@ class _PhaseTimer:
     def lap(self, name: str) -> None:
         now = self._clock()
         self.phases[name] = round(now - self._last, 3)
+        self.phases[f"{name}_rss_mib"] = _rss_mib()
         self._last = now
 
     def report(self, **extra: Any) -> None:
         from policyengine.log import get_logger
 
         get_logger("policyengine.engine").debug("evaluate.phases", **self.phases, **extra)
+
+
+def _rss_mib() -> int:
+    """This process's resident memory now (MiB; 0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE") >> 20
 
 
 def _worker_count(readers: Sequence[SnapshotReader], workers: int | None) -> int:
@@ -272,84 +278,21 @@ def _line_at(reader: SnapshotReader, offset: int) -> int:
     return lines
 
 
-def _project_task(task: Task) -> tuple[list[dict[str, Any]], None, None]:
+def _project_task(task: Task) -> tuple[dict[str, list[list[Any]]], None, None]:
+    """Rows (``policyengine.engine.projections``) of the referenced resources of one task."""
     assert _STATE is not None
-    needs = _STATE.needs
-    wanted: dict[str, tuple[str, ...] | None] = {}
-    nested_of: dict[str, tuple[str, ...]] = {}
-    shared: dict[bytes, Any] = {}
-    out = []
+    builder = _STATE.index.builder()
+    specs = _STATE.index.specs
+    batches: dict[str, list[list[Any]]] = {}
     for record in _records(task):
         kind = record["kind"]
-        if kind not in wanted:
-            wanted[kind] = needs.projection_fields(kind)
-            nested_of[kind] = _nested_fields(kind, wanted[kind] or ())
-        keep = wanted[kind]
-        if keep is not None:
-            projection = {k: record[k] for k in keep if k in record}
-            # the same few strings a million times: share one object each (pickle
-            # then sends it once per task, and the parent keeps one copy)
-            for key in _REPEATED_VALUES:
-                value = projection.get(key)
-                if type(value) is str:
-                    projection[key] = sys.intern(value)
-            # and the same few nested values (mfa, roles): pickled once per task
-            for key in nested_of[kind]:
-                value = projection.get(key)
-                if value:
-                    projection[key] = shared.setdefault(orjson.dumps(value), value)
-            out.append(projection)
-    return out, None, None
-
-
-def _drop_correlation_fields(
-    accounts: list[Mapping[str, Any]], needs: Needs, index: ResourceIndex
-) -> None:
-    """Account projections without the fields only correlation read (``email``, ...).
-
-    Rebuilt, not popped: a dict keeps its table size, and ten keys fit a table
-    half the size of eleven (272 against 464 bytes, a million times).
-    """
-    drop = needs.correlation_only("account")
-    if not drop:
-        return
-    for account in accounts:
-        index.add({k: v for k, v in account.items() if k not in drop})
-
-
-def _nested_fields(kind: str, fields: tuple[str, ...]) -> tuple[str, ...]:
-    """The projected fields of ``kind`` that hold objects or lists."""
-    types = FIELD_TYPES.get(kind, {})
-    return tuple(f for f in fields if types.get(f) in _NESTED_TYPES)
-
-
-_NESTED_TYPES = frozenset(("object", "list", "refs"))
-
-
-def _share_nested(projections: list[dict[str, Any]], shared: dict[bytes, Any]) -> None:
-    """Replace equal nested values across tasks by one object (a task shares its own).
-
-    A million accounts carry a few dozen distinct ``mfa`` objects; projections are
-    read, never changed, so one copy of each serves every reference.
-    """
-    by_id: dict[int, Any] = {}
-    nested: dict[str, tuple[str, ...]] = {}
-    for p in projections:
-        kind = p["kind"]
-        fields = nested.get(kind)
-        if fields is None:
-            fields = nested[kind] = _nested_fields(kind, tuple(p))
-        for key in fields:
-            value = p.get(key)
-            if not value:
-                continue
-            canonical = by_id.get(id(value))
-            if canonical is None:
-                canonical = by_id[id(value)] = shared.setdefault(orjson.dumps(value), value)
-            p[key] = canonical
-
-
-_REPEATED_VALUES = ("kind", "source", "source_type", "type")
+        if kind in specs:
+            row = builder.row(record)
+            if row is not None:
+                # the same source a million times: one object (pickled once per task)
+                row[0] = sys.intern(row[0])
+                batches.setdefault(kind, []).append(row)
+    return batches, None, None
 
 
 def _evaluate_task(
@@ -371,9 +314,9 @@ def _evaluate_task(
         if checker is None:
             continue
         if persons and kind == "account":
-            projection = index.get("account", record["source"], record["id"])
-            if projection is not None and "person" in projection:
-                record["person"] = projection["person"]
+            person = index.person_ref(record["source"], record["id"])
+            if person is not None:
+                record["person"] = person
         for i in checker(record, index):
             found.append((i, finding_parts(policies[i], record, index)))
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
@@ -386,11 +329,12 @@ def _person_task(task: Task) -> tuple[list[tuple[int, FindingParts]], list[int]]
     bound, index = _STATE.bound, _STATE.index
     check, policies = bound.checkers["person"], bound.policies
     before = list(bound.matched)
-    found = [
-        (i, finding_parts(policies[i], person, index))
-        for person in _STATE.persons[task.start : task.end]
-        for i in check(person, index)
-    ]
+    found = []
+    for pid in _STATE.persons[task.start : task.end]:
+        person = index.person(pid)
+        assert person is not None
+        for i in check(person, index):
+            found.append((i, finding_parts(policies[i], person, index)))
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
     bound.matched[:] = before
     return found, delta
