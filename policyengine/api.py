@@ -170,8 +170,9 @@ def _result(
     from dataclasses import replace
 
     from policyengine.findings.fold import fold_result
+    from policyengine.findings.model import sort_findings
 
-    findings.sort(key=lambda f: f.sort_key())
+    sort_findings(findings)
     matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
     supersedes = {p.id: p.definition.supersedes for p in bound.policies}
     infos = [
@@ -185,5 +186,6 @@ def _result(
             sources=tuple(sources),
             now=format_timestamp(moment),
             warnings=tuple(policy_set.warnings),
-        )
+        ),
+        presorted=True,
     )

@@ -18,11 +18,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 
-from policyengine.findings.model import Finding, Result, fingerprint, severity_rank
+from policyengine.findings.model import (
+    Finding,
+    Result,
+    fingerprint,
+    severity_rank,
+    sort_findings,
+)
 
 Supersedes = Mapping[str, tuple[str, ...]]
 _ResourceKey = tuple[str, str, str]
+
+_fingerprint_of = attrgetter("fingerprint")
+_folded_of = attrgetter("folded")
+_supersedes_of = attrgetter("supersedes")
 
 
 def supersedes_of(result: Result) -> dict[str, tuple[str, ...]]:
@@ -30,14 +41,20 @@ def supersedes_of(result: Result) -> dict[str, tuple[str, ...]]:
     return {p.id: p.supersedes for p in result.policies if p.supersedes}
 
 
-def fold_result(result: Result) -> Result:
-    """``result`` with its findings (unfolded first) folded again; see the module docstring."""
+def fold_result(result: Result, *, presorted: bool = False) -> Result:
+    """``result`` with its findings (unfolded first) folded again; see the module docstring.
+
+    ``presorted``: the findings are in output order (``Finding.output_key``) already;
+    when none was folded, folding keeps that order and it is not sorted again.
+    """
     supersedes = supersedes_of(result)
+    lifted = any(map(_folded_of, result.findings))
     flat = unfold(result.findings)
     folded = fold(flat, supersedes) if supersedes else flat
     if folded == list(result.findings):
         return result
-    folded.sort(key=Finding.output_key)
+    if lifted or not presorted:
+        sort_findings(folded, by_change=True)
     return dataclasses.replace(result, findings=tuple(folded))
 
 
@@ -50,6 +67,13 @@ def unfold_result(result: Result) -> Result:
 
 def unfold(findings: Iterable[Finding]) -> list[Finding]:
     """Every finding, folded ones lifted out beside their broader finding (once each)."""
+    findings = list(findings)
+    if (
+        not any(map(_folded_of, findings))
+        and not any(map(_supersedes_of, findings))
+        and len(set(map(_fingerprint_of, findings))) == len(findings)
+    ):
+        return findings  # nothing folded, no fingerprint twice: as they are
     out: list[Finding] = []
     seen: set[str] = set()
     for f in findings:
@@ -76,21 +100,39 @@ def fold(findings: list[Finding], supersedes: Supersedes) -> list[Finding]:
     """Fold findings of the same disposition; see the module docstring. Keeps input order."""
     if not supersedes:
         return findings
+    # only policies on either side of a ``supersedes`` can fold or be folded
+    involved = {pid for pid, narrower in supersedes.items() if narrower}
+    involved.update(n for narrower in supersedes.values() for n in narrower)
     fired: dict[_ResourceKey, dict[str, Finding]] = {}
     for f in findings:
-        if f.change != "resolved":
+        if f.policy_id in involved and f.change != "resolved":
             r = f.resource
             fired.setdefault((r.kind, r.source, r.id), {})[f.policy_id] = f
     plans: dict[_ResourceKey, tuple[set[str], dict[str, tuple[Finding, ...]]]] = {}
+    # resources with the same fired policies of the same dispositions have the same plan
+    known: dict[tuple[tuple[str, bool, str | None, int], ...], _IdPlan] = {}
     for key, by_id in fired.items():
         if len(by_id) > 1:
-            dropped_and_kept = _plan(by_id, supersedes)
-            if dropped_and_kept[0]:
-                plans[key] = dropped_and_kept
+            fates = tuple(
+                sorted(
+                    (pid, f.waived, f.change, severity_rank(f.severity)) for pid, f in by_id.items()
+                )
+            )
+            id_plan = known.get(fates)
+            if id_plan is None:
+                id_plan = known[fates] = _plan_ids(by_id, supersedes)
+            if id_plan[0]:
+                plans[key] = (
+                    set(id_plan[0]),
+                    {k: tuple(by_id[n] for n in ns) for k, ns in id_plan[1].items()},
+                )
     if not plans:
         return findings
     out: list[Finding] = []
     for f in findings:
+        if f.policy_id not in involved:
+            out.append(f)
+            continue
         r = f.resource
         plan = plans.get((r.kind, r.source, r.id))
         if plan is None or f.change == "resolved":
@@ -101,6 +143,15 @@ def fold(findings: list[Finding], supersedes: Supersedes) -> list[Finding]:
                 f = f.with_changes(folded=folded, supersedes=tuple(g.policy_id for g in folded))
             out.append(f)
     return out
+
+
+#: a plan in policy ids: the dropped ones, and the ids each kept one folds (in order)
+_IdPlan = tuple[frozenset[str], dict[str, tuple[str, ...]]]
+
+
+def _plan_ids(by_id: Mapping[str, Finding], supersedes: Supersedes) -> _IdPlan:
+    dropped, folded = _plan(by_id, supersedes)
+    return frozenset(dropped), {k: tuple(g.policy_id for g in v) for k, v in folded.items()}
 
 
 def _plan(
