@@ -60,7 +60,7 @@ def fold_result(result: Result, *, presorted: bool = False) -> Result:
 
 def unfold_result(result: Result) -> Result:
     """``result`` with every folded finding back at the top level."""
-    if not any(f.folded for f in result.findings):
+    if not any(map(_folded_of, result.findings)):
         return result
     return dataclasses.replace(result, findings=tuple(unfold(result.findings)))
 
@@ -76,7 +76,13 @@ def unfold(findings: Iterable[Finding]) -> list[Finding]:
         return findings  # nothing folded, no fingerprint twice: as they are
     out: list[Finding] = []
     seen: set[str] = set()
+    add = seen.add
     for f in findings:
+        if not f.folded and not f.supersedes:  # most findings: nothing to lift or strip
+            if f.fingerprint not in seen:
+                add(f.fingerprint)
+                out.append(f)
+            continue
         for g in (f, *f.folded):
             if g.fingerprint in seen:
                 continue

@@ -447,11 +447,13 @@ def apply_waivers(result: Result, waivers: WaiverSet) -> Result:
             warned.add((kind, waiver))
             warnings.append(text)
 
+    # a waiver only ever matches findings of its own policy
+    waived_policies = {w.policy for w in waivers.waivers}
     for f in result.findings:
         if f.change == "resolved":
             findings.append(f)
             continue
-        matched = waivers.matching(f)
+        matched = waivers.matching(f) if f.policy_id in waived_policies else []
         if not matched:
             findings.append(f.with_changes(waived=False, waiver=None) if f.waiver else f)
             continue
