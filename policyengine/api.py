@@ -156,7 +156,7 @@ def evaluate_resources(
 
 
 def _result(
-    findings: list[Any],
+    findings: Any,  # a list of findings, or the stream's PackedFindings
     bound: Any,
     policy_set: PolicySet,
     moment: dt.datetime,
@@ -169,23 +169,29 @@ def _result(
     """
     from dataclasses import replace
 
+    from policyengine.engine.packed import PackedFindings
     from policyengine.findings.fold import fold_result
     from policyengine.findings.model import sort_findings
 
-    sort_findings(findings)
+    # the stream's findings come sorted and folded, packed until a report reads them
+    packed = (
+        isinstance(findings, PackedFindings) and len(findings) > PackedFindings.KEEP_PACKED_ABOVE
+    )
+    if isinstance(findings, PackedFindings) and not packed:
+        findings = list(findings.materialise())  # few: a plain tuple, as for in-memory data
+    if not packed:
+        sort_findings(findings)
     matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
     supersedes = {p.id: p.definition.supersedes for p in bound.policies}
     infos = [
         replace(info, evaluated=matched.get(info.id, 0), supersedes=supersedes.get(info.id, ()))
         for info in policy_set.infos()
     ]
-    return fold_result(
-        Result(
-            findings=tuple(findings),
-            policies=tuple(infos),
-            sources=tuple(sources),
-            now=format_timestamp(moment),
-            warnings=tuple(policy_set.warnings),
-        ),
-        presorted=True,
+    result = Result(
+        findings=findings if packed else tuple(findings),
+        policies=tuple(infos),
+        sources=tuple(sources),
+        now=format_timestamp(moment),
+        warnings=tuple(policy_set.warnings),
     )
+    return result if packed else fold_result(result, presorted=True)

@@ -73,7 +73,7 @@ def exit_code(result: Any, fail_on: str | None) -> int:
     """0 clean, 1 an active finding at/above ``fail_on`` (default high), 3 incomplete data (wins)."""
     if not result.complete:
         return 3
-    return 1 if result.failing(fail_on or "high") else 0
+    return 1 if result.fails(fail_on or "high") else 0
 
 
 def apply_waivers(result: Any, waivers_path: Path | None, max_days: int = 90) -> Any:

@@ -140,7 +140,7 @@ class ProjectionIndex:
     :class:`policyengine.engine.index.ResourceIndex`, with equal dicts.
     """
 
-    __slots__ = ("_cache", "_persons", "_specs", "_tables", "not_provided")
+    __slots__ = ("_cache", "_persons", "_roots", "_specs", "_tables", "not_provided")
 
     def __init__(self, needs: Needs) -> None:
         kinds = [k for k in FIELD_TYPES if needs.projection_fields(k) is not None]
@@ -149,6 +149,7 @@ class ProjectionIndex:
         #: person id -> the one account row it is, or a _Person
         self._persons: dict[str, Any] = {}
         self._cache: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._roots: dict[str, str] = {}
         self.not_provided: Any = None
 
     @property
@@ -241,6 +242,8 @@ class ProjectionIndex:
                     held.append(row)
                 else:
                     groups[root] = [held, row]
+        # the key a person's id is, for every key that is not its own root
+        self._roots = {k: r for k in parent if (r := find(k)) != k}
         persons = self._persons
         for root, held in groups.items():
             if type(held[0]) is list:  # several accounts
@@ -304,6 +307,19 @@ class ProjectionIndex:
             "employee_id": employee_id,
             "accounts": accounts,
         }
+
+    def person_of(self, record: Mapping[str, Any]) -> tuple[str, str] | None:
+        """The ``person`` reference of a full account record, from its own keys.
+
+        Equal to :meth:`person_ref` without reading the row: a forked worker that
+        reads a row copies its page (the reference count is written).
+        """
+        if record.get("type") not in _HUMAN_TYPES:
+            return None
+        keys = _keys(record)  # type: ignore[arg-type]
+        if not keys:
+            return None
+        return (PERSON_SOURCE, self._roots.get(keys[0], keys[0]))
 
     def person_ref(self, source: str, rid: str) -> tuple[str, str] | None:
         """The account's ``person`` reference, without building its projection."""

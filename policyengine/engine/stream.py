@@ -22,11 +22,11 @@ from typing import Any
 
 import orjson
 
-from policyengine.engine.evaluate import FindingParts, build_finding, finding_parts
+from policyengine.engine.evaluate import finding_parts
 from policyengine.engine.needs import Needs, analyse
+from policyengine.engine.packed import Entry, Folder, PackedFindings, TaskPack, pack
 from policyengine.engine.projections import ProjectionIndex
 from policyengine.errors import Location, SnapshotError
-from policyengine.findings.model import Finding
 from policyengine.policy.compiled import BoundPolicies
 from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._format import is_gzip
@@ -55,6 +55,7 @@ class _State:
     bound: BoundPolicies
     needs: Needs
     index: ProjectionIndex
+    folder: Folder
     #: ids of the correlated persons (the person policies' work is cut into slices of it)
     persons: list[str] = field(default_factory=list)
 
@@ -68,15 +69,15 @@ _STATE: _State | None = None  # set in the parent before forking; read by worker
 
 def evaluate_files(
     readers: Sequence[SnapshotReader], bound: BoundPolicies, *, workers: int | None = None
-) -> tuple[list[Finding], dict[str, int]]:
-    """Findings of ``bound`` over the snapshot files; also records read per file."""
+) -> tuple[PackedFindings, dict[str, int]]:
+    """Findings of ``bound`` over the snapshot files (sorted and folded); also records read per file."""
     global _STATE
     needs = analyse(bound)
     parallel = _worker_count(readers, workers)
     tasks = list(_tasks(readers, _chunk_bytes(readers, parallel)))
     index = ProjectionIndex(needs)
     _attach_not_provided(readers, bound, index)
-    _STATE = _State(readers, bound, needs, index)
+    _STATE = _State(readers, bound, needs, index, Folder(bound.policies))
     counts: dict[str, int] = {}
     persons: list[str] = []
     timer = _PhaseTimer()
@@ -97,11 +98,10 @@ def evaluate_files(
                 index.correlate()
                 persons = index.person_ids()
                 timer.lap("correlation")
-        findings: list[Finding] = []
+        findings = PackedFindings(bound.policies)
         bound.reset_counts()
-        policies = bound.policies
         seen: dict[int, set[int]] = {}
-        for found, matched, (file_no, n), keys in _map(_evaluate_task, tasks, parallel):
+        for packed, matched, (file_no, n), keys in _map(_evaluate_task, tasks, parallel):
             ids = seen.setdefault(file_no, set())
             before = len(ids)
             ids.update(keys)
@@ -110,7 +110,7 @@ def evaluate_files(
                 error = duplicate_id_error(reader.path, jsonl=reader.jsonl, document=None)
                 if error is not None:  # None: two ids with one hash, not a repeat
                     raise error
-            findings.extend(build_finding(policies[i], parts) for i, parts in found)
+            findings.add(packed)
             for i, m in enumerate(matched):
                 bound.matched[i] += m
             counts[readers[file_no].file] = counts.get(readers[file_no].file, 0) + n
@@ -122,8 +122,8 @@ def evaluate_files(
                 Task(_PERSONS, start, min(len(persons), start + PERSONS_PER_TASK))
                 for start in range(0, len(persons), PERSONS_PER_TASK)
             ]
-            for found, matched in _map(_person_task, slices, parallel):
-                findings.extend(build_finding(policies[i], parts) for i, parts in found)
+            for packed, matched in _map(_person_task, slices, parallel):
+                findings.add(packed)
                 for i, m in enumerate(matched):
                     bound.matched[i] += m
         timer.lap("persons")
@@ -295,15 +295,13 @@ def _project_task(task: Task) -> tuple[dict[str, list[list[Any]]], None, None]:
     return batches, None, None
 
 
-def _evaluate_task(
-    task: Task,
-) -> tuple[list[tuple[int, FindingParts]], list[int], tuple[int, int], array[int]]:
+def _evaluate_task(task: Task) -> tuple[TaskPack, list[int], tuple[int, int], array[int]]:
     assert _STATE is not None
-    bound, index = _STATE.bound, _STATE.index
+    bound, index, folder = _STATE.bound, _STATE.index, _STATE.folder
     checkers, policies = bound.checkers, bound.policies
     persons = _STATE.needs.persons
     before = list(bound.matched)  # the checkers count into bound.matched; report our delta
-    found: list[tuple[int, FindingParts]] = []
+    found: list[tuple[int, Entry]] = []
     keys: array[int] = array("q")  # identity hashes, for the duplicate check across ranges
     n = 0
     for record in _records(task):
@@ -314,30 +312,32 @@ def _evaluate_task(
         if checker is None:
             continue
         if persons and kind == "account":
-            person = index.person_ref(record["source"], record["id"])
+            person = index.person_of(record)
             if person is not None:
                 record["person"] = person
-        for i in checker(record, index):
-            found.append((i, finding_parts(policies[i], record, index)))
+        fired = [(i, finding_parts(policies[i], record, index)) for i in checker(record, index)]
+        if fired:
+            found.extend(folder.entries(fired))
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
     bound.matched[:] = before
-    return found, delta, (task.file, n), keys
+    return pack(found), delta, (task.file, n), keys
 
 
-def _person_task(task: Task) -> tuple[list[tuple[int, FindingParts]], list[int]]:
+def _person_task(task: Task) -> tuple[TaskPack, list[int]]:
     assert _STATE is not None
-    bound, index = _STATE.bound, _STATE.index
+    bound, index, folder = _STATE.bound, _STATE.index, _STATE.folder
     check, policies = bound.checkers["person"], bound.policies
     before = list(bound.matched)
-    found = []
+    found: list[tuple[int, Entry]] = []
     for pid in _STATE.persons[task.start : task.end]:
         person = index.person(pid)
         assert person is not None
-        for i in check(person, index):
-            found.append((i, finding_parts(policies[i], person, index)))
+        fired = [(i, finding_parts(policies[i], person, index)) for i in check(person, index)]
+        if fired:
+            found.extend(folder.entries(fired))
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
     bound.matched[:] = before
-    return found, delta
+    return pack(found), delta
 
 
 def _check_counts(readers: Sequence[SnapshotReader], counts: dict[str, int]) -> None:

@@ -258,6 +258,15 @@ class Result:
         """Findings that count: not waived and not resolved."""
         return tuple(f for f in self.findings if not f.waived and f.change != "resolved")
 
+    def fails(self, fail_on: str | None) -> bool:
+        """Whether a finding fails a gate at ``fail_on`` (:meth:`failing`, stopping at the first)."""
+        if not fail_on or fail_on == "none":
+            return False
+        return any(
+            not f.waived and f.change in (None, "new") and severity_at_least(f.severity, fail_on)
+            for f in self.findings
+        )
+
     def failing(self, fail_on: str | None) -> list[Finding]:
         """Findings that fail a gate at ``fail_on``: not waived, not resolved, not unchanged
         from a diff's base, at or above the threshold (``none`` fails nothing)."""
@@ -274,7 +283,10 @@ class Result:
         by_source: dict[str, int] = {}
         by_change: dict[str, int] = {}
         waived = 0
-        for f in self.findings:
+        packed_counts = getattr(self.findings, "summary_counts", None)
+        if packed_counts is not None:  # the stream's packed findings: fresh, counted as packed
+            by_sev, by_source = packed_counts()
+        for f in self.findings if packed_counts is None else ():
             if f.change is not None:
                 by_change[f.change] = by_change.get(f.change, 0) + 1
             if f.change == "resolved":

@@ -25,7 +25,7 @@ def scan_exit_code(outcome: ScanOutcome, fail_on: str | None) -> int:
     """
     if outcome.missing:
         return 3
-    return 1 if outcome.result.failing(fail_on) else 0
+    return 1 if outcome.result.fails(fail_on) else 0
 
 
 def _join(counts: Mapping[str, int]) -> str:

@@ -103,6 +103,7 @@ def test_persons_and_accounts_equal_the_dict_correlation():
             assert list(got or ()) == list(want or ())  # the same key order
             want_ref = (want or {}).get("person")
             assert compact.person_ref(a["source"], a["id"]) == want_ref
+            assert compact.person_of(a) == want_ref
         # several accounts to one person, and one account with two keys, both occur
         assert any(len(p["accounts"]) > 1 for p in persons)
         assert any(p["emails"] and p["employee_id"] for p in persons)

@@ -8,6 +8,7 @@ import pytest
 
 from policyengine.api import evaluate_resources, evaluate_snapshots, load_policy_set
 from policyengine.engine import stream
+from policyengine.engine.packed import PackedFindings
 from policyengine.errors import SnapshotError
 from policyengine.findings.model import SourceStatus
 
@@ -37,6 +38,16 @@ POLICIES = {
         match: {accounts: {count: {where: {enabled: false}, gte: 1}}}
         require: {accounts: {count: {where: {enabled: true}, eq: 0}}}
         remediation: Disable every account of {name}.
+        """,
+    "enrolled.yaml": """\
+        id: PE-S-005
+        title: enabled accounts use webauthn
+        severity: critical
+        resource: account
+        match: {enabled: true}
+        require: {mfa.methods: {contains: webauthn}}
+        supersedes: [PE-S-002]
+        remediation: Enrol {name}.
         """,
     "peer.yaml": """\
         id: PE-S-004
@@ -96,6 +107,7 @@ def test_parallel_streaming_equals_in_memory(policy_dir, write_snapshot, monkeyp
     monkeypatch.setattr(stream, "CHUNK_BYTES", 64 * 1024)  # many small ranges
     monkeypatch.setattr(stream, "PERSONS_PER_TASK", 500)  # persons spread over workers too
     monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0 if workers > 1 else 1 << 40)
+    monkeypatch.setattr(PackedFindings, "KEEP_PACKED_ABOVE", 0)  # stay packed: streamed reads
     ad_path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap")
     sf_path = write_snapshot(sf, "sf.jsonl", connector="salesforce")
     policy_set = load_policy_set([policy_dir])
@@ -109,10 +121,18 @@ def test_parallel_streaming_equals_in_memory(policy_dir, write_snapshot, monkeyp
         now=streamed.now,
         sources=[SourceStatus("ldap", "corp-ad", streamed.now, True)],
     )
+    assert isinstance(streamed.findings, PackedFindings)
     assert [f.to_dict() for f in streamed.findings] == [f.to_dict() for f in in_memory.findings]
+    # read again, in batches as the JSON report reads, and counted without reading
+    batches = [streamed.findings[i : i + 100] for i in range(0, len(streamed.findings), 100)]
+    assert [f for b in batches for f in b] == list(in_memory.findings)
+    assert streamed.summary() == in_memory.summary()
+    assert streamed.fails("high") is bool(in_memory.failing("high")) is True
+    assert streamed.findings[3] == in_memory.findings[3]
+    assert any(f.folded for f in streamed.findings)  # PE-S-005 folds PE-S-002 in the workers
     by_policy = {
-        p: sum(f.policy_id == p for f in streamed.findings)
-        for p in ("PE-S-001", "PE-S-002", "PE-S-003", "PE-S-004")
+        p: sum(g.policy_id == p for f in streamed.findings for g in (f, *f.folded))
+        for p in ("PE-S-001", "PE-S-002", "PE-S-003", "PE-S-004", "PE-S-005")
     }
     assert all(by_policy.values()), by_policy
     assert {p.id: p.evaluated for p in streamed.policies} == {
