@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policyengine.findings.fold import covered_fingerprints, fold_result, unfold
-from policyengine.findings.model import CHANGE_ORDER, Finding, PolicyInfo, Result
+from policyengine.findings.model import CHANGE_ORDER, Finding, PolicyInfo, Result, sort_findings
 
 
 def is_result_document(data: Any) -> bool:
@@ -61,7 +61,7 @@ def diff_results(base: Result, head: Result) -> Result:
         if f.fingerprint not in head_fps:
             out.append(_fresh(f, "resolved"))
     # grouped new, unchanged, resolved; within a group, Finding.sort_key()
-    out.sort(key=Finding.output_key)
+    sort_findings(out, by_change=True)
     diffed = Result(
         findings=tuple(out),
         policies=_merge_policies(base.policies, head.policies),
@@ -71,7 +71,7 @@ def diff_results(base: Result, head: Result) -> Result:
         now=head.now,
         warnings=head.warnings,
     )
-    return fold_result(diffed)
+    return fold_result(diffed, presorted=True)  # unfolded above: nothing lifted again
 
 
 def _fresh(f: Finding, change: str) -> Finding:
