@@ -320,7 +320,7 @@ def _evaluate_task(task: Task) -> tuple[TaskPack, list[int], tuple[int, int], ar
             found.extend(folder.entries(fired))
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
     bound.matched[:] = before
-    return pack(found), delta, (task.file, n), keys
+    return pack(found, policies), delta, (task.file, n), keys
 
 
 def _person_task(task: Task) -> tuple[TaskPack, list[int]]:
@@ -337,7 +337,7 @@ def _person_task(task: Task) -> tuple[TaskPack, list[int]]:
             found.extend(folder.entries(fired))
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
     bound.matched[:] = before
-    return pack(found), delta
+    return pack(found, policies), delta
 
 
 def _check_counts(readers: Sequence[SnapshotReader], counts: dict[str, int]) -> None:

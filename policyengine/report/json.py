@@ -48,7 +48,7 @@ def write(result: Result, options: ReportOptions, handle: IO[bytes]) -> None:
     encoded = getattr(findings, "encoded", None)
     if not findings:
         handle.write(_FINDINGS_KEY)
-    elif encoded is not None and getattr(findings, "materialised", True) is False:
+    elif encoded is not None and not getattr(findings, "is_materialised", True):
         # an evaluation's packed findings (policyengine.engine.packed): encoded by the workers
         handle.write(_BATCH_HEAD[1:])
         items = encoded()
