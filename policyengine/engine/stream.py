@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import sys
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -221,8 +221,12 @@ def _map(func: Any, tasks: list[Task], workers: int) -> Iterator[Any]:
         yield from pool.imap(func, tasks, chunksize=1)
 
 
-def _records(task: Task) -> Iterator[dict[str, Any]]:
-    """Validated records of one task, with ``source`` and ``source_type`` set."""
+def _records(task: Task, kinds: Container[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Validated records of one task, with ``source`` and ``source_type`` set.
+
+    ``kinds``: only records of these kinds; the others are parsed, not validated
+    (the evaluation pass validates every record and names the first bad one).
+    """
     assert _STATE is not None
     reader = _STATE.readers[task.file]
     if task.end == -1:
@@ -254,7 +258,13 @@ def _records(task: Task) -> Iterator[dict[str, Any]]:
                 raise reader.line_too_long(_line_at(reader, pos))
             if raw.strip():
                 try:
-                    yield reader.finish(loads(raw), nowhere, raw)
+                    record = loads(raw)
+                    if kinds is not None and type(record) is dict:
+                        kind = record.get("kind")
+                        if type(kind) is str and kind not in kinds:
+                            pos += length
+                            continue
+                    yield reader.finish(record, nowhere, raw)
                 except orjson.JSONDecodeError:
                     reader.parse(raw, _line_at(reader, pos))  # raises with the line number
                     raise
@@ -284,7 +294,7 @@ def _project_task(task: Task) -> tuple[dict[str, list[list[Any]]], None, None]:
     builder = _STATE.index.builder()
     specs = _STATE.index.specs
     batches: dict[str, list[list[Any]]] = {}
-    for record in _records(task):
+    for record in _records(task, specs):
         kind = record["kind"]
         if kind in specs:
             row = builder.row(record)

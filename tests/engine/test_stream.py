@@ -164,6 +164,22 @@ def test_error_in_a_worker_names_the_line(policy_dir, write_snapshot, monkeypatc
     assert f"{path}:1502" in str(err.value) and "field 'enabled'" in str(err.value)
 
 
+def test_a_bad_record_of_a_kind_no_reference_reaches_is_named_too(
+    policy_dir, write_snapshot, monkeypatch
+):
+    # the projection pass skips validating credentials (no policy follows a
+    # reference to one); the evaluation pass still names the bad one
+    _, sf = _data(2000)
+    bad = next(i for i, r in enumerate(sf) if r["kind"] == "credential" and i > 1000)
+    sf[bad]["last_used_at"] = "not a time"
+    monkeypatch.setattr(stream, "CHUNK_BYTES", 32 * 1024)
+    monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0)
+    path = write_snapshot(sf, "sf.jsonl", connector="salesforce", strict=False)
+    with pytest.raises(SnapshotError) as err:
+        evaluate_snapshots([path], load_policy_set([policy_dir]))
+    assert f"{path}:{bad + 2}" in str(err.value) and "field 'last_used_at'" in str(err.value)
+
+
 def test_duplicate_ids_across_ranges_are_refused(policy_dir, write_snapshot, monkeypatch, tmp_path):
     ad, _ = _data(2000)
     path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap")
