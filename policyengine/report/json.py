@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from itertools import islice
 from typing import IO, Any
 
 import orjson
@@ -52,10 +53,11 @@ def write(result: Result, options: ReportOptions, handle: IO[bytes]) -> None:
         # an evaluation's packed findings (policyengine.engine.packed): encoded by the workers
         handle.write(_BATCH_HEAD[1:])
         items = encoded()
-        handle.write(next(items))
-        for item in items:
+        chunk = list(islice(items, BATCH))
+        handle.write(b",\n".join(chunk))  # one write a batch, not two an item
+        while chunk := list(islice(items, BATCH)):
             handle.write(b",\n")
-            handle.write(item)
+            handle.write(b",\n".join(chunk))
         handle.write(b"\n  ]")
     else:
         handle.write(_BATCH_HEAD[1:])
