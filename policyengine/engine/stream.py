@@ -308,7 +308,8 @@ def _project_task(task: Task) -> tuple[dict[str, list[list[Any]]], None, None]:
 def _evaluate_task(task: Task) -> tuple[TaskPack, list[int], tuple[int, int], array[int]]:
     assert _STATE is not None
     bound, index, folder = _STATE.bound, _STATE.index, _STATE.folder
-    checkers, policies = bound.checkers, bound.policies
+    policies = bound.policies
+    checkers: dict[tuple[str, str], Any] = {}
     persons = _STATE.needs.persons
     before = list(bound.matched)  # the checkers count into bound.matched; report our delta
     found: list[tuple[int, Entry]] = []
@@ -318,7 +319,12 @@ def _evaluate_task(task: Task) -> tuple[TaskPack, list[int], tuple[int, int], ar
         n += 1
         kind = record["kind"]
         keys.append(hash((kind, record["id"])))
-        checker = checkers.get(kind)
+        # per kind and connector: a snapshot's records all have one source_type
+        checker = checkers.get((kind, record["source_type"]), False)
+        if checker is False:
+            checker = checkers[(kind, record["source_type"])] = bound.checker_for(
+                kind, record["source_type"]
+            )
         if checker is None:
             continue
         if persons and kind == "account":

@@ -29,8 +29,10 @@ from typing import Any
 from policyengine.errors import PolicyError
 from policyengine.lintcodes import E105, E108
 from policyengine.policy.conditions import (
+    All,
     CompileContext,
     Emitter,
+    Leaf,
     Node,
     assign_not_provided,
     build,
@@ -136,6 +138,10 @@ class BoundPolicies:
     source_code: dict[str, str] = field(default_factory=dict)
     #: the declared field names the checkers ask about (see use_not_provided)
     not_provided_names: frozenset[str] = frozenset()
+    #: (kind, source_type) -> a checker without the policies that cannot match there
+    _for_source_type: dict[tuple[str, str], Callable[[Mapping[str, Any], Any], list[int]]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def build(cls, policies: Sequence[CompiledPolicy]) -> BoundPolicies:
@@ -157,12 +163,51 @@ class BoundPolicies:
         if names == self.not_provided_names:
             return
         self.not_provided_names = names
+        self._for_source_type.clear()
         for kind, indexes in self.by_kind.items():
             self.checkers[kind], self.source_code[kind] = _generate(self, indexes, names)
+
+    def checker_for(
+        self, kind: str, source_type: str
+    ) -> Callable[[Mapping[str, Any], Any], list[int]] | None:
+        """The checker of ``kind`` for records whose ``source_type`` is ``source_type``.
+
+        Most policies are for one connector (``match: {source_type: ldap}``); for a
+        record of another, their match is false before anything else is read, so
+        they are left out of this checker (it reports and counts exactly the same).
+        """
+        key = (kind, source_type)
+        checker = self._for_source_type.get(key)
+        if checker is None:
+            indexes = self.by_kind.get(kind)
+            if indexes is None:
+                return None
+            kept = [i for i in indexes if _may_match(self.policies[i], source_type)]
+            if len(kept) == len(indexes):
+                checker = self.checkers[kind]
+            else:
+                checker = _generate(self, kept, self.not_provided_names)[0]
+            self._for_source_type[key] = checker
+        return checker
 
     def reset_counts(self) -> None:
         for i in range(len(self.matched)):
             self.matched[i] = 0
+
+
+def _may_match(policy: CompiledPolicy, source_type: str) -> bool:
+    """False when ``policy``'s match needs another ``source_type`` (an eq/in on it)."""
+    match = policy.match
+    parts = match.parts if isinstance(match, All) else [match] if match is not None else []
+    for part in parts:
+        if (
+            isinstance(part, Leaf)
+            and part.path.text == "source_type"
+            and part.op.name in ("eq", "in")
+            and not part.op.test(source_type, part.arg)
+        ):
+            return False
+    return True
 
 
 def _generate(

@@ -51,6 +51,15 @@ POLICIES = {
         supersedes: [PE-S-002]
         remediation: Enrol {name}.
         """,
+    "ldap-only.yaml": """\
+        id: PE-S-006
+        title: directory accounts are not privileged
+        severity: low
+        resource: account
+        match: {source_type: {in: [ldap]}, enabled: true}
+        require: {privileged: false}
+        remediation: Review {name}.
+        """,
     "peer.yaml": """\
         id: PE-S-004
         title: accounts whose person has a disabled account elsewhere
@@ -144,7 +153,7 @@ def test_parallel_streaming_equals_in_memory(policy_dir, write_snapshot, monkeyp
     assert any(f.folded for f in streamed.findings)  # PE-S-005 folds PE-S-002 in the workers
     by_policy = {
         p: sum(g.policy_id == p for f in streamed.findings for g in (f, *f.folded))
-        for p in ("PE-S-001", "PE-S-002", "PE-S-003", "PE-S-004", "PE-S-005")
+        for p in ("PE-S-001", "PE-S-002", "PE-S-003", "PE-S-004", "PE-S-005", "PE-S-006")
     }
     assert all(by_policy.values()), by_policy
     assert {p.id: p.evaluated for p in streamed.policies} == {
