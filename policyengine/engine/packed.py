@@ -55,6 +55,7 @@ class Folder:
         involved.update(n for narrower in self._supersedes.values() for n in narrower)
         self._involved = frozenset(i for i, p in enumerate(policies) if p.definition.id in involved)
         self._index_of = {p.definition.id: i for i, p in enumerate(policies)}
+        self._plans: dict[tuple[int, ...], tuple[tuple[int, tuple[int, ...]], ...]] = {}
 
     def entries(self, fired: list[tuple[int, FindingParts]]) -> Iterator[tuple[int, Entry]]:
         """The findings of one resource as packed entries, folded where a policy supersedes."""
@@ -62,17 +63,32 @@ class Folder:
             for i, parts in fired:
                 yield i, (parts, ())
             return
+        parts_of = dict(fired)
+        key = tuple(i for i, _ in fired)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(fired)
+        for i, folded in plan:
+            yield i, (parts_of[i], tuple((j, parts_of[j]) for j in folded))
+
+    def _plan(
+        self, fired: list[tuple[int, FindingParts]]
+    ) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """Which of these policies' findings stay, and which each one folds.
+
+        Fresh findings of one resource: the fold depends on the fired policies only
+        (their ids and severities), so one plan serves every resource they fire on.
+        """
         from policyengine.findings.fold import fold
 
-        parts_of = dict(fired)
         built = [build_finding(self._policies[i], parts) for i, parts in fired]
-        for finding in fold(built, self._supersedes):
-            i = self._index_of[finding.policy_id]
-            folded = tuple(
-                (self._index_of[g.policy_id], parts_of[self._index_of[g.policy_id]])
-                for g in finding.folded
+        return tuple(
+            (
+                self._index_of[finding.policy_id],
+                tuple(self._index_of[g.policy_id] for g in finding.folded),
             )
-            yield i, (parts_of[i], folded)
+            for finding in fold(built, self._supersedes)
+        )
 
 
 def pack(entries: list[tuple[int, Entry]], policies: Sequence[CompiledPolicy]) -> TaskPack:
