@@ -493,9 +493,20 @@ def emit(node: Node, em: Emitter, missing_value: bool, np: frozenset[str] = froz
         if missing_value:
             return f"(({v} := {get}) is {node.arg} or {v} is None)"
         return f"({get} is {node.arg})"
-    t = em.add(em.tests, node.op.test)
     a = em.add(em.args, node.arg)
+    if name in ("eq", "ne") and type(node.arg) is str:
+        # _eq on a string: no bool, number, list or object equals it
+        return f"({missing_value} if ({v} := {get}) is None else {v} {'==' if name == 'eq' else '!='} K[{a}])"
+    if name in ("in", "not_in") and _all_strings(node.arg):
+        # _in on strings only: what is not a string is in none (and may be unhashable)
+        test = f"(type({v}) is str and {v} in K[{a}])"
+        return f"({missing_value} if ({v} := {get}) is None else {test if name == 'in' else 'not ' + test})"
+    t = em.add(em.tests, node.op.test)
     return f"({missing_value} if ({v} := {get}) is None else T[{t}]({v}, K[{a}]))"
+
+
+def _all_strings(arg: Any) -> bool:
+    return isinstance(arg, frozenset) and all(type(item) is str for item in arg)
 
 
 def _emit_np_leaf(node: Leaf, em: Emitter, get: str, missing_value: bool) -> str:
