@@ -483,6 +483,15 @@ def emit(node: Node, em: Emitter, missing_value: bool, np: frozenset[str] = froz
     name = node.op.name
     if node.op.inline is not None:
         return node.op.inline(get, node.arg)
+    if name == "eq_or_missing" and type(node.arg) in (bool, str):
+        # _eq_or_missing: missing, or (a bool) the same object, or (a string) equal
+        v = em.var()
+        same = (
+            f"{v} is {node.arg}"
+            if type(node.arg) is bool
+            else f"{v} == K[{em.add(em.args, node.arg)}]"
+        )
+        return f"(({v} := {get}) is None or {same})"
     if node.op.sees_missing:
         # the operator decides on a missing value itself: no on_missing substitution
         t = em.add(em.tests, node.op.test)
@@ -499,10 +508,17 @@ def emit(node: Node, em: Emitter, missing_value: bool, np: frozenset[str] = froz
         return f"({missing_value} if ({v} := {get}) is None else {v} {'==' if name == 'eq' else '!='} K[{a}])"
     if name in ("in", "not_in") and _all_strings(node.arg):
         # _in on strings only: what is not a string is in none (and may be unhashable)
-        test = f"(type({v}) is str and {v} in K[{a}])"
+        test = f"(isinstance({v}, str) and {v} in K[{a}])"
         return f"({missing_value} if ({v} := {get}) is None else {test if name == 'in' else 'not ' + test})"
+    if name in _TIME_COMPARISONS and type(node.arg) is str:
+        # _older/_newer: timestamps compare as strings (normalised by the reader)
+        test = f"(isinstance({v}, str) and {v} {_TIME_COMPARISONS[name]} K[{a}])"
+        return f"({missing_value} if ({v} := {get}) is None else {test})"
     t = em.add(em.tests, node.op.test)
     return f"({missing_value} if ({v} := {get}) is None else T[{t}]({v}, K[{a}]))"
+
+
+_TIME_COMPARISONS = {"older_than": "<", "expires_within": "<", "newer_than": ">"}
 
 
 def _all_strings(arg: Any) -> bool:
