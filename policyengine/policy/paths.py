@@ -118,6 +118,30 @@ def compile_getter(path: Path, *, deref_last: bool = False) -> Getter:
                 return None
         return step(item, i + 1, resource, index)
 
+    if (
+        len(segments) == 2
+        and segments[0].ref_kind is not None
+        and not segments[0].star
+        and not segments[1].star
+        and not (deref_last and segments[1].ref_kind)
+    ):
+        # ``owner.enabled``, the common reference: one hop without the general walk
+        ref_name, ref_kind, name = segments[0].name, segments[0].ref_kind, segments[1].name
+
+        def one_hop(resource: Mapping[str, Any], index: Any) -> Any:
+            if type(resource) is not dict and not isinstance(resource, Mapping):
+                return None
+            item = resource.get(ref_name)
+            if item is None:
+                return None
+            if isinstance(item, list):  # a list of references maps the rest: the walk does
+                return step(resource, 0, resource, index)
+            target = index.resolve(item, resource.get("source") or "", ref_kind)
+            if target is None or (type(target) is not dict and not isinstance(target, Mapping)):
+                return None
+            return target.get(name)
+
+        return one_hop
     if path.simple and not (deref_last and segments[-1].ref_kind):
         names = tuple(s.name for s in segments)
         if len(names) == 1:
