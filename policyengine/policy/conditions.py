@@ -140,6 +140,8 @@ class Count(Node):
         if found is None:
             return self.np_value if not_provided(r, x, self.path.text) else None
         lo, hi = found
+        if lo == hi:  # the common case: the count is known
+            return all(op.test(lo, arg) for op, arg, _ in self.tests)
         if hi - lo > 1000:
             return None
         outcomes = {all(op.test(n, arg) for op, arg, _ in self.tests) for n in range(lo, hi + 1)}
