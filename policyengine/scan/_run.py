@@ -239,7 +239,8 @@ def _waive(result: Result, plan: ScanPlan) -> tuple[Result, list[str]]:
 def _write_reports(
     plan: ScanPlan, outcome: ScanOutcome, trend: Sequence[Any], started_at: str
 ) -> dict[str, Path]:
-    from policyengine.report import ReportOptions, file_name, render
+    from policyengine.fsutil import open_for_write
+    from policyengine.report import ReportOptions, file_name, write
     from policyengine.scan._summary import markdown_summary
 
     run = outcome.changes.run
@@ -263,7 +264,9 @@ def _write_reports(
     for fmt in wanted:
         # each report module names its own file: the registry is the one list
         path = outcome.run_dir / file_name(fmt)
-        _atomic_write(path, render(fmt, outcome.result, options))
+        # streamed into the file: a million findings' JSON is never one string
+        with open_for_write(path) as handle:
+            write(fmt, outcome.result, options, handle)
         written[fmt] = path
     summary = outcome.run_dir / "summary.md"
     _atomic_write(summary, markdown_summary(outcome, written))
