@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from hashlib import sha256 as _sha256
 from typing import Any
 
-from policyengine.findings.model import Evidence, Finding, ResourceRef, fingerprint
+from policyengine.findings.model import Evidence, Finding, ResourceRef
 from policyengine.model._construct import positional_maker
 from policyengine.policy.compiled import BoundPolicies, CompiledPolicy
 
@@ -44,8 +45,17 @@ def finding_parts(policy: CompiledPolicy, resource: Mapping[str, Any], index: An
     location = resource.get("location")
     if not isinstance(location, dict):
         location = {}
-    connector = resource.get("source_type") or ""
     kind, source, rid = resource["kind"], resource["source"], resource["id"]
+    params = policy.params
+    # CompiledPolicy.remediation_for, inline (two calls fewer a finding)
+    remediations = policy.remediation
+    remediation = (
+        remediations.get(resource.get("source_type") or "")
+        or remediations.get("default")
+        or next(iter(remediations.values()))
+    )
+    # fingerprint(), inline: one f-string instead of a join of a tuple
+    key = f"{policy.definition.id}\x1f{kind}\x1f{source}\x1f{rid}"
     return (
         kind,
         source,
@@ -53,11 +63,20 @@ def finding_parts(policy: CompiledPolicy, resource: Mapping[str, Any], index: An
         str(resource.get("name") or rid),
         location.get("file"),
         location.get("line"),
-        policy.message.render(resource, index, policy.params),
-        tuple((e.path, _jsonable(e.actual), e.expected) for e in evidence),
-        policy.remediation_for(connector).render(resource, index, policy.params),
-        fingerprint(policy.definition.id, kind, source, rid),
+        policy.message.render(resource, index, params),
+        tuple(
+            [
+                (e.path, a if type(a := e.actual) in _PLAIN else _jsonable(a), e.expected)
+                for e in evidence
+            ]
+        ),
+        remediation.render(resource, index, params),
+        _sha256(key.encode()).hexdigest()[:32],
     )
+
+
+#: evidence values _jsonable returns as they are (most of them: no isinstance checks)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 # a finding per failing resource, a million at scale: set the slots directly

@@ -35,8 +35,9 @@ _LEVEL = 1
 
 #: a finding as a worker packs it: its parts, and the ones folded into it
 Entry = tuple[FindingParts, tuple[tuple[int, FindingParts], ...]]
-#: as packed: also its item in the JSON report (``report.json``), encoded by the worker
-Packed = tuple[FindingParts, tuple[tuple[int, FindingParts], ...], bytes]
+#: as read: also its item in the JSON report (``report.json``), encoded by the worker:
+#: ``dumped[bounds[k]:bounds[k + 1] - 2]`` of its block (``b""``, ``[]``, 0 when not asked for)
+Packed = tuple[FindingParts, tuple[tuple[int, FindingParts], ...], bytes, list[int], int]
 #: what one task sends: per policy index, its findings per source and their blocks
 TaskPack = dict[int, tuple[dict[str, int], list[bytes]]]
 
@@ -99,25 +100,29 @@ def pack(entries: list[tuple[int, Entry]], policies: Sequence[CompiledPolicy]) -
 
     Each finding's item of the JSON report is encoded here, on the worker's core:
     a JSON report of packed findings is then a concatenation (``report.json``).
+    A block is its entries and their items dumped in one orjson call, with where
+    each item starts (read as views of it: one bytes object, not one an item).
     """
-    from policyengine.report.json import item_encoder
+    from policyengine.report.json import dump_items, parts_encoder
 
-    encode = item_encoder()
+    encode = parts_encoder(policies)
     compress = zstandard.ZstdCompressor(level=_LEVEL).compress
-    by_policy: dict[int, list[Packed]] = {}
-    for i, (parts, folded) in entries:
-        by_policy.setdefault(i, []).append(
-            (parts, folded, encode(_build(policies, i, parts, folded)))
-        )
+    by_policy: dict[int, list[Entry]] = {}
+    for i, entry in entries:
+        found = by_policy.get(i)
+        if found is None:
+            found = by_policy[i] = []
+        found.append(entry)
     out: TaskPack = {}
     for i, found in by_policy.items():
         found.sort(key=_resource_order)
-        blocks = [
-            compress(pickle.dumps(found[start : start + BLOCK], protocol=5))
-            for start in range(0, len(found), BLOCK)
-        ]
+        blocks = []
+        for start in range(0, len(found), BLOCK):
+            block = found[start : start + BLOCK]
+            dumped, bounds = dump_items([encode(i, parts, folded) for parts, folded in block])
+            blocks.append(compress(pickle.dumps((block, dumped, bounds), protocol=5)))
         sources: dict[str, int] = {}
-        for parts, _, _ in found:
+        for parts, _ in found:
             sources[parts[1]] = sources.get(parts[1], 0) + 1
         out[i] = (sources, blocks)
     return out
@@ -190,17 +195,29 @@ class PackedFindings(Sequence[Finding]):
 
     def _stream(self) -> Iterator[Finding]:
         policies = self._policies
-        for i, packed in self._merged():
+        for i, packed in self._merged(items=False):
             yield _build(policies, i, packed[0], packed[1])
 
     def encoded(self) -> Iterator[bytes]:
-        """Each finding's item of the JSON report, in output order (encoded when packed)."""
+        """The findings' items of the JSON report in output order, joined by ``,\\n``.
+
+        Consecutive items of one block are one slice of it, already joined (a
+        policy's findings from one task are often consecutive in output order).
+        """
         if self._materialised is not None:
             raise ValueError("materialised findings are read as findings")
-        for _, packed in self._merged():
-            yield packed[2]
+        dumped, start, end = b"", 0, 0
+        for _, (_, _, block, bounds, k) in self._merged(items=True):
+            if block is dumped and bounds[k] == end + 2:
+                end = bounds[k + 1] - 2  # the next item of this block: the slice grows
+                continue
+            if end:
+                yield dumped[start:end]
+            dumped, start, end = block, bounds[k], bounds[k + 1] - 2
+        if end:
+            yield dumped[start:end]
 
-    def _merged(self) -> Iterator[tuple[int, Packed]]:
+    def _merged(self, *, items: bool) -> Iterator[tuple[int, Packed]]:
         policies = self._policies
         order = sorted(
             self._runs,
@@ -209,9 +226,9 @@ class PackedFindings(Sequence[Finding]):
         for i in order:
             runs = self._runs[i]
             merged = (
-                _entries(runs[0])
+                _entries(runs[0], items)
                 if len(runs) == 1
-                else heapq.merge(*(_entries(r) for r in runs), key=_resource_order)
+                else heapq.merge(*(_entries(r, items) for r in runs), key=_resource_order)
             )
             for packed in merged:
                 yield i, packed
@@ -260,7 +277,15 @@ class PackedFindings(Sequence[Finding]):
         return f"PackedFindings({self._count} findings)"
 
 
-def _entries(blocks: list[bytes]) -> Iterator[Packed]:
+def _entries(blocks: list[bytes], items: bool) -> Iterator[Packed]:
+    """A run's findings; with their JSON items' block only when asked for."""
     decompress = zstandard.ZstdDecompressor().decompress
+    none: list[int] = []
     for block in blocks:
-        yield from pickle.loads(decompress(block))
+        found, dumped, bounds = pickle.loads(decompress(block))
+        if not items:
+            for parts, folded in found:
+                yield parts, folded, b"", none, 0
+            continue
+        for k, (parts, folded) in enumerate(found):
+            yield parts, folded, dumped, bounds, k

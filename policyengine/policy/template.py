@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from policyengine.model.kinds import FIELD_TYPES, REFERENCES
@@ -36,17 +36,41 @@ _SCALARS = frozenset({"str", "bool", "int", "number", "timestamp"})
 class Template:
     text: str
     parts: tuple[str | tuple[Any, ...], ...]  # literal, ("path", getter, Path) or ("param", name)
+    #: ``render(resource, index, params)``: the parts compiled into one function (every
+    #: finding renders two templates; an attribute, not a method: no extra call)
+    render: Renderer = field(init=False, repr=False, compare=False)
 
-    def render(self, resource: Mapping[str, Any], index: Any, params: Mapping[str, Any]) -> str:
-        out: list[str] = []
-        for part in self.parts:
-            if isinstance(part, str):
-                out.append(part)
-            elif part[0] == "param":
-                out.append(_show(params.get(part[1])))
-            else:
-                out.append(_show(part[1](resource, index)))
-        return "".join(out)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "render", _compile(self.parts))
+
+
+Renderer = Callable[[Mapping[str, Any], Any, Mapping[str, Any]], str]
+
+
+def _compile(parts: tuple[str | tuple[Any, ...], ...]) -> Renderer:
+    """One f-string over the parts' values; a value that is not a str goes through ``_show``."""
+    namespace: dict[str, Any] = {"_show": _show, "_str": str}
+    body, pieces = [], []
+    for k, part in enumerate(parts):
+        if isinstance(part, str):
+            namespace[f"_l{k}"] = part
+            pieces.append(f"{{_l{k}}}")
+            continue
+        if part[0] == "param":
+            namespace[f"_n{k}"] = part[1]
+            body.append(f"    v{k} = p.get(_n{k})")
+        elif part[2].simple and len(part[2].segments) == 1:  # compile_getter's r.get(name)
+            namespace[f"_n{k}"] = part[2].segments[0].name
+            body.append(f"    v{k} = r.get(_n{k})")
+        else:
+            namespace[f"_g{k}"] = part[1]
+            body.append(f"    v{k} = _g{k}(r, x)")
+        body.append(f"    if type(v{k}) is not _str:\n        v{k} = _show(v{k})")
+        pieces.append(f"{{v{k}}}")
+    source = "def render(r, x, p):\n" + "\n".join(body) + f'\n    return f"{"".join(pieces)}"\n'
+    exec(source, namespace)  # names and constants only: no template text in the source
+    render: Renderer = namespace["render"]
+    return render
 
 
 def _show(value: Any) -> str:
