@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import sys
 from array import array
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,6 +27,7 @@ from policyengine.engine.needs import Needs, analyse
 from policyengine.engine.packed import Entry, Folder, PackedFindings, TaskPack, pack
 from policyengine.engine.projections import ProjectionIndex
 from policyengine.errors import Location, SnapshotError
+from policyengine.model.kinds import REFERENCES
 from policyengine.policy.compiled import BoundPolicies
 from policyengine.snapshot._duplicate_ids import duplicate_id_error
 from policyengine.snapshot._format import is_gzip
@@ -63,6 +64,11 @@ class _State:
 #: Task.file of a slice of the correlated persons (start/end index into them)
 _PERSONS = -1
 PERSONS_PER_TASK = 20_000
+#: above this many persons their policies run in the parent: forked workers would
+#: copy most of the index (measured at 950,000 persons: +400 MiB, for ~3.6 s)
+PERSONS_IN_WORKERS_UP_TO = 250_000
+#: a task packs its findings this many at a time (each sorted run is merged later)
+PACK_EVERY = 8192
 
 _STATE: _State | None = None  # set in the parent before forking; read by workers
 
@@ -88,20 +94,26 @@ def evaluate_files(
     try:
         if needs.index:
             shared: dict[bytes, Any] = {}  # one object per distinct shape and nested value
-            for batches, _, _ in _map(_project_task, tasks, parallel):
+            referenced: set[tuple[str, str, str]] = set()
+            for batches, refs, _ in _map(_project_task, tasks, parallel):
                 index.share_shapes(batches, shared)
                 for kind, rows in batches.items():
                     index.add_rows(kind, rows)
+                if len(referenced) < WARM_LIMIT:
+                    referenced |= refs
             del shared
             timer.lap("projection_pass")
             if needs.persons:
                 index.correlate()
                 persons = index.person_ids()
                 timer.lap("correlation")
+            index.warm(referenced)
+            del referenced
+            timer.lap("warm")
         findings = PackedFindings(bound.policies)
         bound.reset_counts()
         seen: dict[int, set[int]] = {}
-        for packed, matched, (file_no, n), keys in _map(_evaluate_task, tasks, parallel):
+        for packs, matched, (file_no, n), keys in _map(_evaluate_task, tasks, parallel):
             ids = seen.setdefault(file_no, set())
             before = len(ids)
             ids.update(keys)
@@ -110,19 +122,22 @@ def evaluate_files(
                 error = duplicate_id_error(reader.path, jsonl=reader.jsonl, document=None)
                 if error is not None:  # None: two ids with one hash, not a repeat
                     raise error
-            findings.add(packed)
+            for packed in packs:
+                findings.add(packed)
             for i, m in enumerate(matched):
                 bound.matched[i] += m
             counts[readers[file_no].file] = counts.get(readers[file_no].file, 0) + n
         timer.lap("evaluation_pass")
         if "person" in bound.checkers and persons:
-            # on every core too: a million persons are a second evaluation pass
             _STATE.persons = persons
             slices = [
                 Task(_PERSONS, start, min(len(persons), start + PERSONS_PER_TASK))
                 for start in range(0, len(persons), PERSONS_PER_TASK)
             ]
-            for packed, matched in _map(_person_task, slices, parallel):
+            # on every core; but a worker that reads persons copies the pages of the
+            # rows it reads (reference counts): with many persons, the parent alone
+            person_workers = parallel if len(persons) <= PERSONS_IN_WORKERS_UP_TO else 1
+            for packed, matched in _map(_person_task, slices, person_workers):
                 findings.add(packed)
                 for i, m in enumerate(matched):
                     bound.matched[i] += m
@@ -221,11 +236,16 @@ def _map(func: Any, tasks: list[Task], workers: int) -> Iterator[Any]:
         yield from pool.imap(func, tasks, chunksize=1)
 
 
-def _records(task: Task, kinds: Container[str] | None = None) -> Iterator[dict[str, Any]]:
+def _records(
+    task: Task,
+    kinds: Container[str] | None = None,
+    skipped: Callable[[dict[str, Any]], None] | None = None,
+) -> Iterator[dict[str, Any]]:
     """Validated records of one task, with ``source`` and ``source_type`` set.
 
     ``kinds``: only records of these kinds; the others are parsed, not validated
-    (the evaluation pass validates every record and names the first bad one).
+    (the evaluation pass validates every record and names the first bad one), and
+    handed to ``skipped`` as parsed.
     """
     assert _STATE is not None
     reader = _STATE.readers[task.file]
@@ -262,6 +282,8 @@ def _records(task: Task, kinds: Container[str] | None = None) -> Iterator[dict[s
                     if kinds is not None and type(record) is dict:
                         kind = record.get("kind")
                         if type(kind) is str and kind not in kinds:
+                            if skipped is not None:
+                                skipped(record)
                             pos += length
                             continue
                     yield reader.finish(record, nowhere, raw)
@@ -288,13 +310,24 @@ def _line_at(reader: SnapshotReader, offset: int) -> int:
     return lines
 
 
-def _project_task(task: Task) -> tuple[dict[str, list[list[Any]]], None, None]:
-    """Rows (``policyengine.engine.projections``) of the referenced resources of one task."""
+def _project_task(
+    task: Task,
+) -> tuple[dict[str, list[list[Any]]], set[tuple[str, str, str]], None]:
+    """Rows (``policyengine.engine.projections``) of the referenced resources of one task,
+    and what the other records reference (``ProjectionIndex.warm``)."""
     assert _STATE is not None
     builder = _STATE.index.builder()
     specs = _STATE.index.specs
+    source = _STATE.readers[task.file].source.instance
     batches: dict[str, list[list[Any]]] = {}
-    for record in _records(task, specs):
+    referenced: set[tuple[str, str, str]] = set()
+
+    def note_references(record: dict[str, Any]) -> None:
+        for field_name, target in _REFERENCE_FIELDS.get(record["kind"], ()):
+            if target in specs and len(referenced) < WARM_LIMIT:
+                referenced.update(_reference_keys(record.get(field_name), source, target))
+
+    for record in _records(task, specs, note_references):
         kind = record["kind"]
         if kind in specs:
             row = builder.row(record)
@@ -302,10 +335,29 @@ def _project_task(task: Task) -> tuple[dict[str, list[list[Any]]], None, None]:
                 # the same source a million times: one object (pickled once per task)
                 row[0] = sys.intern(row[0])
                 batches.setdefault(kind, []).append(row)
-    return batches, None, None
+    return batches, referenced, None
 
 
-def _evaluate_task(task: Task) -> tuple[TaskPack, list[int], tuple[int, int], array[int]]:
+#: at most this many referenced resources are warmed (about 400 bytes each)
+WARM_LIMIT = 500_000
+#: kind -> its reference fields and their target kinds
+_REFERENCE_FIELDS: dict[str, list[tuple[str, str]]] = {}
+for (_kind, _field), _target in REFERENCES.items():
+    _REFERENCE_FIELDS.setdefault(_kind, []).append((_field, _target))
+
+
+def _reference_keys(value: Any, source: str, target: str) -> Iterator[tuple[str, str, str]]:
+    """(kind, source, id) of what a reference field names (unvalidated: anything else, none)."""
+    for ref in value if type(value) is list else (value,):
+        if type(ref) is str:
+            yield (target, source, ref)
+        elif type(ref) is dict and type(ref.get("id")) is str:
+            ref_source = ref.get("source", source)
+            if type(ref_source) is str:
+                yield (target, ref_source, ref["id"])
+
+
+def _evaluate_task(task: Task) -> tuple[list[TaskPack], list[int], tuple[int, int], array[int]]:
     assert _STATE is not None
     bound, index, folder = _STATE.bound, _STATE.index, _STATE.folder
     policies = bound.policies
@@ -313,6 +365,7 @@ def _evaluate_task(task: Task) -> tuple[TaskPack, list[int], tuple[int, int], ar
     persons = _STATE.needs.persons
     before = list(bound.matched)  # the checkers count into bound.matched; report our delta
     found: list[tuple[int, Entry]] = []
+    packs: list[TaskPack] = []  # packed as they come: 50,000 credentials find 100,000
     keys: array[int] = array("q")  # identity hashes, for the duplicate check across ranges
     n = 0
     for record in _records(task):
@@ -334,9 +387,13 @@ def _evaluate_task(task: Task) -> tuple[TaskPack, list[int], tuple[int, int], ar
         fired = [(i, finding_parts(policies[i], record, index)) for i in checker(record, index)]
         if fired:
             found.extend(folder.entries(fired))
+            if len(found) >= PACK_EVERY:
+                packs.append(pack(found, policies))
+                found = []
     delta = [after - b for after, b in zip(bound.matched, before, strict=True)]
     bound.matched[:] = before
-    return pack(found, policies), delta, (task.file, n), keys
+    packs.append(pack(found, policies))
+    return packs, delta, (task.file, n), keys
 
 
 def _person_task(task: Task) -> tuple[TaskPack, list[int]]:

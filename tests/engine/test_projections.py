@@ -104,6 +104,20 @@ def test_persons_and_accounts_equal_the_dict_correlation():
             want_ref = (want or {}).get("person")
             assert compact.person_ref(a["source"], a["id"]) == want_ref
             assert compact.person_of(a) == want_ref
+        # warmed lookups (built before forking, with their own strings) answer the same
+        before = {
+            (a["source"], a["id"]): compact.get("account", a["source"], a["id"]) for a in accounts
+        }
+        people = {p["id"]: compact.get("person", "correlation", p["id"]) for p in persons}
+        assert (
+            compact.warm(("account", a["source"], a["id"]) for a in accounts[::7])
+            > len(accounts) // 7
+        )
+        for (source, rid), want in before.items():
+            got = compact.get("account", source, rid)
+            assert got == want and list(got or ()) == list(want or ())
+        for pid, person in people.items():
+            assert compact.get("person", "correlation", pid) == person
         # several accounts to one person, and one account with two keys, both occur
         assert any(len(p["accounts"]) > 1 for p in persons)
         assert any(p["emails"] and p["employee_id"] for p in persons)
