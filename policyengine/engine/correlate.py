@@ -13,7 +13,7 @@ union-find is only needed for accounts that carry both an email and an id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from policyengine.model.reserved import CORRELATION_INSTANCE
@@ -34,17 +34,41 @@ def _keys(account: dict[str, Any]) -> list[str]:
     return keys
 
 
-def correlate(accounts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return person resources (sorted by id); sets ``person`` on every correlated account."""
-    parent: dict[str, str] = {}  # union-find over keys, only for multi-key accounts
+class KeyUnion:
+    """Union-find over correlation keys, only for accounts with several.
 
-    def find(key: str) -> str:
+    The root of a set is its smallest key, which is the id of its person
+    (``email:`` sorts before ``employee:``).
+    """
+
+    __slots__ = ("parent",)
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, key: str) -> str:
+        parent = self.parent
         root = key
         while (up := parent.get(root, root)) != root:
             root = up
         while key != root:  # path compression
             parent[key], key = root, parent.get(key, key)
         return root
+
+    def union(self, keys: Sequence[str]) -> None:
+        first = self.find(keys[0])
+        for key in keys[1:]:
+            other = self.find(key)
+            if other != first:
+                low, high = sorted((first, other))
+                self.parent[high] = low
+                first = low
+
+
+def correlate(accounts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return person resources (sorted by id); sets ``person`` on every correlated account."""
+    union = KeyUnion()
+    parent, find = union.parent, union.find
 
     members: list[tuple[dict[str, Any], list[str]]] = []
     for account in accounts:
@@ -54,13 +78,7 @@ def correlate(accounts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         if not keys:
             continue
         if len(keys) > 1:
-            first = find(keys[0])
-            for key in keys[1:]:
-                other = find(key)
-                if other != first:
-                    low, high = sorted((first, other))
-                    parent[high] = low
-                    first = low
+            union.union(keys)
         members.append((account, keys))
 
     groups: dict[str, list[tuple[dict[str, Any], list[str]]]] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
@@ -30,23 +30,7 @@ class ResourceIndex:
         return self._by_key.get((kind, source, rid))
 
     def resolve(self, ref: Any, source: str, kind: str) -> Mapping[str, Any] | None:
-        if isinstance(ref, str):
-            rid, rsource = ref, source
-        elif type(ref) is tuple and len(ref) == 2:  # (source, id): cross-source, from correlation
-            rsource, rid = ref
-        elif isinstance(ref, Mapping):
-            ref_id, ref_source = ref.get("id"), ref.get("source", source)
-            if not isinstance(ref_id, str) or not isinstance(ref_source, str):
-                return None
-            rid, rsource = ref_id, ref_source
-        else:
-            return None
-        found = self._by_key.get((kind, rsource, rid))
-        if found is None and kind == "group":
-            # group and role are one idea in the model (DESIGN: "group / role"):
-            # a Salesforce profile or an Okta admin role is a valid target too
-            found = self._by_key.get(("role", rsource, rid))
-        return found
+        return resolve_reference(self.get, ref, source, kind)
 
     def keys(self, kind: str) -> list[tuple[str, str]]:
         """``(source, id)`` of every resource of ``kind``."""
@@ -58,3 +42,31 @@ class ResourceIndex:
 
     def __len__(self) -> int:
         return len(self._by_key)
+
+
+def resolve_reference(
+    get: Callable[[str, str, str], Mapping[str, Any] | None], ref: Any, source: str, kind: str
+) -> Mapping[str, Any] | None:
+    """What ``ref`` names, looked up with ``get(kind, source, id)``.
+
+    A reference is the target's id in the same source, or for a cross-source
+    reference (``person``) a ``(source, id)`` tuple or an object
+    ``{"source": ..., "id": ...}``.
+    """
+    if isinstance(ref, str):
+        rid, rsource = ref, source
+    elif type(ref) is tuple and len(ref) == 2:  # (source, id): cross-source, from correlation
+        rsource, rid = ref
+    elif isinstance(ref, Mapping):
+        ref_id, ref_source = ref.get("id"), ref.get("source", source)
+        if not isinstance(ref_id, str) or not isinstance(ref_source, str):
+            return None
+        rid, rsource = ref_id, ref_source
+    else:
+        return None
+    found = get(kind, rsource, rid)
+    if found is None and kind == "group":
+        # group and role are one idea in the model (DESIGN: "group / role"):
+        # a Salesforce profile or an Okta admin role is a valid target too
+        found = get("role", rsource, rid)
+    return found

@@ -22,7 +22,8 @@ from typing import Any
 
 import orjson
 
-from policyengine.engine.correlate import _HUMAN_TYPES, PERSON_SOURCE, _keys
+from policyengine.engine.correlate import _HUMAN_TYPES, PERSON_SOURCE, KeyUnion, _keys
+from policyengine.engine.index import resolve_reference
 from policyengine.engine.needs import IDENTITY_FIELDS, Needs
 from policyengine.model.kinds import FIELD_TYPES
 
@@ -206,28 +207,14 @@ class ProjectionIndex:
 
     def correlate(self) -> int:
         """Build the persons; set each correlated account row's person. Returns their number."""
-        parent: dict[str, str] = {}  # union-find over keys, only for multi-key accounts
-
-        def find(key: str) -> str:
-            root = key
-            while (up := parent.get(root, root)) != root:
-                root = up
-            while key != root:  # path compression
-                parent[key], key = root, parent.get(key, key)
-            return root
-
+        union = KeyUnion()
+        parent, find = union.parent, union.find
         accounts = [t for (k, _), t in self._tables.items() if k == "account"]
         for table in accounts:
             for row in table.values():
                 keys = row[PERSON]
                 if type(keys) is tuple:
-                    first = find(keys[0])
-                    for key in keys[1:]:
-                        other = find(key)
-                        if other != first:
-                            low, high = sorted((first, other))
-                            parent[high] = low
-                            first = low
+                    union.union(keys)
         # root -> the row, or the list of rows, with that root
         groups: dict[str, Any] = {}
         for table in accounts:
@@ -397,22 +384,7 @@ class ProjectionIndex:
         return out
 
     def resolve(self, ref: Any, source: str, kind: str) -> Mapping[str, Any] | None:
-        if isinstance(ref, str):
-            rid, rsource = ref, source
-        elif type(ref) is tuple and len(ref) == 2:  # (source, id): cross-source, from correlation
-            rsource, rid = ref
-        elif isinstance(ref, Mapping):
-            ref_id, ref_source = ref.get("id"), ref.get("source", source)
-            if not isinstance(ref_id, str) or not isinstance(ref_source, str):
-                return None
-            rid, rsource = ref_id, ref_source
-        else:
-            return None
-        found = self.get(kind, rsource, rid)
-        if found is None and kind == "group":
-            # group and role are one idea in the model (DESIGN: "group / role")
-            found = self.get("role", rsource, rid)
-        return found
+        return resolve_reference(self.get, ref, source, kind)
 
     def rows(self, kind: str) -> Iterator[list[Any]]:
         for (k, _), table in self._tables.items():

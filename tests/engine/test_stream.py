@@ -162,32 +162,29 @@ def test_parallel_streaming_equals_in_memory(policy_dir, write_snapshot, monkeyp
     }
 
 
-def test_error_in_a_worker_names_the_line(policy_dir, write_snapshot, monkeypatch):
-    ad, _ = _data(2000)
-    ad[1500]["enabled"] = "yes"
+@pytest.mark.parametrize(
+    "which, field, bad_value",
+    [
+        ("account", "enabled", "yes"),
+        # the projection pass skips validating credentials (no policy follows a
+        # reference to one); the evaluation pass still names the bad one
+        ("credential", "last_used_at", "not a time"),
+    ],
+)
+def test_a_bad_record_in_a_worker_is_named_by_line_and_field(
+    policy_dir, write_snapshot, monkeypatch, which, field, bad_value
+):
+    ad, sf = _data(2000)
+    records = ad if which == "account" else sf
+    bad = next(i for i, r in enumerate(records) if r["kind"] == which and i > 1000)
+    records[bad][field] = bad_value
     monkeypatch.setattr(stream, "CHUNK_BYTES", 32 * 1024)
     monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0)
     # lenient writer: the mistyped record is the point (a strict one refuses it at write time)
-    path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap", strict=False)
+    path = write_snapshot(records, "data.jsonl", connector="ldap", strict=False)
     with pytest.raises(SnapshotError) as err:
         evaluate_snapshots([path], load_policy_set([policy_dir]))
-    assert f"{path}:1502" in str(err.value) and "field 'enabled'" in str(err.value)
-
-
-def test_a_bad_record_of_a_kind_no_reference_reaches_is_named_too(
-    policy_dir, write_snapshot, monkeypatch
-):
-    # the projection pass skips validating credentials (no policy follows a
-    # reference to one); the evaluation pass still names the bad one
-    _, sf = _data(2000)
-    bad = next(i for i, r in enumerate(sf) if r["kind"] == "credential" and i > 1000)
-    sf[bad]["last_used_at"] = "not a time"
-    monkeypatch.setattr(stream, "CHUNK_BYTES", 32 * 1024)
-    monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0)
-    path = write_snapshot(sf, "sf.jsonl", connector="salesforce", strict=False)
-    with pytest.raises(SnapshotError) as err:
-        evaluate_snapshots([path], load_policy_set([policy_dir]))
-    assert f"{path}:{bad + 2}" in str(err.value) and "field 'last_used_at'" in str(err.value)
+    assert f"{path}:{bad + 2}" in str(err.value) and f"field '{field}'" in str(err.value)
 
 
 def test_duplicate_ids_across_ranges_are_refused(policy_dir, write_snapshot, monkeypatch, tmp_path):
