@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any
 
 from policyengine.model.kinds import FIELD_TYPES, REFERENCES
@@ -68,9 +69,16 @@ def _compile(parts: tuple[str | tuple[Any, ...], ...]) -> Renderer:
         body.append(f"    if type(v{k}) is not _str:\n        v{k} = _show(v{k})")
         pieces.append(f"{{v{k}}}")
     source = "def render(r, x, p):\n" + "\n".join(body) + f'\n    return f"{"".join(pieces)}"\n'
-    exec(source, namespace)  # names and constants only: no template text in the source
+    code = _CODE.get(source)
+    if code is None:  # the library's ~400 templates have a few dozen shapes: compile each once
+        code = _CODE[source] = compile(source, "<template>", "exec")
+    exec(code, namespace)  # names and constants only: no template text in the source
     render: Renderer = namespace["render"]
     return render
+
+
+#: generated source -> its code object (the source names constants, never holds them)
+_CODE: dict[str, CodeType] = {}
 
 
 def _show(value: Any) -> str:
