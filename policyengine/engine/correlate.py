@@ -111,6 +111,19 @@ def _person(group: list[tuple[dict[str, Any], list[str]]]) -> dict[str, Any]:
     reference = (PERSON_SOURCE, pid)
     for account, _ in group:
         account["person"] = reference
+    return person_resource(
+        pid,
+        name,
+        emails,
+        employee_ids[0] if employee_ids else None,
+        [(a["source"], a["id"]) for a, _ in group],
+    )
+
+
+def person_resource(
+    pid: str, name: str, emails: list[str], employee_id: str | None, accounts: list[Any]
+) -> dict[str, Any]:
+    """The person resource policies see (also built by ``engine.projections``)."""
     return {
         "kind": "person",
         "id": pid,
@@ -118,6 +131,6 @@ def _person(group: list[tuple[dict[str, Any], list[str]]]) -> dict[str, Any]:
         "source": PERSON_SOURCE,
         "source_type": PERSON_SOURCE,
         "emails": emails,
-        "employee_id": employee_ids[0] if employee_ids else None,
-        "accounts": [(a["source"], a["id"]) for a, _ in group],
+        "employee_id": employee_id,
+        "accounts": accounts,
     }

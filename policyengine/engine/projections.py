@@ -22,7 +22,13 @@ from typing import Any
 
 import orjson
 
-from policyengine.engine.correlate import _HUMAN_TYPES, PERSON_SOURCE, KeyUnion, _keys
+from policyengine.engine.correlate import (
+    _HUMAN_TYPES,
+    PERSON_SOURCE,
+    KeyUnion,
+    _keys,
+    person_resource,
+)
 from policyengine.engine.index import resolve_reference
 from policyengine.engine.needs import IDENTITY_FIELDS, Needs
 from policyengine.model.kinds import FIELD_TYPES
@@ -286,16 +292,7 @@ class ProjectionIndex:
         else:
             name, emails, employee_id = entry.name, list(entry.emails), entry.employee_id
             accounts = [(r[SOURCE], r[ID]) for r in entry.accounts]
-        return {
-            "kind": "person",
-            "id": pid,
-            "name": name,
-            "source": PERSON_SOURCE,
-            "source_type": PERSON_SOURCE,
-            "emails": emails,
-            "employee_id": employee_id,
-            "accounts": accounts,
-        }
+        return person_resource(pid, name, emails, employee_id, accounts)
 
     def person_of(self, record: Mapping[str, Any]) -> tuple[str, str] | None:
         """The ``person`` reference of a full account record, from its own keys.
