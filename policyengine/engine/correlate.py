@@ -121,7 +121,7 @@ def _person(group: list[tuple[dict[str, Any], list[str]]]) -> dict[str, Any]:
 
 
 def person_resource(
-    pid: str, name: str, emails: list[str], employee_id: str | None, accounts: list[Any]
+    pid: str, name: Any, emails: list[str], employee_id: str | None, accounts: list[Any]
 ) -> dict[str, Any]:
     """The person resource policies see (also built by ``engine.projections``)."""
     return {
