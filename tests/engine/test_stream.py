@@ -128,6 +128,7 @@ def test_parallel_streaming_equals_in_memory(policy_dir, write_snapshot, monkeyp
     monkeypatch.setattr(stream, "PARALLEL_MIN_BYTES", 0 if workers > 1 else 1 << 40)
     monkeypatch.setattr(PackedFindings, "KEEP_PACKED_ABOVE", 0)  # stay packed: streamed reads
     monkeypatch.setattr(stream, "PACK_EVERY", 50)  # several sorted runs per task to merge
+    monkeypatch.setattr(stream, "WARM_ABOVE", 0)  # owners built before forking, as at scale
     ad_path = write_snapshot(ad, "corp-ad.jsonl", connector="ldap")
     sf_path = write_snapshot(sf, "sf.jsonl", connector="salesforce")
     policy_set = load_policy_set([policy_dir])
