@@ -82,9 +82,13 @@ class Leaf(Node):
     #: the value this leaf takes where its source declares the field not provided: the
     #: one that leads to no finding at its position (set by :func:`assign_not_provided`)
     np_value: bool = True
+    #: ``op.describe(original)``, worked out once (it is in every finding's evidence)
+    described: str | None = None
 
     def eval(self, r: Mapping[str, Any], x: Any) -> bool | None:
-        value = self.getter(r, x)
+        return self._decide(self.getter(r, x), r, x)
+
+    def _decide(self, value: Any, r: Mapping[str, Any], x: Any) -> bool | None:
         if value is None:
             if not_provided(r, x, self.path.text):
                 return self.np_value
@@ -93,10 +97,12 @@ class Leaf(Node):
         return self.op.test(value, self.arg)
 
     def evidence(self, r: Mapping[str, Any], x: Any, want: bool) -> list[Evidence]:
-        if self.eval(r, x) is want:
-            return []
         value = self.getter(r, x)
-        expected = self.op.describe(self.original)
+        if self._decide(value, r, x) is want:
+            return []
+        expected = self.described
+        if expected is None:
+            expected = self.described = self.op.describe(self.original)
         if not want:
             expected = f"not {expected}"
         return [Evidence(self.path.text, "missing" if value is None else value, expected)]
