@@ -173,13 +173,12 @@ def _result(
     from policyengine.findings.fold import fold_result
     from policyengine.findings.model import sort_findings
 
-    # the stream's findings come sorted and folded, packed until a report reads them
-    packed = (
-        isinstance(findings, PackedFindings) and len(findings) > PackedFindings.KEEP_PACKED_ABOVE
-    )
-    if isinstance(findings, PackedFindings) and not packed:
-        findings = list(findings.materialise())  # few: a plain tuple, as for in-memory data
-    if not packed:
+    # the stream's findings come sorted and folded, packed until a report reads them;
+    # a few are a plain tuple, as for in-memory data
+    streamed = isinstance(findings, PackedFindings)
+    if streamed and len(findings) <= PackedFindings.KEEP_PACKED_ABOVE:
+        findings = findings.materialise()
+    if not streamed:
         sort_findings(findings)
     matched = {p.id: bound.matched[i] for i, p in enumerate(bound.policies)}
     supersedes = {p.id: p.definition.supersedes for p in bound.policies}
@@ -188,10 +187,10 @@ def _result(
         for info in policy_set.infos()
     ]
     result = Result(
-        findings=findings if packed else tuple(findings),
+        findings=findings if streamed else tuple(findings),
         policies=tuple(infos),
         sources=tuple(sources),
         now=format_timestamp(moment),
         warnings=tuple(policy_set.warnings),
     )
-    return result if packed else fold_result(result, presorted=True)
+    return result if streamed else fold_result(result, presorted=True)

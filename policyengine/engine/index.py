@@ -44,26 +44,28 @@ class ResourceIndex:
         return len(self._by_key)
 
 
+def reference_target(ref: Any, source: str) -> tuple[str, str] | None:
+    """``(source, id)`` of what ``ref`` names: an id in ``source``, a ``(source, id)``
+    tuple (cross-source, from correlation) or ``{"source": ..., "id": ...}``."""
+    if isinstance(ref, str):
+        return source, ref
+    if type(ref) is tuple and len(ref) == 2:
+        return ref
+    if isinstance(ref, Mapping):
+        ref_id, ref_source = ref.get("id"), ref.get("source", source)
+        if isinstance(ref_id, str) and isinstance(ref_source, str):
+            return ref_source, ref_id
+    return None
+
+
 def resolve_reference(
     get: Callable[[str, str, str], Mapping[str, Any] | None], ref: Any, source: str, kind: str
 ) -> Mapping[str, Any] | None:
-    """What ``ref`` names, looked up with ``get(kind, source, id)``.
-
-    A reference is the target's id in the same source, or for a cross-source
-    reference (``person``) a ``(source, id)`` tuple or an object
-    ``{"source": ..., "id": ...}``.
-    """
-    if isinstance(ref, str):
-        rid, rsource = ref, source
-    elif type(ref) is tuple and len(ref) == 2:  # (source, id): cross-source, from correlation
-        rsource, rid = ref
-    elif isinstance(ref, Mapping):
-        ref_id, ref_source = ref.get("id"), ref.get("source", source)
-        if not isinstance(ref_id, str) or not isinstance(ref_source, str):
-            return None
-        rid, rsource = ref_id, ref_source
-    else:
+    """What ``ref`` names (:func:`reference_target`), looked up with ``get(kind, source, id)``."""
+    named = reference_target(ref, source)
+    if named is None:
         return None
+    rsource, rid = named
     found = get(kind, rsource, rid)
     if found is None and kind == "group":
         # group and role are one idea in the model (DESIGN: "group / role"):

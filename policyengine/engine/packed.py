@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import pickle
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import overload
 
@@ -158,8 +158,6 @@ class PackedFindings(Sequence[Finding]):
         self._by_policy: dict[int, int] = {}
         self._by_source: dict[str, int] = {}
         self._materialised: tuple[Finding, ...] | None = None
-        #: where the last sequential slice ended, and the iterator that continues it
-        self._cursor: tuple[int, Iterator[Finding]] | None = None
 
     def add(self, task: TaskPack) -> None:
         for i, (sources, blocks) in task.items():
@@ -169,10 +167,6 @@ class PackedFindings(Sequence[Finding]):
             self._by_policy[i] = self._by_policy.get(i, 0) + count
             for source, n in sources.items():
                 self._by_source[source] = self._by_source.get(source, 0) + n
-
-    def counts(self) -> Mapping[int, int]:
-        """Findings per policy index (top level: folded ones count in their broader one)."""
-        return self._by_policy
 
     def summary_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Findings per severity and per source, as ``Result.summary`` counts them.
@@ -253,16 +247,8 @@ class PackedFindings(Sequence[Finding]):
     def __getitem__(self, index: int | slice) -> Finding | Sequence[Finding]:
         if self._materialised is None and isinstance(index, slice):
             start, stop, step = index.indices(self._count)
-            if step == 1 and start <= stop:
-                # a report reading batch after batch: continue one stream
-                stream: Iterator[Finding]
-                if start == 0 or self._cursor is None or self._cursor[0] != start:
-                    stream = islice(self._stream(), start, None)
-                else:
-                    stream = self._cursor[1]
-                batch = tuple(islice(stream, stop - start))
-                self._cursor = (stop, stream)
-                return batch
+            if step == 1:  # findings[:20] of a report: read as far as needed, not all
+                return tuple(islice(self._stream(), start, max(start, stop)))
         return self.materialise()[index]
 
     def __eq__(self, other: object) -> bool:

@@ -17,6 +17,7 @@ accounts (a test compares the two over generated data).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -30,7 +31,7 @@ from policyengine.engine.correlate import (
     person_resource,
 )
 from policyengine.engine.index import resolve_reference
-from policyengine.engine.needs import IDENTITY_FIELDS, Needs
+from policyengine.engine.needs import Needs
 from policyengine.model.kinds import FIELD_TYPES
 
 
@@ -123,7 +124,8 @@ class ProjectionBuilder:
             found = _keys(record)  # type: ignore[arg-type]
             keys = found[0] if len(found) == 1 else (tuple(found) or None)
         name = get("name", ABSENT)
-        return [record["source"], record["id"], name, shape, keys]
+        # the same source a million times: one object (pickled once per task)
+        return [sys.intern(record["source"]), record["id"], name, shape, keys]
 
 
 class _Person:
@@ -274,9 +276,6 @@ class ProjectionIndex:
     def person_ids(self) -> list[str]:
         return list(self._persons)
 
-    def person_count(self) -> int:
-        return len(self._persons)
-
     def person(self, pid: str) -> dict[str, Any] | None:
         entry = self._persons.get(pid)
         if entry is None:
@@ -297,7 +296,7 @@ class ProjectionIndex:
     def person_of(self, record: Mapping[str, Any]) -> tuple[str, str] | None:
         """The ``person`` reference of a full account record, from its own keys.
 
-        Equal to :meth:`person_ref` without reading the row: a forked worker that
+        The same as the row's person, without reading the row: a forked worker that
         reads a row copies its page (the reference count is written).
         """
         if record.get("type") not in _HUMAN_TYPES:
@@ -306,14 +305,6 @@ class ProjectionIndex:
         if not keys:
             return None
         return (PERSON_SOURCE, self._roots.get(keys[0], keys[0]))
-
-    def person_ref(self, source: str, rid: str) -> tuple[str, str] | None:
-        """The account's ``person`` reference, without building its projection."""
-        table = self._tables.get(("account", source))
-        row = table.get(rid) if table is not None else None
-        if row is None or type(row[PERSON]) is not str:
-            return None
-        return (PERSON_SOURCE, row[PERSON])
 
     # -- lookups -----------------------------------------------------------------
 
@@ -409,7 +400,3 @@ def _as_keys(keys: Any) -> tuple[str, ...]:
 
 def _truthy(value: Any) -> bool:
     return value is not ABSENT and bool(value)
-
-
-#: re-exported for the stream: the identity fields every projection keeps
-__all__ = ["ABSENT", "IDENTITY_FIELDS", "KindSpec", "ProjectionBuilder", "ProjectionIndex"]

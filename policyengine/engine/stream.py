@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import sys
 from array import array
 from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +22,7 @@ from typing import Any
 import orjson
 
 from policyengine.engine.evaluate import finding_parts
+from policyengine.engine.index import reference_target
 from policyengine.engine.needs import Needs, analyse
 from policyengine.engine.packed import Entry, Folder, PackedFindings, TaskPack, pack
 from policyengine.engine.projections import ProjectionIndex
@@ -95,7 +95,7 @@ def evaluate_files(
         if needs.index:
             shared: dict[bytes, Any] = {}  # one object per distinct shape and nested value
             referenced: set[tuple[str, str, str]] = set()
-            for batches, refs, _ in _map(_project_task, tasks, parallel):
+            for batches, refs in _map(_project_task, tasks, parallel):
                 index.share_shapes(batches, shared)
                 for kind, rows in batches.items():
                     index.add_rows(kind, rows)
@@ -311,9 +311,7 @@ def _line_at(reader: SnapshotReader, offset: int) -> int:
     return lines
 
 
-def _project_task(
-    task: Task,
-) -> tuple[dict[str, list[list[Any]]], set[tuple[str, str, str]], None]:
+def _project_task(task: Task) -> tuple[dict[str, list[list[Any]]], set[tuple[str, str, str]]]:
     """Rows (``policyengine.engine.projections``) of the referenced resources of one task,
     and what the other records reference (``ProjectionIndex.warm``)."""
     assert _STATE is not None
@@ -333,10 +331,8 @@ def _project_task(
         if kind in specs:
             row = builder.row(record)
             if row is not None:
-                # the same source a million times: one object (pickled once per task)
-                row[0] = sys.intern(row[0])
                 batches.setdefault(kind, []).append(row)
-    return batches, referenced, None
+    return batches, referenced
 
 
 #: at most this many referenced resources are warmed (about 400 bytes each)
@@ -353,12 +349,9 @@ for (_kind, _field), _target in REFERENCES.items():
 def _reference_keys(value: Any, source: str, target: str) -> Iterator[tuple[str, str, str]]:
     """(kind, source, id) of what a reference field names (unvalidated: anything else, none)."""
     for ref in value if type(value) is list else (value,):
-        if type(ref) is str:
-            yield (target, source, ref)
-        elif type(ref) is dict and type(ref.get("id")) is str:
-            ref_source = ref.get("source", source)
-            if type(ref_source) is str:
-                yield (target, ref_source, ref["id"])
+        named = reference_target(ref, source)
+        if named is not None:
+            yield (target, *named)
 
 
 def _evaluate_task(task: Task) -> tuple[list[TaskPack], list[int], tuple[int, int], array[int]]:

@@ -284,9 +284,11 @@ class Result:
         by_change: dict[str, int] = {}
         waived = 0
         packed_counts = getattr(self.findings, "summary_counts", None)
-        if packed_counts is not None:  # the stream's packed findings: fresh, counted as packed
+        # the stream's packed findings: fresh (no waiver, no change), counted as packed
+        findings = () if packed_counts is not None else self.findings
+        if packed_counts is not None:
             by_sev, by_source = packed_counts()
-        for f in self.findings if packed_counts is None else ():
+        for f in findings:
             if f.change is not None:
                 by_change[f.change] = by_change.get(f.change, 0) + 1
             if f.change == "resolved":
