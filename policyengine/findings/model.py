@@ -31,7 +31,8 @@ def fingerprint(policy_id: str, kind: str, source: str, resource_id: str) -> str
     >>> fingerprint("PE-MFA-001", "account", "corp-ad", "u1")[:12]
     '73301bf26568'
     """
-    key = "\x1f".join((policy_id, kind, source, resource_id)).encode()
+    # an f-string, not a join of a tuple: this runs once per finding
+    key = f"{policy_id}\x1f{kind}\x1f{source}\x1f{resource_id}".encode()
     return hashlib.sha256(key).hexdigest()[:32]
 
 
