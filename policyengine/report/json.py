@@ -36,8 +36,6 @@ _BATCH_TAIL = b"\n  ]\n}"
 #: between two items of a dumped batch: an item's opening brace is the only ``{`` at the
 #: items' depth (orjson's indented output has no raw newline inside a string)
 _ITEM_SEP = b",\n    {"
-#: distinct frameworks mappings converted once (a policy's findings share the policy's)
-_FRAMEWORKS_KEPT = 4096
 
 
 def render(result: Result, options: ReportOptions) -> str:
@@ -76,11 +74,10 @@ def write(result: Result, options: ReportOptions, handle: IO[bytes]) -> None:
         handle.write(b"\n  ]")
     else:
         handle.write(_BATCH_HEAD[1:])
-        encode = _encoder()
         for start in range(0, len(findings), BATCH):
             if start:
                 handle.write(b",\n")
-            batch = [encode(f) for f in findings[start : start + BATCH]]
+            batch = [f.to_dict() for f in findings[start : start + BATCH]]
             text = orjson.dumps({"findings": batch}, option=indent)
             handle.write(memoryview(text)[len(_BATCH_HEAD) : -len(_BATCH_TAIL)])
         handle.write(b"\n  ]")
@@ -90,70 +87,13 @@ def write(result: Result, options: ReportOptions, handle: IO[bytes]) -> None:
 
 def item_encoder() -> Callable[[Finding], bytes]:
     """A finding's item of the ``findings`` list, as :func:`write` writes it (indented)."""
-    encode = _encoder()
     indent = orjson.OPT_INDENT_2
     head, tail = len(_BATCH_HEAD), len(_BATCH_TAIL)
 
     def item(f: Finding) -> bytes:
-        return orjson.dumps({"findings": [encode(f)]}, option=indent)[head:-tail]
+        return orjson.dumps({"findings": [f.to_dict()]}, option=indent)[head:-tail]
 
     return item
-
-
-def _encoder() -> Callable[[Finding], dict[str, Any]]:
-    """``Finding.to_dict`` for orjson, with fewer objects and calls per finding.
-
-    orjson writes tuples as lists, so supersedes go in as they are, and a
-    policy's frameworks are converted once per report. (An :class:`Evidence`
-    dataclass would be written as its fields too, but orjson reads a dataclass
-    much slower than it builds a dict here.)
-    """
-    #: id(frameworks) -> (the mapping, held so that its id is not reused; its JSON form)
-    frameworks_of: dict[int, tuple[Any, dict[str, list[str]]]] = {}
-
-    def encode(f: Finding) -> dict[str, Any]:
-        r = f.resource
-        resource: dict[str, Any] = {"kind": r.kind, "source": r.source, "id": r.id, "name": r.name}
-        if r.file:
-            resource["location"] = {"file": r.file, "line": r.line}
-        mapping = f.frameworks
-        known = frameworks_of.get(id(mapping))
-        if known is None:
-            if len(frameworks_of) >= _FRAMEWORKS_KEPT:  # one per finding (from_dict): bounded
-                frameworks_of.clear()
-            known = frameworks_of[id(mapping)] = (mapping, {k: list(v) for k, v in mapping.items()})
-        frameworks = known[1]
-        evidence = f.evidence
-        if len(evidence) == 1:  # most findings: no list comprehension (a frame in 3.11)
-            e = evidence[0]
-            evidence_list = [{"path": e.path, "actual": e.actual, "expected": e.expected}]
-        else:
-            evidence_list = [
-                {"path": e.path, "actual": e.actual, "expected": e.expected} for e in evidence
-            ]
-        out: dict[str, Any] = {
-            "policy_id": f.policy_id,
-            "severity": f.severity,
-            "title": f.title,
-            "resource": resource,
-            "message": f.message,
-            "evidence": evidence_list,
-            "remediation": f.remediation,
-            "frameworks": frameworks,
-            "fingerprint": f.fingerprint,
-            "waived": f.waived,
-        }
-        if f.waiver is not None:
-            out["waiver"] = f.waiver.to_dict()
-        if f.change is not None:
-            out["change"] = f.change
-        if f.supersedes:
-            out["supersedes"] = f.supersedes
-        if f.folded:
-            out["folded"] = [encode(g) for g in f.folded]
-        return out
-
-    return encode
 
 
 #: the findings folded into one, as (policy index, parts)
@@ -163,7 +103,7 @@ Folded = tuple[tuple[int, "FindingParts"], ...]
 def parts_encoder(
     policies: Sequence[CompiledPolicy],
 ) -> Callable[[int, FindingParts, Folded], dict[str, Any]]:
-    """``_encoder()(_build(policies, i, parts, folded))`` (``engine.packed``), from the parts.
+    """``_build(policies, i, parts, folded).to_dict()`` (``engine.packed``), from the parts.
 
     A fresh finding's item without building the :class:`Finding`: the policy's fields
     (id, severity, title, frameworks as lists) are converted once per policy.
